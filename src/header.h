@@ -1,0 +1,55 @@
+#ifndef POSTIE_HEADER_H
+#define POSTIE_HEADER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/*
+ * The header section of a message as a list of fields (RFC 5322 2.2).
+ * Each field keeps its original bytes (folding included, line endings
+ * canonical CRLF) so that untouched fields go out exactly as they came.
+ */
+struct hdr_field {
+	char	*name;		/* as written, without the colon */
+	char	*raw;		/* the whole field, "Name: value\r\n" with folds */
+};
+
+struct hdrlist {
+	struct hdr_field *f;
+	size_t		  n;
+	size_t		  cap;
+};
+
+void	 hdr_init(struct hdrlist *);
+void	 hdr_release(struct hdrlist *);
+
+/*
+ * Split a header section (everything before the empty line; line endings
+ * LF, CRLF or CR) into fields.  A continuation line before any field, or
+ * a line that is not "name: value", stops the section: *consumed says
+ * how many bytes of input were header fields, so the caller treats the
+ * rest as body.  Returns the number of fields.
+ */
+size_t	 hdr_parse(struct hdrlist *, const char *in, size_t len,
+	    size_t *consumed);
+
+/* Is `line` (len bytes, no line ending) a valid field start "name:"? */
+int	 hdr_is_field_start(const char *line, size_t len);
+
+/* Number of fields named `name` (case-insensitive). */
+size_t	 hdr_count(const struct hdrlist *, const char *name);
+/* The i-th field named `name`, or NULL. */
+const struct hdr_field *hdr_get(const struct hdrlist *, const char *name,
+	    size_t i);
+/* The unfolded value of a field: folding CRLFs removed, leading and
+ * trailing white space trimmed. */
+void	 hdr_value(const struct hdr_field *, struct buf *out);
+/* Remove every field named `name`; returns how many went. */
+size_t	 hdr_remove(struct hdrlist *, const char *name);
+/* Append "name: value\r\n" (value used as is, must not hold CR/LF). */
+void	 hdr_append(struct hdrlist *, const char *name, const char *value);
+/* Write every field in order. */
+void	 hdr_write(const struct hdrlist *, struct buf *out);
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef POSTIE_LOG_H
+#define POSTIE_LOG_H
+
+/*
+ * Where outcomes go.  Errors and warnings: one line on stderr
+ * ("postie: ..."), and syslog (mail facility) because cron, at and sudo
+ * throw stderr away.  Outcomes also go to the account's logfile in
+ * msmtp's format when one is set.  The -v transcript goes to stderr.
+ */
+
+struct account;
+
+/* Before anything else: the name for messages and syslog's ident. */
+void	log_init(const char *progname);
+/* Once the account is known: its logfile, syslog facility, name. */
+void	log_account(const struct account *);
+/* Verbosity for the transcript (0: none). */
+void	log_verbose(int level);
+
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* One line per message, to syslog and the logfile (not stderr). */
+void	log_outcome(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* A transcript line ('<' received, '>' sent), only with -v. */
+void	log_transcript(char dir, const char *line, unsigned long len);
+/* Syslog facility name ("LOG_MAIL") to its value; -1 when unknown. */
+int	log_facility(const char *name);
+
+#endif

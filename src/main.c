@@ -1,0 +1,10 @@
+#include "config.h"
+
+#include <stdio.h>
+
+int
+main(void)
+{
+	puts("postie: not yet");
+	return 70;
+}

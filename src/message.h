@@ -1,0 +1,77 @@
+#ifndef POSTIE_MESSAGE_H
+#define POSTIE_MESSAGE_H
+
+#include <sys/types.h>
+
+#include "aliases.h"
+#include "buf.h"
+#include "envelope.h"
+#include "strlist.h"
+
+/*
+ * Reading the message and building the envelope.
+ *
+ * message_spool() reads the whole of stdin (pipe or regular file) before
+ * anything is sent.  The spool is an unlinked 0600 file in $TMPDIR (later
+ * the durable queue keeps exactly this file) holding the message as it
+ * will be sent, minus dot-stuffing: the rewritten header section, then the
+ * body, every line ending CRLF and the last line terminated.  A lone "."
+ * line is ordinary content: postie always reads to end of input.
+ *
+ * Header work done here: a leading mbox "From " line is dropped; Bcc and
+ * Resent-Bcc are removed; Date, Message-ID and From are added when missing
+ * (per the set_*_header options); bare local names in From/To/Cc are
+ * qualified.  With -t the recipients come from To/Cc/Bcc, or from the
+ * Resent-To/Cc/Bcc fields when any Resent- field exists.
+ */
+
+struct msg_opts {
+	int		 extract;	/* -t */
+	const char	*env_from;	/* envelope sender decided so far, or NULL */
+	const char	*full_name;	/* -F, or NULL */
+	const char	*qualify_domain;/* for bare local names */
+	const char	*msgid_domain;	/* right side of generated Message-IDs */
+	int		 set_from;	/* enum hdr_mode from conf.h */
+	int		 set_date;
+	int		 set_msgid;
+	int		 set_to;	/* add "To: undisclosed-recipients:;" when no To/Cc */
+	int		 undisclosed;	/* replace To/Cc/Bcc with undisclosed */
+	const struct aliases *aliases;	/* or NULL */
+	const char	*tmpdir;	/* NULL: $TMPDIR or /tmp */
+};
+
+struct message {
+	int		 fd;		/* the spool, positioned anywhere */
+	off_t		 size;		/* bytes in the spool */
+	off_t		 body_off;	/* where the body starts */
+	unsigned long long nuls;	/* NUL bytes stripped from the input */
+	int		 body_8bit;
+	struct strlist	 hdr_rcpts;	/* -t recipients, already qualified */
+	char		*hdr_from;	/* From header's first addr-spec or NULL */
+};
+
+void	message_init(struct message *);
+void	message_release(struct message *);	/* closes the spool */
+
+/*
+ * Read `infd` to its end into the spool, rewriting headers as above.
+ * `argv_rcpts` are the command-line recipients (already split and
+ * checked).  Returns 0, or -1 with *le (LE_LOCALIO on read/write errors,
+ * LE_DATAERR on bad input) and a one-line reason in `err`.
+ */
+int	message_spool(struct message *, int infd, const struct msg_opts *,
+	    const struct strlist *argv_rcpts, int *le, struct buf *err);
+
+/*
+ * Build the envelope: sender opts->env_from; recipients = argv ∪ header recipients (-t),
+ * duplicates removed, aliases applied, bare names qualified.  Returns 0 or
+ * -1 with LE_DATAERR / LE_USAGE (no recipients) and a reason.
+ */
+int	message_envelope(const struct message *, const struct msg_opts *,
+	    const struct strlist *argv_rcpts, struct envelope *env,
+	    int *le, struct buf *err);
+
+void	envelope_init(struct envelope *);
+void	envelope_release(struct envelope *);
+
+#endif

@@ -1,0 +1,57 @@
+#ifndef POSTIE_OPTIONS_H
+#define POSTIE_OPTIONS_H
+
+#include "buf.h"
+#include "strlist.h"
+
+/*
+ * sendmail's command line turned into a plain struct.  POSIX getopt
+ * semantics: bundled flags (-ti), attached or separate values (-fX, -f X),
+ * "--", parsing stops at the first non-option.  Options sendmail callers
+ * pass that postie has no use for are accepted and ignored; -X never opens
+ * its file.
+ */
+
+enum mode {
+	MODE_SEND,		/* -bm, the default */
+	MODE_QUEUE_LIST,	/* -bp, mailq */
+	MODE_NEWALIASES,	/* -bi, newaliases */
+	MODE_VERSION,		/* --version */
+	MODE_HELP,		/* --help */
+	MODE_QUEUE_RUN,		/* -q */
+	MODE_SMTP_STDIO,	/* -bs */
+	MODE_VERIFY		/* -bv */
+};
+
+struct options {
+	enum mode	 mode;
+	int		 extract;	/* -t */
+	int		 ignore_dots;	/* -i / -oi: postie always does */
+	int		 verbose;	/* -v (repeatable) */
+	char		*from;		/* -f / -r, NULL when absent */
+	char		*full_name;	/* -F */
+	char		*config;	/* -C */
+	char		*account;	/* reserved for -a (msmtp) */
+	char		*envid;		/* -V, reserved for DSN */
+	char		*dsn_notify;	/* -N, reserved */
+	char		*dsn_ret;	/* -R, reserved */
+	char		*body_type;	/* -B */
+	struct strlist	 rcpts;		/* recipient arguments, split on ',' */
+};
+
+void	options_init(struct options *);
+void	options_release(struct options *);
+
+/*
+ * Parse argv.  `progname` is the basename of argv[0]: "mailq" selects
+ * -bp, "newaliases" -bi.  Returns 0, or -1 with a one-line reason in
+ * `err` (EX_USAGE).  Recipient arguments are split on commas and checked
+ * with addr_check_envelope(); so is -f.
+ */
+int	options_parse(struct options *, int argc, char *const argv[],
+	    const char *progname, struct buf *err);
+
+/* The --help text. */
+const char *options_usage(void);
+
+#endif

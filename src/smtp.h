@@ -1,0 +1,60 @@
+#ifndef POSTIE_SMTP_H
+#define POSTIE_SMTP_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "envelope.h"
+#include "exitcode.h"
+#include "strlist.h"
+
+/*
+ * The SMTP client engine: one transaction from connect to QUIT.  It takes
+ * the resolved account, the envelope and the spooled message (an fd whose
+ * content is already canonical: CRLF line endings, final CRLF present;
+ * the engine only dot-stuffs it) and reports the outcome.  It never exits
+ * and never prints: the front end turns the result into messages.
+ */
+
+struct smtp_rcpt_failure {
+	char	*addr;
+	int	 code;
+	char	*text;		/* the server's reply, one line */
+};
+
+struct smtp_result {
+	int			 status;	/* sysexits value */
+	enum phase		 phase;		/* where it ended */
+	int			 code;		/* last reply code or 0 */
+	enum local_err		 lerr;
+	struct buf		 msg;		/* one-line reason, "" on success */
+	struct smtp_rcpt_failure *failed;	/* rejected recipients */
+	size_t			 nfailed;
+	size_t			 naccepted;
+	struct buf		 server;	/* "host[addr]:port" or socket */
+};
+
+/* Called for every line sent (dir '>') or received ('<'), for -v.  AUTH
+ * payloads arrive already redacted. */
+typedef void (*smtp_trace_fn)(void *arg, char dir, const char *line,
+	    size_t len);
+
+struct smtp_params {
+	const struct account	*acct;
+	const char		*helo_name;	/* NULL: derive (never localhost) */
+	int			 timeout;	/* seconds per command */
+	int			 total_timeout;	/* seconds for everything */
+	smtp_trace_fn		 trace;
+	void			*trace_arg;
+};
+
+void	smtp_result_init(struct smtp_result *);
+void	smtp_result_release(struct smtp_result *);
+
+/* Run the transaction.  Returns res->status (0 only after 250 to the
+ * final dot for at least one accepted recipient). */
+int	smtp_submit(const struct smtp_params *, const struct envelope *,
+	    int spool_fd, struct smtp_result *res);
+
+#endif

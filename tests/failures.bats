@@ -1,0 +1,4 @@
+#!/usr/bin/env bats
+# shellcheck shell=bash
+
+load common

@@ -1,0 +1,9 @@
+#include "config.h"
+
+#include "t.h"
+
+int
+main(void)
+{
+	return t_done();
+}
