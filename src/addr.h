@@ -1,6 +1,8 @@
 #ifndef POSTIE_ADDR_H
 #define POSTIE_ADDR_H
 
+#include <stddef.h>
+
 #include "buf.h"
 #include "strlist.h"
 
@@ -16,9 +18,13 @@
  * Parse a header value (unfolded) and append each mailbox's addr-spec to
  * `out`.  Returns 0, or -1 with a reason in `err` when the list is
  * malformed (mailboxes parsed before the error are still appended).
+ * When `ends` is not NULL it receives a malloc'd array with, for each
+ * address appended, the offset in `value` just past its addr-spec, so a
+ * caller can insert "@domain" after a bare local name without
+ * re-rendering the field.
  */
 int	 addr_parse_list(const char *value, struct strlist *out,
-	    struct buf *err);
+	    size_t **ends, struct buf *err);
 
 /*
  * Check an address given on the command line or via -f for use in the
@@ -41,8 +47,18 @@ int	 addr_split_arg(const char *arg, struct strlist *out, struct buf *err);
  * Returns an allocated string. */
 char	*addr_qualify(const char *addr, const char *domain);
 
-/* Does the address hold a non-ASCII byte (needs SMTPUTF8)? */
+/* Does the address hold a non-ASCII byte? */
 int	 addr_needs_utf8(const char *addr);
+
+/*
+ * For the envelope: when only the domain is non-ASCII, return the address
+ * with the domain as an IDNA2008 A-label (libidn2), so no SMTPUTF8 is
+ * needed; an ASCII address comes back unchanged; a non-ASCII local part
+ * comes back unchanged (the caller then needs SMTPUTF8).  Returns an
+ * allocated string, or NULL with a reason in `err` for a domain IDNA
+ * refuses.
+ */
+char	*addr_envelope_form(const char *addr, struct buf *err);
 
 /* Is this a bare local name (no unquoted '@')? */
 int	 addr_is_local(const char *addr);
