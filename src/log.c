@@ -1,3 +1,213 @@
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
 #include "log.h"
+
+static const char	*progname = "postie";
+static const struct account *acct;
+static int		 verbose;
+static int		 use_syslog = 1;
+static int		 facility = LOG_MAIL;
+
+static void	to_syslog(int, const char *);
+static void	to_logfile(const char *);
+static void	add_escaped(struct buf *, const char *, size_t);
+
+static const struct {
+	const char	*name;
+	int		 value;
+} facilities[] = {
+	{ "LOG_MAIL", LOG_MAIL }, { "LOG_USER", LOG_USER },
+	{ "LOG_LOCAL0", LOG_LOCAL0 }, { "LOG_LOCAL1", LOG_LOCAL1 },
+	{ "LOG_LOCAL2", LOG_LOCAL2 }, { "LOG_LOCAL3", LOG_LOCAL3 },
+	{ "LOG_LOCAL4", LOG_LOCAL4 }, { "LOG_LOCAL5", LOG_LOCAL5 },
+	{ "LOG_LOCAL6", LOG_LOCAL6 }, { "LOG_LOCAL7", LOG_LOCAL7 },
+};
+
+void
+log_init(const char *name)
+{
+	progname = name;
+}
+
+int
+log_facility(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].value;
+	return -1;
+}
+
+void
+log_account(const struct account *a)
+{
+	int	 f;
+
+	acct = a;
+	/* Unlike msmtp, syslog is on unless switched off: cron mail that
+	 * fails must leave a trace somewhere an admin looks. */
+	if (a->syslog_set && a->syslog == NULL)
+		use_syslog = 0;
+	else if (a->syslog != NULL && strcasecmp(a->syslog, "on") != 0 &&
+	    (f = log_facility(a->syslog)) != -1)
+		facility = f;
+}
+
+void
+log_verbose(int level)
+{
+	verbose = level;
+}
+
+/* Control characters from servers or input never reach a terminal raw. */
+static void
+add_escaped(struct buf *b, const char *s, size_t n)
+{
+	size_t		 i;
+	unsigned char	 c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '\t' || (c >= 0x20 && c != 0x7f))
+			buf_addch(b, c);
+		else if (c == '\r')
+			buf_addstr(b, "\\r");
+		else if (c == '\n')
+			buf_addstr(b, "\\n");
+		else
+			buf_addf(b, "\\x%02x", c);
+	}
+}
+
+static void
+to_syslog(int prio, const char *msg)
+{
+	if (!use_syslog)
+		return;
+	openlog(progname, LOG_PID | LOG_NDELAY, facility);
+	syslog(prio, "%s", msg);
+	closelog();
+}
+
+static void
+to_logfile(const char *msg)
+{
+	const char	*fmt;
+	char		 stamp[128];
+	struct buf	 line = BUF_INIT;
+	struct tm	 tm;
+	time_t		 now;
+	int		 fd;
+
+	if (acct == NULL || acct->logfile == NULL)
+		return;
+	fmt = acct->logfile_time_format != NULL ?
+	    acct->logfile_time_format : "%b %d %H:%M:%S";
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	if (strftime(stamp, sizeof(stamp), fmt, &tm) == 0)
+		stamp[0] = '\0';
+	buf_addf(&line, "%s%s%s\n", stamp, stamp[0] ? " " : "", msg);
+	if (strcmp(acct->logfile, "-") == 0)
+		fd = STDOUT_FILENO;
+	else
+		fd = open(acct->logfile,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		fprintf(stderr, "%s: cannot open logfile '%s': %s\n",
+		    progname, acct->logfile, strerror(errno));
+	} else {
+		/* One write with O_APPEND keeps concurrent lines whole. */
+		if (write(fd, line.data, line.len) != (ssize_t)line.len)
+			fprintf(stderr, "%s: cannot write logfile '%s'\n",
+			    progname, acct->logfile);
+		if (fd != STDOUT_FILENO)
+			close(fd);
+	}
+	buf_release(&line);
+}
+
+static void
+vlog(int prio, const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf	 raw = BUF_INIT, msg = BUF_INIT;
+
+	buf_vaddf(&raw, fmt, ap);
+	add_escaped(&msg, raw.data, raw.len);
+	fprintf(stderr, "%s: %s%s\n", progname, prefix, buf_str(&msg));
+	to_syslog(prio, buf_str(&msg));
+	buf_release(&raw);
+	buf_release(&msg);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_outcome(int ok, const char *fmt, ...)
+{
+	struct buf	 raw = BUF_INIT, msg = BUF_INIT;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	add_escaped(&msg, raw.data, raw.len);
+	to_syslog(ok ? LOG_INFO : LOG_ERR, buf_str(&msg));
+	to_logfile(buf_str(&msg));
+	buf_release(&raw);
+	buf_release(&msg);
+}
+
+void
+log_transcript(char dir, const char *line, unsigned long len)
+{
+	struct buf	 b = BUF_INIT;
+
+	if (verbose == 0)
+		return;
+	buf_addstr(&b, dir == '>' ? "--> " : "<-- ");
+	if (dir == '>' && len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		/* Defence in depth: the engine already redacts. */
+		const char	*sp = memchr(line + 5, ' ', len - 5);
+
+		add_escaped(&b, line, sp == NULL ? len : (size_t)(sp - line));
+		if (sp != NULL)
+			buf_addstr(&b, " [redacted]");
+	} else
+		add_escaped(&b, line, len);
+	fprintf(stderr, "%s\n", buf_str(&b));
+	buf_release(&b);
+}

@@ -3,9 +3,10 @@
 
 /*
  * Where outcomes go.  Errors and warnings: one line on stderr
- * ("postie: ..."), and syslog (mail facility) because cron, at and sudo
- * throw stderr away.  Outcomes also go to the account's logfile in
- * msmtp's format when one is set.  The -v transcript goes to stderr.
+ * ("postie: ..."), and syslog (mail facility unless the account says
+ * otherwise) because cron, at and sudo throw stderr away.  Outcomes also
+ * go to the account's logfile in msmtp's format when one is set.  The -v
+ * transcript goes to stderr only, never to a log.
  */
 
 struct account;
@@ -19,9 +20,12 @@ void	log_verbose(int level);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-/* One line per message, to syslog and the logfile (not stderr). */
-void	log_outcome(const char *, ...) __attribute__((format(printf, 1, 2)));
-/* A transcript line ('<' received, '>' sent), only with -v. */
+/* One line per message to syslog and the logfile, not stderr; `ok` picks
+ * the syslog priority. */
+void	log_outcome(int ok, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A transcript line ('<' received, '>' sent), only with -v.  An AUTH
+ * command's arguments are never shown, whatever the caller passes. */
 void	log_transcript(char dir, const char *line, unsigned long len);
 /* Syslog facility name ("LOG_MAIL") to its value; -1 when unknown. */
 int	log_facility(const char *name);

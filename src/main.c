@@ -1,10 +1,305 @@
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "conf.h"
+#include "exitcode.h"
+#include "log.h"
+#include "message.h"
+#include "options.h"
+#include "smtp.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Seconds per command when the account sets no timeout. */
+#define DEFAULT_TIMEOUT	60
+
+struct run {
+	struct options		 opts;
+	struct conf		 conf;
+	const struct account	*acct;
+	struct aliases		 aliases;
+	int			 have_aliases;
+	char			*env_from;
+	const char		*qualify_domain;
+	struct message		 msg;
+	struct envelope		 env;
+};
+
+static const char	*base_name(const char *);
+static int		 usage_error(const char *);
+static int		 print_version(void);
+static int		 load_account(struct run *);
+static void		 pick_sender(struct run *);
+static int		 read_message(struct run *);
+static int		 deliver(struct run *);
+static void		 report(const struct run *, const struct smtp_result *);
+static void		 trace(void *, char, const char *, size_t);
+static int		 other_mode(struct run *);
+
+static const char *
+base_name(const char *path)
+{
+	const char	*s = strrchr(path, '/');
+
+	return s == NULL ? path : s + 1;
+}
+
+static int
+usage_error(const char *msg)
+{
+	log_error("%s", msg);
+	fprintf(stderr, "Try 'postie --help' for more information.\n");
+	return EX_USAGE;
+}
+
+static int
+print_version(void)
+{
+	char	*path = conf_find_file();
+
+	printf("postie %s\n", PACKAGE_VERSION);
+	printf("configuration file: %s\n", path != NULL ? path : "(none found)");
+	printf("searched: $XDG_CONFIG_HOME/postie/config, ~/.postierc, "
+	    "%s/postie.conf, ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config, "
+	    "%s/msmtprc\n", SYSCONFDIR, SYSCONFDIR);
+	free(path);
+	return EX_OK;
+}
+
+static int
+load_account(struct run *r)
+{
+	struct buf	 err = BUF_INIT;
+	char		*path;
+	int		 rc = EX_CONFIG;
+
+	path = r->opts.config != NULL ? xstrdup(r->opts.config) :
+	    conf_find_file();
+	if (path == NULL) {
+		log_error("no configuration file found (looked for "
+		    "~/.postierc, $XDG_CONFIG_HOME/postie/config, "
+		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
+		return EX_CONFIG;
+	}
+	if (conf_load(&r->conf, path, &err) == -1)
+		log_error("%s", buf_str(&err));
+	else if ((r->acct = conf_account(&r->conf, r->opts.account)) == NULL)
+		log_error("%s: no account '%s'", path,
+		    r->opts.account != NULL ? r->opts.account : "default");
+	else if (conf_check_supported(r->acct, &err) == -1)
+		log_error("%s", buf_str(&err));
+	else if (r->acct->host == NULL && r->acct->socket == NULL)
+		log_error("%s: account '%s' has no host", path, r->acct->name);
+	else
+		rc = EX_OK;
+	free(path);
+	buf_release(&err);
+	if (rc != EX_OK)
+		return rc;
+
+	log_account(r->acct);
+	if (r->acct->aliases != NULL) {
+		if (aliases_load(&r->aliases, r->acct->aliases, &err) == -1) {
+			log_error("%s", buf_str(&err));
+			buf_release(&err);
+			return EX_CONFIG;
+		}
+		r->have_aliases = 1;
+	}
+	return EX_OK;
+}
+
+/*
+ * Bare local names ("root", "-f fail2ban") get the account's maildomain,
+ * else its EHLO domain, else this host's name.
+ */
+static void
+pick_sender(struct run *r)
+{
+	const struct account	*a = r->acct;
+	const char		*from;
+
+	r->qualify_domain = a->maildomain != NULL ? a->maildomain :
+	    a->domain != NULL ? a->domain : local_fqdn();
+	if (r->qualify_domain == NULL)
+		r->qualify_domain = "localhost";
+
+	if (r->opts.from != NULL)
+		from = r->opts.from;
+	else if (a->from != NULL && !a->auto_from)
+		from = a->from;
+	else
+		from = login_name();
+	if (from[0] == '\0')
+		r->env_from = xstrdup("");
+	else
+		r->env_from = addr_qualify(from, r->qualify_domain);
+}
+
+static int
+read_message(struct run *r)
+{
+	struct msg_opts	 mo;
+	struct buf	 err = BUF_INIT;
+	const struct account *a = r->acct;
+	int		 le = LE_NONE;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.extract = r->opts.extract;
+	mo.env_from = r->env_from;
+	mo.full_name = r->opts.full_name;
+	mo.qualify_domain = r->qualify_domain;
+	mo.msgid_domain = r->qualify_domain;
+	mo.set_from = a->set_from_header;
+	mo.set_date = a->set_date_header;
+	mo.set_msgid = a->set_msgid_header;
+	mo.set_to = a->set_to_header;
+	mo.undisclosed = a->undisclosed_recipients;
+	mo.aliases = r->have_aliases ? &r->aliases : NULL;
+
+	if (message_spool(&r->msg, STDIN_FILENO, &mo, &r->opts.rcpts,
+	    &le, &err) == -1 ||
+	    message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env,
+	    &le, &err) == -1) {
+		log_error("%s", buf_str(&err));
+		buf_release(&err);
+		return exit_status(PH_LOCAL, 0, (enum local_err)le);
+	}
+	if (r->msg.nuls > 0)
+		log_warn("removed %llu NUL byte%s from the message",
+		    r->msg.nuls, r->msg.nuls == 1 ? "" : "s");
+	return EX_OK;
+}
+
+static void
+trace(void *arg, char dir, const char *line, size_t len)
+{
+	(void)arg;
+	log_transcript(dir, line, len);
+}
+
+static void
+report(const struct run *r, const struct smtp_result *res)
+{
+	struct buf	 rcpts = BUF_INIT;
+	const char	*server = buf_str(&res->server);
+	size_t		 i;
+
+	for (i = 0; i < res->nfailed; i++)
+		log_error("account '%s', server %s: recipient <%s> %s: %s",
+		    r->acct->name, server, res->failed[i].addr,
+		    res->failed[i].code / 100 == 4 ?
+		    "failed temporarily" : "rejected",
+		    res->failed[i].text);
+	if (res->status != EX_OK)
+		log_error("account '%s', server %s, %s: %s", r->acct->name,
+		    server, phase_name(res->phase), buf_str(&res->msg));
+
+	for (i = 0; i < r->env.rcpts.n; i++)
+		buf_addf(&rcpts, "%s%s", i > 0 ? "," : "", r->env.rcpts.v[i]);
+	log_outcome(res->status == EX_OK,
+	    "account=%s host=%s tls=off auth=off from=%s recipients=%s "
+	    "mailsize=%lld smtpstatus=%d smtpmsg='%s' exitcode=%s",
+	    r->acct->name, server, r->env.from, buf_str(&rcpts),
+	    (long long)r->env.size, res->code,
+	    res->status == EX_OK ? "ok" : buf_str(&res->msg),
+	    exit_name(res->status));
+	buf_release(&rcpts);
+}
+
+static int
+deliver(struct run *r)
+{
+	struct smtp_params	 p;
+	struct smtp_result	 res;
+	int			 status;
+
+	memset(&p, 0, sizeof(p));
+	p.acct = r->acct;
+	p.timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
+	p.trace = trace;
+	smtp_result_init(&res);
+	status = smtp_submit(&p, &r->env, r->msg.fd, &res);
+	report(r, &res);
+	smtp_result_release(&res);
+	return status;
+}
+
+/* Modes other than sending, until the queue and -bs/-bv arrive. */
+static int
+other_mode(struct run *r)
+{
+	switch (r->opts.mode) {
+	case MODE_HELP:
+		fputs(options_usage(), stdout);
+		return EX_OK;
+	case MODE_VERSION:
+		return print_version();
+	case MODE_QUEUE_LIST:
+		printf("postie: mail queue is empty (postie keeps no queue "
+		    "yet: every message is sent at once)\n");
+		return EX_OK;
+	case MODE_QUEUE_RUN:
+		printf("postie: no queue to run (postie keeps no queue yet)\n");
+		return EX_OK;
+	case MODE_NEWALIASES:
+		/* Loading the account loads and checks its aliases file. */
+		return load_account(r);
+	default:
+		log_error("mode %s is not supported yet",
+		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" : "-bv");
+		return EX_USAGE;
+	}
+}
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	puts("postie: not yet");
-	return 70;
+	struct run	 r;
+	struct buf	 err = BUF_INIT;
+	int		 status;
+
+	/* A server that closes early must not kill us before we report. */
+	signal(SIGPIPE, SIG_IGN);
+	log_init("postie");
+	memset(&r, 0, sizeof(r));
+	options_init(&r.opts);
+	message_init(&r.msg);
+	envelope_init(&r.env);
+
+	if (options_parse(&r.opts, argc, argv,
+	    base_name(argc > 0 ? argv[0] : "postie"), &err) == -1) {
+		status = usage_error(buf_str(&err));
+		goto out;
+	}
+	log_verbose(r.opts.verbose);
+	if (r.opts.mode != MODE_SEND) {
+		status = other_mode(&r);
+		goto out;
+	}
+	if ((status = load_account(&r)) != EX_OK)
+		goto out;
+	pick_sender(&r);
+	if ((status = read_message(&r)) != EX_OK)
+		goto out;
+	status = deliver(&r);
+out:
+	buf_release(&err);
+	envelope_release(&r.env);
+	message_release(&r.msg);
+	if (r.have_aliases)
+		aliases_release(&r.aliases);
+	conf_release(&r.conf);
+	options_release(&r.opts);
+	free(r.env_from);
+	return status;
 }

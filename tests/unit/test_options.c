@@ -1,9 +1,194 @@
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
 #include "t.h"
+
+/* Parse a NULL-terminated argv; returns 0/-1 and leaves the result in *o. */
+static int
+parse(struct options *o, const char *progname, const char **args,
+    struct buf *err)
+{
+	int	 argc = 0;
+
+	while (args[argc] != NULL)
+		argc++;
+	options_release(o);
+	options_init(o);
+	buf_reset(err);
+	return options_parse(o, argc, (char *const *)args, progname, err);
+}
+
+static void
+test_bundles_and_values(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a1[] = { "sendmail", "-ti", "-fme@x.org", "-F",
+	    "Cron Daemon", "a@x.org", NULL };
+	const char	*a2[] = { "sendmail", "-f", "me@x.org", "-oi",
+	    "--", "b@x.org", NULL };
+	const char	*a3[] = { "sendmail", "-FCronDaemon", "-i",
+	    "-B8BITMIME", "-oem", "root", NULL };
+	const char	*a4[] = { "sendmail", "-vv", "-Cfile", "-V", "envid",
+	    "-Nsuccess,failure", "-R", "hdrs", "x@y", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", a1, &err), 0);
+	CHECK(o.extract && o.ignore_dots);
+	CHECK_STR(o.from, "me@x.org");
+	CHECK_STR(o.full_name, "Cron Daemon");
+	CHECK_INT(o.rcpts.n, 1);
+	CHECK_STR(o.rcpts.v[0], "a@x.org");
+
+	CHECK_INT(parse(&o, "sendmail", a2, &err), 0);
+	CHECK_STR(o.from, "me@x.org");
+	CHECK(o.ignore_dots && !o.extract);
+	CHECK_STR(o.rcpts.v[0], "b@x.org");
+
+	/* Debian cron's exact argv. */
+	CHECK_INT(parse(&o, "sendmail", a3, &err), 0);
+	CHECK_STR(o.full_name, "CronDaemon");
+	CHECK_STR(o.body_type, "8BITMIME");
+	CHECK_INT(o.rcpts.n, 1);
+	CHECK_STR(o.rcpts.v[0], "root");
+
+	CHECK_INT(parse(&o, "sendmail", a4, &err), 0);
+	CHECK_INT(o.verbose, 2);
+	CHECK_STR(o.config, "file");
+	CHECK_STR(o.envid, "envid");
+	CHECK_STR(o.dsn_notify, "success,failure");
+	CHECK_STR(o.dsn_ret, "hdrs");
+	options_release(&o);
+	buf_release(&err);
+}
+
+static void
+test_ignored(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a[] = { "sendmail", "-m", "-n", "-G", "-h", "5",
+	    "-L", "tag", "-p", "smtp:host", "-Ac", "-Am", "-O", "k=v",
+	    "-oQ/tmp/x", "-o", "i", "-B", "7BIT", "-N", "never", "-R",
+	    "full", "-U", "-d0.1", "-X", "/tmp/evil-log", NULL, NULL };
+
+	/* The recipient goes in the spare slot; -X's file is never opened. */
+	a[27] = "x@y.org";
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", a, &err), 0);
+	CHECK(o.ignore_dots);
+	CHECK_INT(o.rcpts.n, 1);
+	CHECK_STR(o.rcpts.v[0], "x@y.org");
+	options_release(&o);
+	buf_release(&err);
+}
+
+static void
+test_stops_at_first_nonoption(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a[] = { "sendmail", "a@x.org", "-t", NULL };
+
+	options_init(&o);
+	/* "-t" after a recipient is a recipient, and a bad one. */
+	CHECK_INT(parse(&o, "sendmail", a, &err), -1);
+	CHECK(strstr(buf_str(&err), "'-t'") != NULL);
+	options_release(&o);
+	buf_release(&err);
+}
+
+static void
+test_recipient_lists(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a[] = { "sendmail", "a@x.org,b@y.org", "c@z.org",
+	    NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", a, &err), 0);
+	CHECK_INT(o.rcpts.n, 3);
+	CHECK_STR(o.rcpts.v[1], "b@y.org");
+	options_release(&o);
+	buf_release(&err);
+}
+
+static void
+test_rejections(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*dash[] = { "sendmail", "--", "-oQ/tmp", NULL };
+	const char	*crlf[] = { "sendmail", "a@x.org\r\nRCPT TO:<b@y>",
+	    NULL };
+	const char	*from[] = { "sendmail", "-f", "-oi", "a@x", NULL };
+	const char	*fcr[] = { "sendmail", "-fme@x\nDATA", "a@x", NULL };
+	const char	*fname[] = { "sendmail", "-F", "A\nBcc: v@x", "a@x",
+	    NULL };
+	const char	*noarg[] = { "sendmail", "-f", NULL };
+	const char	*unknown[] = { "sendmail", "-z", NULL };
+	const char	*daemon[] = { "sendmail", "-bd", NULL };
+	const char	*space[] = { "sendmail", "a b@x.org", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", dash, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", crlf, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", from, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", fcr, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", fname, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", noarg, &err), -1);
+	CHECK(strstr(buf_str(&err), "requires an argument") != NULL);
+	CHECK_INT(parse(&o, "sendmail", unknown, &err), -1);
+	CHECK(strstr(buf_str(&err), "unknown option '-z'") != NULL);
+	CHECK_INT(parse(&o, "sendmail", daemon, &err), -1);
+	CHECK_INT(parse(&o, "sendmail", space, &err), -1);
+	options_release(&o);
+	buf_release(&err);
+}
+
+static void
+test_null_sender_and_modes(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*nul[] = { "sendmail", "-f", "<>", "a@x", NULL };
+	const char	*br[] = { "sendmail", "-f<me@x.org>", "a@x", NULL };
+	const char	*bp[] = { "sendmail", "-bp", NULL };
+	const char	*q[] = { "sendmail", "-q30m", NULL };
+	const char	*plain[] = { "mailq", NULL };
+	const char	*ver[] = { "postie", "--version", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", nul, &err), 0);
+	CHECK_STR(o.from, "");
+	CHECK_INT(parse(&o, "sendmail", br, &err), 0);
+	CHECK_STR(o.from, "me@x.org");
+	CHECK_INT(parse(&o, "sendmail", bp, &err), 0);
+	CHECK_INT(o.mode, MODE_QUEUE_LIST);
+	CHECK_INT(parse(&o, "sendmail", q, &err), 0);
+	CHECK_INT(o.mode, MODE_QUEUE_RUN);
+	CHECK_INT(parse(&o, "mailq", plain, &err), 0);
+	CHECK_INT(o.mode, MODE_QUEUE_LIST);
+	CHECK_INT(parse(&o, "newaliases", plain, &err), 0);
+	CHECK_INT(o.mode, MODE_NEWALIASES);
+	CHECK_INT(parse(&o, "postie", ver, &err), 0);
+	CHECK_INT(o.mode, MODE_VERSION);
+	options_release(&o);
+	buf_release(&err);
+}
 
 int
 main(void)
 {
+	test_bundles_and_values();
+	test_ignored();
+	test_stops_at_first_nonoption();
+	test_recipient_lists();
+	test_rejections();
+	test_null_sender_and_modes();
 	return t_done();
 }
