@@ -29,13 +29,24 @@ void	 hdr_release(struct hdrlist *);
  * LF, CRLF or CR) into fields.  A continuation line before any field, or
  * a line that is not "name: value", stops the section: *consumed says
  * how many bytes of input were header fields, so the caller treats the
- * rest as body.  Returns the number of fields.
+ * rest as body.  When an empty line stopped it, *consumed points at that
+ * empty line (it is not counted).  Field names are printable ASCII
+ * (33..126) except ':'; white space between the name and the colon
+ * (obsolete syntax) is accepted and not part of the name.  Returns the
+ * number of fields added.
  */
 size_t	 hdr_parse(struct hdrlist *, const char *in, size_t len,
 	    size_t *consumed);
 
 /* Is `line` (len bytes, no line ending) a valid field start "name:"? */
 int	 hdr_is_field_start(const char *line, size_t len);
+
+/*
+ * The same question about the first `len` bytes of a line that may not
+ * have arrived in full: 1 it is a field start, 0 it cannot be one,
+ * -1 more bytes are needed to tell.
+ */
+int	 hdr_field_prefix(const char *line, size_t len);
 
 /* Number of fields named `name` (case-insensitive). */
 size_t	 hdr_count(const struct hdrlist *, const char *name);
@@ -45,6 +56,18 @@ const struct hdr_field *hdr_get(const struct hdrlist *, const char *name,
 /* The unfolded value of a field: folding CRLFs removed, leading and
  * trailing white space trimmed. */
 void	 hdr_value(const struct hdr_field *, struct buf *out);
+/*
+ * As hdr_value(), and also a malloc'd array in *map: map[k] is the offset
+ * in the field's raw bytes of byte k of the value, so an edit of the value
+ * can be made in the raw field with its folding kept.
+ */
+void	 hdr_value_map(const struct hdr_field *, struct buf *out,
+	    size_t **map);
+/* Replace the raw bytes of field `i` (takes ownership of `raw`, which
+ * must be a whole field ending in CRLF). */
+void	 hdr_set_raw(struct hdrlist *, size_t i, char *raw);
+/* Replace field `i` with "name: value\r\n" under its current name. */
+void	 hdr_set(struct hdrlist *, size_t i, const char *value);
 /* Remove every field named `name`; returns how many went. */
 size_t	 hdr_remove(struct hdrlist *, const char *name);
 /* Append "name: value\r\n" (value used as is, must not hold CR/LF). */
