@@ -1,0 +1,95 @@
+#!/bin/sh
+# Quick-start command 2 and the whole of CI: install what the tests need
+# (Debian 12, as root), build with warnings as errors, run the suite, run
+# `make distcheck`, then build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (clang) and run the suite again.
+#
+#   sh tests/ci.sh
+#
+# Prints "N passed, N failed" at the end; exits non-zero on any failure.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Build and test dependencies.  postfix itself is not installed (it would
+# become /usr/sbin/sendmail): tests/postfix-env.sh unpacks a private copy.
+packages="build-essential autoconf automake pkg-config
+	libgnutls28-dev libidn2-dev libbsd-dev
+	clang bats mandoc python3 gnutls-bin
+	iproute2 util-linux procps"
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $packages
+else
+	echo "ci.sh: not root or no apt-get: assuming the packages are installed" >&2
+fi
+sh tests/postfix-env.sh fetch
+
+autoreconf -fi
+
+summary=""
+run_suite() {
+	# $1: label, $2: build dir
+	label=$1 dir=$2
+	if make -C "$dir" -j2 check; then rc=0; else rc=$?; fi
+	log="$dir/test-suite.log"
+	[ -f "$log" ] || log=$(find "$dir" -name test-suite.log | head -n 1)
+	if [ -n "$log" ] && [ -f "$log" ]; then
+		p=$(sed -n 's/^# PASS: *//p' "$log" | head -n 1)
+		f=$(sed -n 's/^# FAIL: *//p' "$log" | head -n 1)
+		e=$(sed -n 's/^# ERROR: *//p' "$log" | head -n 1)
+		summary="$summary$label: ${p:-0} passed, $(( ${f:-0} + ${e:-0} )) failed
+"
+		if [ "$rc" -ne 0 ]; then
+			echo "---- failing tests ($label) ----"
+			grep -lE '^(FAIL|ERROR)' "$dir"/tests/*.log "$dir"/tests/unit/*.log 2>/dev/null |
+			    while read -r l; do echo "== $l"; tail -n 60 "$l"; done
+		fi
+	fi
+	return "$rc"
+}
+
+status=0
+start=$(date +%s)
+
+rm -rf build-ci build-asan
+mkdir build-ci
+(cd build-ci && ../configure -q --enable-werror)
+make -C build-ci -j2
+run_suite "gcc" build-ci || status=1
+
+# distcheck builds from the tarball in a read-only source tree and runs
+# the suite again: it proves the tarball is complete.
+if ! make -C build-ci distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror; then
+	echo "distcheck failed"
+	status=1
+fi
+
+mkdir build-asan
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+(cd build-asan && ../configure -q --enable-werror CC=clang \
+    CFLAGS="-O1 -g $san" LDFLAGS="$san")
+make -C build-asan -j2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite "clang+asan+ubsan" build-asan || status=1
+
+end=$(date +%s)
+echo "----"
+printf '%s' "$summary"
+echo "ci.sh: $((end - start)) s"
+total_p=0 total_f=0
+while read -r line; do
+	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-0}))
+done <<SUMMARY
+$summary
+SUMMARY
+[ "$status" -eq 0 ] || [ "$total_f" -gt 0 ] || total_f=1
+echo "$total_p passed, $total_f failed"
+exit "$status"
