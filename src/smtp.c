@@ -1,3 +1,812 @@
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "dotstuff.h"
+#include "envelope.h"
+#include "exitcode.h"
+#include "iobuf.h"
+#include "net.h"
+#include "reply.h"
 #include "smtp.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * The engine is split so that later work plugs in without rewrites:
+ *
+ *   session_open()   connect, greeting, EHLO/LHLO (HELO fallback)
+ *                    -- issue 3: STARTTLS (iobuf_set_ops(), refuse
+ *                    read-ahead, EHLO again, forget the caps) and AUTH
+ *                    go here, between ehlo() and the transaction --
+ *   transaction()    MAIL, RCPT..., DATA, body, final reply; one message,
+ *                    so a queue runner can call it again on the same
+ *                    session (RSET between messages)
+ *   send_body()      the content after 354; BDAT/CHUNKING would be a
+ *                    second body sender beside it
+ *   session_close()  QUIT when the stream is in a known state, close
+ *
+ * Only fail() writes the outcome into the result; every status comes from
+ * exit_status().
+ */
+
+#define DEFAULT_TIMEOUT	 60
+#define QUIT_MAX_MS	 5000
+#define BODY_CHUNK	 65536
+#define MIB		 (1024LL * 1024)
+
+struct session {
+	const struct smtp_params *p;
+	const struct account	*acct;
+	struct smtp_result	*res;
+	int			 fd;
+	int			 have_io;
+	int			 broken;	/* stream state unknown: no QUIT */
+	int			 lmtp;
+	int			 port;
+	long long		 tmo_ms;	/* per-command timeout */
+	long long		 total_ms;
+	long long		 total_deadline;
+	int			 hit_total;	/* the last deadline was the total */
+	struct iobuf		 io;
+	struct reply		 r;
+	struct caps		 caps;
+	struct buf		 what;		/* the command awaiting a reply */
+	struct buf		 tmp;
+};
+
+static void	fail(struct session *, enum phase, int, enum local_err,
+		    const char *, ...) __attribute__((format(printf, 5, 6)));
+static long long deadline_in(struct session *, long long);
+static void	trace(struct session *, char, const char *, size_t);
+static void	cmd(struct session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	io_failed(struct session *, enum phase, enum io_result, int,
+		    int);
+static int	flush(struct session *, enum phase, int);
+static int	read_reply(struct session *, enum phase, int);
+static void	rejected(struct session *, enum phase);
+static int	unexpected(struct session *, enum phase);
+static const char *helo_name(struct session *, struct buf *);
+static int	ehlo(struct session *);
+static int	session_open(struct session *);
+static void	session_close(struct session *, int);
+static void	add_failure(struct session *, const char *, int);
+static int	send_empty_data(struct session *);
+static int	send_body(struct session *, int, off_t);
+static int	final_replies(struct session *, const struct envelope *,
+		    const unsigned char *);
+static void	rcpt_outcome(struct session *, enum phase);
+static int	transaction(struct session *, const struct envelope *, int);
+
+void
+smtp_result_init(struct smtp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	buf_init(&res->msg);
+	buf_init(&res->server);
+	res->phase = PH_LOCAL;
+}
+
+void
+smtp_result_release(struct smtp_result *res)
+{
+	size_t	 i;
+
+	for (i = 0; i < res->nfailed; i++) {
+		free(res->failed[i].addr);
+		free(res->failed[i].text);
+	}
+	free(res->failed);
+	res->failed = NULL;
+	res->nfailed = 0;
+	buf_release(&res->msg);
+	buf_release(&res->server);
+}
+
+/* Record the outcome: phase, reply code, local error, one-line reason. */
+static void
+fail(struct session *s, enum phase ph, int code, enum local_err le,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	s->res->phase = ph;
+	s->res->code = code;
+	s->res->lerr = le;
+	s->res->status = exit_status(ph, code, le);
+	buf_reset(&s->res->msg);
+	va_start(ap, fmt);
+	buf_vaddf(&s->res->msg, fmt, ap);
+	va_end(ap);
+	if (le == LE_TIMEOUT || le == LE_DROPPED || le == LE_NETIO ||
+	    le == LE_PROTOCOL || le == LE_LOCALIO)
+		s->broken = 1;
+}
+
+/* An absolute deadline `ms` from now, never past the total deadline. */
+static long long
+deadline_in(struct session *s, long long ms)
+{
+	long long	 d = now_ms() + ms;
+
+	s->hit_total = d >= s->total_deadline;
+	return s->hit_total ? s->total_deadline : d;
+}
+
+static void
+trace(struct session *s, char dir, const char *line, size_t len)
+{
+	if (s->p->trace != NULL)
+		s->p->trace(s->p->trace_arg, dir, line, len);
+}
+
+/* Queue one command line (CRLF added) and trace it. */
+static void
+cmd(struct session *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	buf_reset(&s->tmp);
+	va_start(ap, fmt);
+	buf_vaddf(&s->tmp, fmt, ap);
+	va_end(ap);
+	trace(s, '>', s->tmp.data, s->tmp.len);
+	buf_addstr(&s->tmp, "\r\n");
+	iobuf_queue(&s->io, s->tmp.data, s->tmp.len);
+}
+
+/* Describe a failed write or read for the result. */
+static void
+io_failed(struct session *s, enum phase ph, enum io_result ior, int sending,
+    int quiet)
+{
+	int	 e = errno;
+	long long secs = (s->hit_total ? s->total_ms : s->tmo_ms) / 1000;
+
+	if (quiet) {
+		s->broken = 1;
+		return;
+	}
+	switch (ior) {
+	case IO_TIMEOUT:
+		if (!sending && ph != PH_GREETING) {
+			buf_reset(&s->tmp);
+			buf_addf(&s->tmp, "the reply to %s", s->what.data);
+			buf_reset(&s->what);
+			buf_addstr(&s->what, s->tmp.data);
+		}
+		if (s->hit_total)
+			fail(s, ph, 0, LE_TIMEOUT, "total time limit of %lld s "
+			    "exceeded %s %s", secs, sending ? "sending" :
+			    "waiting for", s->what.data);
+		else
+			fail(s, ph, 0, LE_TIMEOUT, "timed out after %lld s %s "
+			    "%s", secs, sending ? "sending" : "waiting for",
+			    s->what.data);
+		break;
+	case IO_EOF:
+		fail(s, ph, 0, LE_DROPPED, "connection closed by the server "
+		    "%s", ph == PH_GREETING ? "before the greeting" :
+		    sending ? "while sending" : "after");
+		if (ph != PH_GREETING) {
+			buf_addch(&s->res->msg, ' ');
+			buf_addstr(&s->res->msg, s->what.data);
+		}
+		break;
+	case IO_TOOLONG:
+		fail(s, ph, 0, LE_PROTOCOL, "malformed reply to %s: reply "
+		    "line too long", s->what.data);
+		break;
+	default:
+		if (e == EPIPE || e == ECONNRESET)
+			fail(s, ph, 0, LE_DROPPED, "connection %s by the server "
+			    "%s %s", e == EPIPE ? "closed" : "reset",
+			    sending ? "while sending" : "after", s->what.data);
+		else
+			fail(s, ph, 0, LE_NETIO, "%s error %s %s: %s",
+			    sending ? "write" : "read", sending ? "sending" :
+			    "after", s->what.data, strerror(e));
+		break;
+	}
+}
+
+/* Write what is queued; the deadline is one command timeout. */
+static int
+flush(struct session *s, enum phase ph, int quiet)
+{
+	enum io_result	 ior;
+
+	ior = iobuf_flush(&s->io, deadline_in(s, quiet && s->tmo_ms >
+	    QUIT_MAX_MS ? QUIT_MAX_MS : s->tmo_ms));
+	if (ior == IO_OK)
+		return 0;
+	io_failed(s, ph, ior, 1, quiet);
+	return -1;
+}
+
+/*
+ * Read one complete reply into s->r.  Each reply has its own absolute
+ * deadline, one command timeout from when we start waiting for it (for a
+ * pipelined group: from the previous reply), capped by the total
+ * deadline.  `quiet`: failures only mark the stream broken (QUIT).
+ */
+static int
+read_reply(struct session *s, enum phase ph, int quiet)
+{
+	enum io_result	 ior;
+	enum reply_state st;
+	const char	*line, *why;
+	size_t		 len;
+	long long	 dl;
+
+	dl = deadline_in(s, quiet && s->tmo_ms > QUIT_MAX_MS ? QUIT_MAX_MS :
+	    s->tmo_ms);
+	reply_reset(&s->r);
+	for (;;) {
+		ior = iobuf_getline(&s->io, &line, &len, REPLY_MAX_LINE, dl);
+		if (ior != IO_OK) {
+			io_failed(s, ph, ior, 0, quiet);
+			return -1;
+		}
+		trace(s, '<', line, len);
+		st = reply_feed(&s->r, line, len, &why);
+		if (st == REPLY_DONE)
+			break;
+		if (st == REPLY_BAD) {
+			if (quiet)
+				s->broken = 1;
+			else
+				fail(s, ph, 0, LE_PROTOCOL, "malformed reply "
+				    "to %s: %s", s->what.data, why);
+			return -1;
+		}
+	}
+	if (!quiet)
+		s->res->code = s->r.code;
+	return 0;
+}
+
+/* The server said no (4xx/5xx) to s->what. */
+static void
+rejected(struct session *s, enum phase ph)
+{
+	buf_reset(&s->tmp);
+	reply_summary(&s->r, &s->tmp);
+	if (ph == PH_GREETING)
+		fail(s, ph, s->r.code, LE_NONE, "the server refused the "
+		    "connection: %s", s->tmp.data);
+	else
+		fail(s, ph, s->r.code, LE_NONE, "%s rejected: %s",
+		    s->what.data, s->tmp.data);
+}
+
+/* The reply does not fit the command (a 354 to MAIL, a 250 to DATA):
+ * reject 4xx/5xx normally, anything else is a protocol error.  Returns
+ * -1 always. */
+static int
+unexpected(struct session *s, enum phase ph)
+{
+	int	 c = s->r.code / 100;
+
+	if (c == 4 || c == 5) {
+		rejected(s, ph);
+		return -1;
+	}
+	buf_reset(&s->tmp);
+	reply_summary(&s->r, &s->tmp);
+	fail(s, ph, s->r.code, LE_PROTOCOL, "unexpected reply to %s: %s",
+	    s->what.data, s->tmp.data);
+	return -1;
+}
+
+static int
+is_localhost(const char *name)
+{
+	return name == NULL || name[0] == '\0' ||
+	    strcasecmp(name, "localhost") == 0 ||
+	    strncasecmp(name, "localhost.", 10) == 0;
+}
+
+/*
+ * The EHLO argument: the caller's name, the account's `domain`, this
+ * host's FQDN, else our address literal on this connection.  Never
+ * "localhost", which servers reject or treat as a forgery.
+ */
+static const char *
+helo_name(struct session *s, struct buf *out)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			 a[INET6_ADDRSTRLEN];
+	const char		*n;
+
+	if (!is_localhost(s->p->helo_name))
+		return s->p->helo_name;
+	if (!is_localhost(s->acct->domain))
+		return s->acct->domain;
+	if ((n = local_fqdn()) != NULL && !is_localhost(n))
+		return n;
+	buf_reset(out);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a)) != NULL)
+		buf_addf(out, "[IPv6:%s]", a);
+	else if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
+	    &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a)) != NULL)
+		buf_addf(out, "[%s]", a);
+	else
+		buf_addstr(out, "[127.0.0.1]");	/* a unix socket */
+	return out->data;
+}
+
+static int
+ehlo(struct session *s)
+{
+	struct buf	 lit = BUF_INIT;
+	const char	*name = helo_name(s, &lit);
+	const char	*verb = s->lmtp ? "LHLO" : "EHLO";
+	int		 rc = -1;
+
+	buf_reset(&s->what);
+	buf_addf(&s->what, "%s %s", verb, name);
+	cmd(s, "%s %s", verb, name);
+	if (flush(s, PH_EHLO, 0) == -1 || read_reply(s, PH_EHLO, 0) == -1)
+		goto out;
+	if (s->r.code == 250) {
+		caps_parse(&s->caps, &s->r);
+		rc = 0;
+		goto out;
+	}
+	/* RFC 5321 4.1.4: an old server may not know EHLO.  LMTP has no
+	 * HELO. */
+	if (s->r.code / 100 != 5 || s->lmtp) {
+		unexpected(s, PH_EHLO);
+		goto out;
+	}
+	memset(&s->caps, 0, sizeof(s->caps));
+	buf_reset(&s->what);
+	buf_addf(&s->what, "HELO %s", name);
+	cmd(s, "HELO %s", name);
+	if (flush(s, PH_HELO, 0) == -1 || read_reply(s, PH_HELO, 0) == -1)
+		goto out;
+	if (s->r.code != 250) {
+		unexpected(s, PH_HELO);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&lit);
+	return rc;
+}
+
+static int
+session_open(struct session *s)
+{
+	struct net_target	 t;
+	struct buf		 err = BUF_INIT, addr = BUF_INIT;
+	enum local_err		 le;
+
+	memset(&t, 0, sizeof(t));
+	t.host = s->acct->host;
+	t.port = s->port;
+	t.socket = s->acct->socket;
+	t.source_ip = s->acct->source_ip;
+	if (t.socket == NULL && t.host != NULL)
+		buf_addf(&s->res->server, "%s", t.host);
+	else if (t.socket != NULL)
+		buf_addstr(&s->res->server, t.socket);
+	s->fd = net_connect(&t, deadline_in(s, s->tmo_ms), &le, &err, &addr);
+	if (s->fd == -1) {
+		if (t.socket == NULL)
+			buf_addf(&s->res->server, ":%d", t.port);
+		fail(s, PH_CONNECT, 0, le, "%s", err.data != NULL ?
+		    err.data : "cannot connect");
+		buf_release(&err);
+		buf_release(&addr);
+		return -1;
+	}
+	if (t.socket == NULL)
+		buf_addf(&s->res->server, "[%s]:%d", addr.data, t.port);
+	buf_release(&err);
+	buf_release(&addr);
+	iobuf_init(&s->io, s->fd);
+	s->have_io = 1;
+
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "the greeting");
+	if (read_reply(s, PH_GREETING, 0) == -1)
+		return -1;
+	if (s->r.code != 220) {
+		unexpected(s, PH_GREETING);
+		return -1;
+	}
+	if (ehlo(s) == -1)
+		return -1;
+	/* Issue 3: STARTTLS and AUTH go here. */
+	return 0;
+}
+
+/* QUIT (when the stream is in a known state) and close.  Never changes
+ * the outcome. */
+static void
+session_close(struct session *s, int quit)
+{
+	if (s->have_io) {
+		if (quit && !s->broken) {
+			buf_reset(&s->what);
+			buf_addstr(&s->what, "QUIT");
+			cmd(s, "QUIT");
+			if (flush(s, PH_QUIT, 1) == 0)
+				(void)read_reply(s, PH_QUIT, 1);
+		}
+		iobuf_release(&s->io);
+		s->have_io = 0;
+	}
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+static void
+add_failure(struct session *s, const char *addr, int code)
+{
+	struct smtp_result	*res = s->res;
+	struct smtp_rcpt_failure *f;
+
+	res->failed = xreallocarray(res->failed, res->nfailed + 1,
+	    sizeof(*res->failed));
+	f = &res->failed[res->nfailed++];
+	f->addr = xstrdup(addr);
+	f->code = code;
+	buf_reset(&s->tmp);
+	reply_summary(&s->r, &s->tmp);
+	f->text = xstrdup(buf_str(&s->tmp));
+}
+
+/*
+ * DATA got 354 but no recipient was accepted (possible with PIPELINING):
+ * end the data at once.  The reply does not matter: there is nobody to
+ * deliver to.
+ */
+static int
+send_empty_data(struct session *s)
+{
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "the end of the (empty) data");
+	trace(s, '>', ".", 1);
+	iobuf_queue(&s->io, ".\r\n", 3);
+	if (flush(s, PH_EOM, 1) == -1 || read_reply(s, PH_EOM, 1) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The content after 354: the spool from offset 0, dot-stuffed, in large
+ * writes (each IOBUF_WFLUSH piece within one command timeout), then the
+ * terminator.  A local read error leaves a half-sent message: the caller
+ * drops the connection without the final dot so nothing is delivered.
+ */
+static int
+send_body(struct session *s, int fd, off_t size)
+{
+	struct dotstuff	 ds;
+	struct buf	 out = BUF_INIT;
+	char		*chunk;
+	off_t		 off = 0;
+	ssize_t		 n;
+	enum io_result	 ior;
+	int		 rc = -1;
+
+	(void)size;
+	chunk = xmalloc(BODY_CHUNK);
+	dot_init(&ds);
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "the message");
+	for (;;) {
+		n = pread(fd, chunk, BODY_CHUNK, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fail(s, PH_BODY, 0, LE_LOCALIO, "cannot read the "
+			    "spooled message: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		off += n;
+		buf_reset(&out);
+		dot_feed(&ds, chunk, (size_t)n, &out);
+		ior = iobuf_queue_data(&s->io, out.data, out.len,
+		    deadline_in(s, s->tmo_ms));
+		if (ior != IO_OK) {
+			io_failed(s, PH_BODY, ior, 1, 0);
+			goto out;
+		}
+	}
+	buf_reset(&out);
+	dot_finish(&ds, &out);
+	iobuf_queue(&s->io, out.data, out.len);
+	trace(s, '>', ".", 1);
+	if (flush(s, PH_BODY, 0) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&out);
+	free(chunk);
+	return rc;
+}
+
+/*
+ * The reply to the final dot: one for SMTP, one per accepted recipient
+ * (in RCPT order) for LMTP.  `ok[i]` says whether rcpt i was accepted.
+ * Returns the number of recipients the message reached, -1 on failure.
+ */
+static int
+final_replies(struct session *s, const struct envelope *env,
+    const unsigned char *ok)
+{
+	size_t	 i, delivered = 0;
+
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "the end of the data");
+	if (!s->lmtp) {
+		if (read_reply(s, PH_EOM, 0) == -1)
+			return -1;
+		if (s->r.code != 250) {
+			unexpected(s, PH_EOM);
+			return -1;
+		}
+		return (int)s->res->naccepted;
+	}
+	for (i = 0; i < env->rcpts.n; i++) {
+		if (!ok[i])
+			continue;
+		buf_reset(&s->what);
+		buf_addf(&s->what, "the end of the data for <%s>",
+		    env->rcpts.v[i]);
+		if (read_reply(s, PH_EOM, 0) == -1)
+			return -1;
+		if (s->r.code / 100 == 2)
+			delivered++;
+		else if (s->r.code / 100 == 4 || s->r.code / 100 == 5) {
+			add_failure(s, env->rcpts.v[i], s->r.code);
+			s->res->naccepted--;
+		} else
+			return unexpected(s, PH_EOM);
+	}
+	return (int)delivered;
+}
+
+/*
+ * Status when some or all recipients failed.  The representative failure
+ * is the first temporary one (a retry may still reach it), else the
+ * first.  LMTP's per-recipient verdicts after the data count as RCPT
+ * verdicts.
+ */
+static void
+rcpt_outcome(struct session *s, enum phase ph)
+{
+	struct smtp_result	*res = s->res;
+	const struct smtp_rcpt_failure *f = &res->failed[0];
+	size_t			 i;
+
+	for (i = 0; i < res->nfailed; i++)
+		if (res->failed[i].code / 100 == 4) {
+			f = &res->failed[i];
+			break;
+		}
+	res->phase = ph;
+	res->code = f->code;
+	res->lerr = LE_NONE;
+	res->status = exit_status(PH_RCPT, f->code, LE_NONE);
+	buf_reset(&res->msg);
+	if (res->naccepted == 0 && res->nfailed == 1)
+		buf_addf(&res->msg, "RCPT TO:<%s> rejected: %s", f->addr,
+		    f->text);
+	else if (res->naccepted == 0)
+		buf_addf(&res->msg, "all %zu recipients rejected; "
+		    "RCPT TO:<%s>: %s", res->nfailed, f->addr, f->text);
+	else
+		buf_addf(&res->msg, "%zu of %zu recipients rejected (the "
+		    "others got the message); RCPT TO:<%s>: %s", res->nfailed,
+		    res->nfailed + res->naccepted, f->addr, f->text);
+}
+
+/* One message: MAIL, RCPT..., DATA, content, final reply. */
+static int
+transaction(struct session *s, const struct envelope *env, int spool_fd)
+{
+	unsigned char	*ok;
+	int		 pipelining, mail_ok, got354 = 0, rc = -1, any;
+	size_t		 i;
+	struct buf	 mail = BUF_INIT;
+
+	if (env->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8)) {
+		fail(s, PH_MAIL, 0, LE_DATAERR, "the message needs SMTPUTF8 "
+		    "(an address is not ASCII) and the server does not "
+		    "offer it");
+		return -1;
+	}
+	if ((s->caps.flags & CAP_SIZE) && s->caps.size > 0 &&
+	    (unsigned long long)env->size > s->caps.size) {
+		fail(s, PH_MAIL, 0, LE_TOOBIG, "the message (%lld bytes) is "
+		    "larger than the server's limit of %llu bytes",
+		    (long long)env->size, s->caps.size);
+		return -1;
+	}
+	if (env->rcpts.n == 0) {
+		fail(s, PH_MAIL, 0, LE_USAGE, "no recipients");
+		return -1;
+	}
+
+	buf_addf(&mail, "MAIL FROM:<%s>", env->from);
+	if (s->caps.flags & CAP_SIZE)
+		buf_addf(&mail, " SIZE=%lld", (long long)env->size);
+	if (env->body_8bit && (s->caps.flags & CAP_8BITMIME))
+		buf_addstr(&mail, " BODY=8BITMIME");
+	if (env->smtputf8)
+		buf_addstr(&mail, " SMTPUTF8");
+	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	ok = xcalloc(env->rcpts.n, 1);
+
+	/* With PIPELINING the whole group leaves in one write. */
+	cmd(s, "%s", mail.data);
+	if (pipelining) {
+		for (i = 0; i < env->rcpts.n; i++)
+			cmd(s, "RCPT TO:<%s>", env->rcpts.v[i]);
+		cmd(s, "DATA");
+	}
+	buf_reset(&s->what);
+	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
+	if (flush(s, PH_MAIL, 0) == -1 || read_reply(s, PH_MAIL, 0) == -1)
+		goto out;
+	mail_ok = s->r.code / 100 == 2;
+	if (!mail_ok) {
+		unexpected(s, PH_MAIL);
+		if (s->broken || !pipelining)
+			goto out;
+		/* Drain the replies to the rest of the group (503s, most
+		 * likely) quietly: the MAIL reply is the verdict. */
+		for (i = 0; i <= env->rcpts.n; i++)
+			if (read_reply(s, PH_RCPT, 1) == -1)
+				goto out;
+		if (s->r.code == 354)
+			(void)send_empty_data(s);
+		goto out;
+	}
+
+	for (i = 0; i < env->rcpts.n; i++) {
+		buf_reset(&s->what);
+		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
+		if (!pipelining) {
+			cmd(s, "RCPT TO:<%s>", env->rcpts.v[i]);
+			if (flush(s, PH_RCPT, 0) == -1)
+				goto out;
+		}
+		if (read_reply(s, PH_RCPT, 0) == -1)
+			goto out;
+		any = s->r.code / 100;
+		if (any == 2) {
+			ok[i] = 1;
+			s->res->naccepted++;
+		} else if (any == 4 || any == 5)
+			add_failure(s, env->rcpts.v[i], s->r.code);
+		else {
+			unexpected(s, PH_RCPT);
+			goto out;
+		}
+	}
+
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "DATA");
+	if (!pipelining) {
+		if (s->res->naccepted == 0) {
+			rcpt_outcome(s, PH_RCPT);
+			goto out;
+		}
+		cmd(s, "DATA");
+		if (flush(s, PH_DATA, 0) == -1)
+			goto out;
+	}
+	if (read_reply(s, PH_DATA, 0) == -1)
+		goto out;
+	got354 = s->r.code == 354;
+	if (s->res->naccepted == 0) {
+		/* Pipelined: DATA went out before the verdicts. */
+		if (got354)
+			(void)send_empty_data(s);
+		rcpt_outcome(s, PH_RCPT);
+		goto out;
+	}
+	if (!got354) {
+		unexpected(s, PH_DATA);
+		goto out;
+	}
+
+	if (send_body(s, spool_fd, env->size) == -1)
+		goto out;
+	switch (final_replies(s, env, ok)) {
+	case -1:
+		goto out;
+	case 0:
+		/* LMTP: every recipient refused after the data. */
+		rcpt_outcome(s, PH_EOM);
+		goto out;
+	default:
+		break;
+	}
+	if (s->res->nfailed > 0)
+		rcpt_outcome(s, s->lmtp ? PH_EOM : PH_RCPT);
+	else {
+		s->res->phase = PH_EOM;
+		s->res->lerr = LE_NONE;
+		s->res->status = exit_status(PH_EOM, s->r.code, LE_NONE);
+		buf_reset(&s->res->msg);
+	}
+	rc = 0;
+out:
+	free(ok);
+	buf_release(&mail);
+	return rc;
+}
+
+int
+smtp_submit(const struct smtp_params *p, const struct envelope *env,
+    int spool_fd, struct smtp_result *res)
+{
+	struct session	 s;
+	long long	 t, total;
+	int		 ok;
+
+	memset(&s, 0, sizeof(s));
+	s.p = p;
+	s.acct = p->acct;
+	s.res = res;
+	s.fd = -1;
+	s.lmtp = p->acct->protocol == PROTO_LMTP;
+	s.port = p->acct->port > 0 ? p->acct->port : s.lmtp ? 24 : 25;
+	reply_init(&s.r);
+	buf_init(&s.what);
+	buf_init(&s.tmp);
+
+	/* T per command; the whole session gets 10 T plus T per MiB. */
+	t = p->timeout > 0 ? p->timeout : DEFAULT_TIMEOUT;
+	total = 10 * t + ((long long)env->size / MIB + 1) * t;
+	if (p->total_timeout > 0 && p->total_timeout < total)
+		total = p->total_timeout;
+	s.tmo_ms = t * 1000;
+	s.total_ms = total * 1000;
+	s.total_deadline = now_ms() + s.total_ms;
+
+	res->status = -1;
+	ok = session_open(&s) == 0 && transaction(&s, env, spool_fd) == 0;
+	if (res->status == -1) {
+		/* Every path above records an outcome; be safe anyway. */
+		fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
+	}
+	/* A 421 means the server is closing: QUIT is pointless but
+	 * harmless.  After a timeout, drop or garbage: just close. */
+	session_close(&s, 1);
+	(void)ok;
+
+	reply_release(&s.r);
+	buf_release(&s.what);
+	buf_release(&s.tmp);
+	return res->status;
+}
