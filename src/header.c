@@ -8,6 +8,11 @@
 #include "header.h"
 #include "xmalloc.h"
 
+/* A name longer than this cannot fit on a 998-byte line with its colon;
+ * such a line is not taken for a field (and so a huge first line without
+ * a colon is body text, not a header that never ends). */
+#define NAME_MAX_LEN	997
+
 static int	is_wsp(int);
 static int	is_name_char(int);
 static size_t	line_end(const char *, size_t, size_t, size_t *);
@@ -95,6 +100,8 @@ hdr_field_prefix(const char *line, size_t len)
 	size_t	 i;
 
 	i = name_length(line, len);
+	if (i > NAME_MAX_LEN)
+		return 0;
 	if (i == len)
 		return -1;
 	if (i == 0)
@@ -238,6 +245,16 @@ hdr_remove(struct hdrlist *h, const char *name)
 	}
 	h->n = j;
 	return gone;
+}
+
+void
+hdr_delete(struct hdrlist *h, size_t i)
+{
+	if (i >= h->n)
+		return;
+	free_field(&h->f[i]);
+	memmove(&h->f[i], &h->f[i + 1], (h->n - i - 1) * sizeof(*h->f));
+	h->n--;
 }
 
 void

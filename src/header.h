@@ -70,6 +70,8 @@ void	 hdr_set_raw(struct hdrlist *, size_t i, char *raw);
 void	 hdr_set(struct hdrlist *, size_t i, const char *value);
 /* Remove every field named `name`; returns how many went. */
 size_t	 hdr_remove(struct hdrlist *, const char *name);
+/* Remove field `i`; the fields after it move up. */
+void	 hdr_delete(struct hdrlist *, size_t i);
 /* Append "name: value\r\n" (value used as is, must not hold CR/LF). */
 void	 hdr_append(struct hdrlist *, const char *name, const char *value);
 /* Write every field in order. */
