@@ -1,0 +1,762 @@
+#!/usr/bin/env python3
+"""fakesmtp.py -- a scriptable fake SMTP/LMTP server for postie's tests.
+
+Python 3 standard library only.  It listens on loopback (or a unix
+socket), serves a number of connections one after the other, records every
+byte the client sends, and answers as a scenario file tells it to.  With no
+scenario it is a well-behaved server that accepts everything.
+
+USAGE
+    fakesmtp.py --dir DIR [--scenario FILE] [--listen ADDR] [--port N]
+                [--unix PATH] [--port-file FILE] [--connections N]
+                [--max-seconds S] [--lmtp]
+
+    --dir DIR         where every record is written (created if missing)
+    --scenario FILE   the scenario (format below); default: accept all
+    --listen ADDR     127.0.0.1 (default) or ::1
+    --port N          0 (default): an ephemeral port
+    --unix PATH       listen on a unix socket instead of TCP
+    --port-file FILE  default DIR/port; written (atomically) once the
+                      server listens: the port number, or the socket path
+    --connections N   serve N connections, then exit 0 (default 1; 0 means
+                      until the lifetime ends)
+    --max-seconds S   overall lifetime (default 30): whatever state it is
+                      in, the server then exits 3, so a stuck test never
+                      hangs the suite
+    --lmtp            LMTP mode (also the `lmtp` scenario directive)
+
+RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
+    port            the port (or unix socket path), once listening
+    log             what the server did, one event a line (for humans)
+    conn-N.raw      every byte the client sent on connection N, exactly
+    conn-N.recv     one line per recv() call: the bytes that call returned,
+                    escaped (see ESCAPES).  "MAIL, RCPT and DATA arrived in
+                    one write" shows as one line holding all three.  This
+                    is a heuristic: TCP keeps no write boundaries, but on
+                    loopback one write() of a small group arrives as one
+                    recv(), and separate writes separated by a wait for a
+                    reply can never share a line.  A client that writes a
+                    group in pieces without waiting usually, not always,
+                    shows several lines.
+    conn-N.cmds     one line per command (not the message content), the
+                    line as received minus its CRLF, control bytes escaped
+    conn-N.sent     every byte the server sent on connection N
+    conn-N.done     created when connection N has ended
+    msg-M           the content of the M-th message whose DATA ended
+                    (terminator seen), dot-unstuffed: exactly the bytes
+                    the client meant, its final CRLF included, without the
+                    terminating ".CRLF"
+    msg-M.raw       the same as received: from the byte after the DATA
+                    command line up to and including the terminating
+                    "CRLF.CRLF" (dot-stuffing intact)
+    msg-M.env       the envelope: the MAIL line, then each accepted RCPT
+                    line, as received
+    msg-M.reply     the code(s) of the reply to the final dot, one per
+                    line (LMTP: one per accepted recipient).  A message is
+                    "accepted" when this holds 250.
+    A bare CR or LF inside a message is noted in `log` ("bare CR/LF").
+
+SCENARIO FORMAT (a text file, one directive a line)
+    # comment             (a line whose first non-blank is #)
+    hostname NAME         the name in the greeting and EHLO reply
+                          (default fake.example.org)
+    capabilities A, B C   the EHLO keywords, comma separated, replacing the
+                          defaults; "capabilities" alone: none at all.
+                          Default: PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
+                          ENHANCEDSTATUSCODES.  "SIZE 1000" sets a limit
+                          that the default MAIL and final-dot replies
+                          enforce (552).
+    lmtp                  LMTP mode: LHLO instead of EHLO, one reply per
+                          accepted recipient after the final dot
+    on EVENT[#K][@C] [PATTERN] => ACTION
+    on EVENT[#K][@C] [PATTERN]
+        ACTION            (indented lines: several actions, in order)
+        ACTION
+
+    EVENT is a command verb (EHLO HELO LHLO MAIL RCPT DATA QUIT RSET NOOP
+    VRFY EXPN HELP STARTTLS AUTH BDAT), UNKNOWN (any other verb), * (any
+    command), CONNECT (the greeting) or DOT (the reply to the final dot;
+    in LMTP mode it happens once per accepted recipient and PATTERN is
+    matched against that recipient's RCPT line).  #K: only the K-th time
+    that event happens on the connection.  @C: only on connection C.
+    PATTERN: the rule applies only when the command line (as received,
+    without CRLF) contains it, case-sensitively.  The first rule that
+    matches wins; no match: the default behaviour below.
+
+    ACTIONS (TEXT takes the ESCAPES below; trailing blanks are dropped,
+    write \\x20 to keep one)
+    reply TEXT            send TEXT and CRLF.  A multi-line reply is
+                          several `reply` actions: reply 250-a / reply 250 b
+    raw TEXT              send TEXT exactly, no CRLF added (malformed
+                          replies, unsolicited bytes, half lines)
+    default               what the server does without a rule (so
+                          `sleep 500` then `default` delays the usual reply)
+    ignore                send nothing and read the next command
+    sleep MS              wait MS milliseconds (pending output is sent first)
+    trickle MS TEXT       send TEXT and CRLF one byte every MS milliseconds
+    endless TEXT          send TEXT and CRLF again and again until the
+                          client closes (or the lifetime ends)
+    drop                  close the connection now (FIN)
+    reset                 close the connection now with a TCP RST
+    stall                 never answer again: keep reading (and recording)
+                          until the client closes or the lifetime ends
+
+    What the server does next follows from the reply it sent, as a real
+    server's state does: a 2xx to MAIL opens the transaction, a 2xx to RCPT
+    accepts the recipient, a 354 to DATA reads the message, QUIT closes
+    after its actions.  The reply code is that of the last line sent for
+    the event that has a space (or nothing) after three digits.
+
+    ESCAPES: \\r \\n \\t \\0 \\\\ \\xHH (one byte).  Non-ASCII text is sent
+    as UTF-8.
+
+    DEFAULTS: greeting 220; EHLO the hostname and capabilities; HELO 250;
+    MAIL 250 (503 before HELO/EHLO or inside a transaction, 552 over the
+    SIZE limit, 555 for SMTPUTF8 or BODY=8BITMIME when not offered); RCPT
+    250 (503 without MAIL); DATA 354 (503 without MAIL, 554 when no
+    recipient was accepted); final dot 250 (552 over the SIZE limit); RSET,
+    NOOP 250; QUIT 221 then close; STARTTLS 454 and AUTH 502 (not yet
+    implemented here); anything else 502.  Replies to pipelined commands
+    are sent together once no complete command is left in the input, as
+    Postfix does.  EHLO/HELO in LMTP mode, and LHLO in SMTP mode, get 500.
+
+    EXAMPLES
+        on RCPT <bad@example.org> => reply 550 5.1.1 <bad@example.org>: no such user
+        on CONNECT => stall
+        on DOT
+            sleep 200
+            reply 452 4.3.1 out of space
+        on EHLO
+            reply 250-fake.example.org
+            raw 250 SIZE\\x00\\r\\n
+
+    PLANNED ADDITIONS (TLS/SASL): a `starttls` action (handshake with
+    Python's ssl module, recording continuing in clear text), a
+    `capabilities-tls` directive, and a SASL event for the lines that
+    follow a 334 reply, with actions computing the server side of
+    PLAIN/LOGIN/CRAM-MD5/SCRAM.  They slot into the same rule table.
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+
+DEFAULT_CAPS = ["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8",
+                "ENHANCEDSTATUSCODES"]
+KNOWN_VERBS = {"EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "QUIT",
+               "RSET", "NOOP", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH",
+               "BDAT"}
+EVENTS = KNOWN_VERBS | {"UNKNOWN", "*", "CONNECT", "DOT"}
+ACTIONS = {"reply", "raw", "default", "ignore", "sleep", "trickle",
+           "endless", "drop", "reset", "stall"}
+MAX_LINE = 1 << 20          # a command line longer than this is cut
+MAX_MESSAGE = 256 << 20     # message content kept in memory at most
+
+
+class ScenarioError(Exception):
+    pass
+
+
+def unescape(text):
+    """Turn TEXT with \\r \\n \\t \\0 \\\\ \\xHH escapes into bytes."""
+    out = bytearray()
+    raw = text.encode("utf-8")
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c != 0x5c or i + 1 >= len(raw):
+            out.append(c)
+            i += 1
+            continue
+        n = chr(raw[i + 1])
+        if n == "r":
+            out.append(13)
+        elif n == "n":
+            out.append(10)
+        elif n == "t":
+            out.append(9)
+        elif n == "0":
+            out.append(0)
+        elif n == "\\":
+            out.append(0x5c)
+        elif n == "x" and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 2:i + 4]):
+            out.append(int(raw[i + 2:i + 4], 16))
+            i += 2
+        else:
+            raise ScenarioError("bad escape \\" + n)
+        i += 2
+    return bytes(out)
+
+
+def escape(data):
+    """Bytes as one printable line: control bytes and backslash escaped,
+    bytes >= 0x80 kept (UTF-8 stays readable)."""
+    out = []
+    for c in data:
+        if c == 13:
+            out.append(b"\\r")
+        elif c == 10:
+            out.append(b"\\n")
+        elif c == 9:
+            out.append(b"\\t")
+        elif c == 0x5c:
+            out.append(b"\\\\")
+        elif c < 0x20 or c == 0x7f:
+            out.append(b"\\x%02x" % c)
+        else:
+            out.append(bytes([c]))
+    return b"".join(out)
+
+
+class Rule:
+    def __init__(self, lineno, event, nth, conn, pattern):
+        self.lineno = lineno
+        self.event = event
+        self.nth = nth
+        self.conn = conn
+        self.pattern = pattern
+        self.actions = []
+
+    def matches(self, event, count, conn, line):
+        if self.event != "*" and self.event != event:
+            return False
+        if self.event == "*" and event in ("CONNECT", "DOT"):
+            return False
+        if self.nth is not None and self.nth != count:
+            return False
+        if self.conn is not None and self.conn != conn:
+            return False
+        return self.pattern.encode("utf-8") in line
+
+
+class Scenario:
+    def __init__(self):
+        self.hostname = "fake.example.org"
+        self.caps = list(DEFAULT_CAPS)
+        self.lmtp = False
+        self.rules = []
+
+    @staticmethod
+    def parse_action(lineno, text):
+        name, _, arg = text.strip().partition(" ")
+        arg = arg.rstrip()
+        if name not in ACTIONS:
+            raise ScenarioError("line %d: unknown action '%s'" % (lineno, name))
+        if name in ("reply", "raw", "endless"):
+            return (name, unescape(arg))
+        if name in ("sleep", "trickle"):
+            ms, _, rest = arg.partition(" ")
+            if not ms.isdigit():
+                raise ScenarioError("line %d: %s needs milliseconds"
+                                    % (lineno, name))
+            return (name, int(ms), unescape(rest.rstrip()))
+        if arg:
+            raise ScenarioError("line %d: %s takes no argument"
+                                % (lineno, name))
+        return (name,)
+
+    @classmethod
+    def load(cls, path):
+        sc = cls()
+        if path is None:
+            return sc
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        rule = None
+        for lineno, line in enumerate(lines, 1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            if line[0] in " \t":
+                if rule is None:
+                    raise ScenarioError("line %d: action outside a rule"
+                                        % lineno)
+                rule.actions.append(cls.parse_action(lineno, stripped))
+                continue
+            rule = None
+            word, _, rest = stripped.partition(" ")
+            rest = rest.strip()
+            if word == "hostname":
+                sc.hostname = rest
+            elif word == "capabilities":
+                sc.caps = [c.strip() for c in rest.split(",") if c.strip()]
+            elif word == "lmtp":
+                sc.lmtp = True
+            elif word == "on":
+                head, arrow, action = rest.partition("=>")
+                ev, _, pattern = head.strip().partition(" ")
+                m = re.fullmatch(r"([A-Za-z*]+)(?:#(\d+))?(?:@(\d+))?", ev)
+                if m is None or m.group(1).upper() not in EVENTS:
+                    raise ScenarioError("line %d: unknown event '%s'"
+                                        % (lineno, ev))
+                rule = Rule(lineno, m.group(1).upper(),
+                            int(m.group(2)) if m.group(2) else None,
+                            int(m.group(3)) if m.group(3) else None,
+                            pattern.strip())
+                sc.rules.append(rule)
+                if arrow:
+                    rule.actions.append(cls.parse_action(lineno, action))
+                    rule = None
+            else:
+                raise ScenarioError("line %d: unknown directive '%s'"
+                                    % (lineno, word))
+        for r in sc.rules:
+            if not r.actions:
+                raise ScenarioError("line %d: rule without actions"
+                                    % r.lineno)
+        return sc
+
+    def size_limit(self):
+        for c in self.caps:
+            parts = c.split()
+            if parts and parts[0].upper() == "SIZE" and len(parts) > 1:
+                if parts[1].isdigit() and int(parts[1]) > 0:
+                    return int(parts[1])
+        return None
+
+    def has_cap(self, name):
+        return any(c.split()[0].upper() == name for c in self.caps if c)
+
+
+class Closed(Exception):
+    """The connection is over (client closed, drop, stall ended)."""
+
+
+class Server:
+    def __init__(self, args, scenario):
+        self.args = args
+        self.sc = scenario
+        self.dir = args.dir
+        self.nconn = 0
+        self.nmsg = 0
+        self.logf = open(os.path.join(self.dir, "log"), "a", buffering=1)
+
+    def log(self, fmt, *a):
+        self.logf.write("%.3f %s\n" % (time.time(), fmt % a if a else fmt))
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def listen(self):
+        a = self.args
+        if a.unix:
+            try:
+                os.unlink(a.unix)
+            except FileNotFoundError:
+                pass
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(a.unix)
+            where = a.unix
+        else:
+            fam = socket.AF_INET6 if ":" in a.listen else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((a.listen, a.port))
+            where = str(s.getsockname()[1])
+        s.listen(16)
+        pf = a.port_file or self.path("port")
+        with open(pf + ".tmp", "w") as f:
+            f.write(where + "\n")
+        os.rename(pf + ".tmp", pf)
+        self.log("listening on %s", where)
+        return s
+
+    def serve(self):
+        ls = self.listen()
+        while self.args.connections == 0 or self.nconn < self.args.connections:
+            sock, peer = ls.accept()
+            self.nconn += 1
+            self.log("connection %d from %s", self.nconn, peer)
+            conn = Conn(self, sock, self.nconn)
+            try:
+                conn.run()
+            except Closed as e:
+                self.log("connection %d: %s", self.nconn, e)
+            except OSError as e:
+                self.log("connection %d: error %s", self.nconn, e)
+            finally:
+                conn.close()
+                open(self.path("conn-%d.done" % self.nconn), "w").close()
+        ls.close()
+        self.log("done after %d connection(s)", self.nconn)
+
+
+class Conn:
+    def __init__(self, srv, sock, num):
+        self.srv = srv
+        self.sc = srv.sc
+        self.sock = sock
+        self.num = num
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        p = lambda ext: srv.path("conn-%d.%s" % (num, ext))
+        self.f_raw = open(p("raw"), "wb", buffering=0)
+        self.f_recv = open(p("recv"), "wb", buffering=0)
+        self.f_cmds = open(p("cmds"), "wb", buffering=0)
+        self.f_sent = open(p("sent"), "wb", buffering=0)
+        self.inbuf = bytearray()
+        self.out = bytearray()
+        self.event_out = bytearray()
+        self.counts = {}
+        self.helo = False
+        self.mail = None
+        self.rcpts = []
+        self.eof = False
+        self.open = True
+
+    # -- I/O -------------------------------------------------------------
+    def recv_more(self):
+        """Read once more from the client; False at end of file."""
+        if self.eof:
+            return False
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, ConnectionAbortedError):
+            data = b""
+        if not data:
+            self.eof = True
+            self.srv.log("connection %d: client closed", self.num)
+            return False
+        self.f_raw.write(data)
+        self.f_recv.write(escape(data) + b"\n")
+        self.inbuf += data
+        return True
+
+    def send(self, data):
+        self.out += data
+        self.event_out += data
+
+    def flush(self):
+        if not self.out:
+            return
+        data = bytes(self.out)
+        self.out.clear()
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise Closed("send failed: %s" % e)
+        self.f_sent.write(data)
+
+    def close(self):
+        if self.open:
+            try:
+                self.flush()
+            except Closed:
+                pass
+            self.sock.close()
+            self.open = False
+
+    def has_line(self):
+        return b"\n" in self.inbuf or len(self.inbuf) >= MAX_LINE
+
+    def next_line(self):
+        """The next command line without its line ending, or None at EOF.
+        Replies are flushed whenever we must wait for input, so pipelined
+        commands get their replies together."""
+        while not self.has_line():
+            self.flush()
+            if not self.recv_more():
+                return None
+        i = self.inbuf.find(b"\n")
+        if i < 0 or i >= MAX_LINE:
+            line = bytes(self.inbuf[:MAX_LINE])
+            del self.inbuf[:MAX_LINE]
+            self.srv.log("connection %d: command line too long", self.num)
+            return line
+        line = bytes(self.inbuf[:i])
+        del self.inbuf[:i + 1]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        else:
+            self.srv.log("connection %d: bare LF ends a command", self.num)
+        return line
+
+    # -- events ----------------------------------------------------------
+    def last_code(self):
+        """Code of the last final reply line sent for this event."""
+        code = None
+        for ln in bytes(self.event_out).split(b"\r\n"):
+            m = re.match(rb"(\d{3})(?: |$)", ln)
+            if m:
+                code = int(m.group(1))
+        return code
+
+    def event(self, ev, line, default):
+        self.counts[ev] = self.counts.get(ev, 0) + 1
+        self.event_out = bytearray()
+        rule = None
+        for r in self.sc.rules:
+            if r.matches(ev, self.counts[ev], self.num, line):
+                rule = r
+                break
+        if rule is None:
+            default()
+        else:
+            self.srv.log("connection %d: %s: rule at line %d", self.num, ev,
+                         rule.lineno)
+            for act in rule.actions:
+                self.do_action(act, default)
+        return self.last_code()
+
+    def do_action(self, act, default):
+        name = act[0]
+        if name == "reply":
+            self.send(act[1] + b"\r\n")
+        elif name == "raw":
+            self.send(act[1])
+        elif name == "default":
+            default()
+        elif name == "ignore":
+            pass
+        elif name == "sleep":
+            self.flush()
+            time.sleep(act[1] / 1000.0)
+        elif name == "trickle":
+            self.flush()
+            for b in act[2] + b"\r\n":
+                self.send(bytes([b]))
+                self.flush()
+                time.sleep(act[1] / 1000.0)
+        elif name == "endless":
+            self.flush()
+            chunk = (act[1] + b"\r\n") * max(1, 4096 // (len(act[1]) + 2))
+            self.srv.log("connection %d: endless reply", self.num)
+            while True:
+                self.send(chunk)
+                self.flush()
+        elif name == "drop":
+            self.flush()
+            self.sock.close()
+            self.open = False
+            raise Closed("dropped by the scenario")
+        elif name == "reset":
+            self.out.clear()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+            self.sock.close()
+            self.open = False
+            raise Closed("reset by the scenario")
+        elif name == "stall":
+            self.flush()
+            self.srv.log("connection %d: stalled", self.num)
+            self.inbuf.clear()
+            while self.recv_more():
+                self.inbuf.clear()
+            raise Closed("stalled until the client closed")
+
+    def reply(self, *lines):
+        for ln in lines:
+            self.send(ln.encode("utf-8") + b"\r\n")
+
+    # -- the protocol ------------------------------------------------------
+    def run(self):
+        greet = "LMTP" if self.sc.lmtp else "ESMTP"
+        self.event("CONNECT", b"", lambda: self.reply(
+            "220 %s %s fakesmtp" % (self.sc.hostname, greet)))
+        while True:
+            line = self.next_line()
+            if line is None:
+                return
+            self.f_cmds.write(escape(line) + b"\n")
+            if self.inbuf and not self.sc.has_cap("PIPELINING"):
+                self.srv.log("connection %d: command pipelined without "
+                             "PIPELINING: %s", self.num, escape(line).decode(
+                                 "utf-8", "replace"))
+            self.command(line)
+
+    def command(self, line):
+        verb = line.split(b" ", 1)[0].upper().decode("ascii", "replace")
+        ev = verb if verb in KNOWN_VERBS else "UNKNOWN"
+        default = getattr(self, "do_" + verb, None) if ev != "UNKNOWN" \
+            else None
+        if default is None:
+            default = self.do_UNKNOWN
+        code = self.event(ev, line, lambda: default(line))
+        ok = code is not None and 200 <= code < 300
+        if verb in ("EHLO", "HELO", "LHLO") and ok:
+            self.helo = True
+            self.mail, self.rcpts = None, []
+        elif verb == "MAIL" and ok:
+            self.mail, self.rcpts = line, []
+        elif verb == "RCPT" and ok:
+            self.rcpts.append(line)
+        elif verb == "RSET" and ok:
+            self.mail, self.rcpts = None, []
+        elif verb == "DATA" and code == 354:
+            self.data()
+        elif verb == "QUIT":
+            self.close()
+            raise Closed("QUIT")
+
+    def do_EHLO(self, line):
+        if self.sc.lmtp:
+            return self.reply("500 5.5.1 this is LMTP: use LHLO")
+        self.ehlo_reply()
+
+    def do_LHLO(self, line):
+        if not self.sc.lmtp:
+            return self.reply("500 5.5.1 this is SMTP: use EHLO")
+        self.ehlo_reply()
+
+    def ehlo_reply(self):
+        lines = [self.sc.hostname] + self.sc.caps
+        self.reply(*["250%s%s" % ("-" if i < len(lines) - 1 else " ", l)
+                     for i, l in enumerate(lines)])
+
+    def do_HELO(self, line):
+        if self.sc.lmtp:
+            return self.reply("500 5.5.1 this is LMTP: use LHLO")
+        self.reply("250 %s" % self.sc.hostname)
+
+    def do_MAIL(self, line):
+        params = line.upper().split(b">", 1)[-1].split()
+        limit = self.sc.size_limit()
+        if not self.helo:
+            return self.reply("503 5.5.1 Error: send HELO/EHLO first")
+        if self.mail is not None:
+            return self.reply("503 5.5.1 Error: nested MAIL command")
+        for p in params:
+            if p == b"SMTPUTF8" and not self.sc.has_cap("SMTPUTF8"):
+                return self.reply("555 5.5.4 Unsupported option: SMTPUTF8")
+            if p.startswith(b"BODY=8BITMIME") and \
+                    not self.sc.has_cap("8BITMIME"):
+                return self.reply("555 5.5.4 Unsupported option: BODY")
+            if p.startswith(b"SIZE=") and limit is not None and \
+                    p[5:].isdigit() and int(p[5:]) > limit:
+                return self.reply("552 5.3.4 Message size exceeds fixed "
+                                  "limit")
+        self.reply("250 2.1.0 Ok")
+
+    def do_RCPT(self, line):
+        if self.mail is None:
+            return self.reply("503 5.5.1 Error: need MAIL command")
+        self.reply("250 2.1.5 Ok")
+
+    def do_DATA(self, line):
+        if self.mail is None:
+            return self.reply("503 5.5.1 Error: need RCPT command")
+        if not self.rcpts:
+            return self.reply("554 5.5.1 Error: no valid recipients")
+        self.reply("354 End data with <CR><LF>.<CR><LF>")
+
+    def do_RSET(self, line):
+        self.reply("250 2.0.0 Ok")
+
+    def do_NOOP(self, line):
+        self.reply("250 2.0.0 Ok")
+
+    def do_QUIT(self, line):
+        self.reply("221 2.0.0 Bye")
+
+    def do_STARTTLS(self, line):
+        self.reply("454 4.7.0 TLS not available")
+
+    def do_AUTH(self, line):
+        self.reply("502 5.5.1 AUTH not implemented")
+
+    def do_UNKNOWN(self, line):
+        self.reply("502 5.5.2 Error: command not recognized")
+
+    def data(self):
+        """Read the message after a 354, store it, answer the final dot."""
+        self.flush()
+        # The CRLF that ended the DATA line counts as the start of the
+        # first "CRLF . CRLF" so an empty message is just ".CRLF".
+        scan_from = 0
+        while True:
+            buf = self.inbuf
+            if buf.startswith(b".\r\n"):
+                end = 3
+                break
+            i = buf.find(b"\r\n.\r\n", max(0, scan_from - 4))
+            if i >= 0:
+                end = i + 5
+                break
+            if len(buf) > MAX_MESSAGE:
+                raise Closed("message too large for the fake server")
+            scan_from = len(buf)
+            if not self.recv_more():
+                self.srv.log("connection %d: EOF inside DATA (%d bytes)",
+                             self.num, len(self.inbuf))
+                raise Closed("client closed inside DATA")
+        raw = bytes(self.inbuf[:end])
+        del self.inbuf[:end]
+        self.srv.nmsg += 1
+        m = self.srv.nmsg
+        content = raw[:-3]          # drop ".CRLF", keep the last CRLF
+        lines = content.split(b"\r\n")
+        content = b"\r\n".join(l[1:] if l.startswith(b".") else l
+                               for l in lines)
+        bare = re.search(rb"\r(?!\n)|(?<!\r)\n", raw)
+        if bare:
+            self.srv.log("message %d: bare CR/LF at offset %d", m,
+                         bare.start())
+        p = self.srv.path
+        with open(p("msg-%d.raw" % m), "wb") as f:
+            f.write(raw)
+        with open(p("msg-%d" % m), "wb") as f:
+            f.write(content)
+        with open(p("msg-%d.env" % m), "wb") as f:
+            f.write(b"".join(escape(l) + b"\n"
+                             for l in [self.mail] + self.rcpts))
+        self.srv.log("connection %d: message %d, %d bytes", self.num, m,
+                     len(content))
+        limit = self.sc.size_limit()
+        big = limit is not None and len(content) > limit
+        codes = []
+        if self.sc.lmtp:
+            for r in self.rcpts:
+                addr = r.split(b":", 1)[-1].split(b">")[0] + b">"
+                addr = addr.strip().decode("utf-8", "replace")
+                codes.append(self.event("DOT", r, lambda: self.reply(
+                    "552 5.3.4 Message too big" if big else
+                    "250 2.1.5 %s Ok" % addr)))
+        else:
+            codes.append(self.event("DOT", b"", lambda: self.reply(
+                "552 5.3.4 Message too big" if big else
+                "250 2.0.0 Ok: queued as FAKE%d" % m)))
+        with open(p("msg-%d.reply" % m), "w") as f:
+            f.write("".join("%s\n" % c for c in codes))
+        self.mail, self.rcpts = None, []
+
+
+def main():
+    ap = argparse.ArgumentParser(description="scriptable fake SMTP server")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--scenario")
+    ap.add_argument("--listen", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--unix")
+    ap.add_argument("--port-file")
+    ap.add_argument("--connections", type=int, default=1)
+    ap.add_argument("--max-seconds", type=int, default=30)
+    ap.add_argument("--lmtp", action="store_true")
+    args = ap.parse_args()
+
+    def lifetime(signum, frame):
+        sys.stderr.write("fakesmtp: lifetime of %d s reached\n"
+                         % args.max_seconds)
+        os._exit(3)
+    signal.signal(signal.SIGALRM, lifetime)
+    signal.alarm(args.max_seconds)
+    signal.signal(signal.SIGTERM, lambda s, f: os._exit(0))
+
+    os.makedirs(args.dir, exist_ok=True)
+    try:
+        sc = Scenario.load(args.scenario)
+    except (ScenarioError, OSError, UnicodeDecodeError) as e:
+        sys.stderr.write("fakesmtp: %s: %s\n" % (args.scenario, e))
+        return 2
+    if args.lmtp:
+        sc.lmtp = True
+    Server(args, sc).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
