@@ -1,3 +1,928 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
 #include "conf.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * msmtp's configuration syntax, as msmtp 1.8 reads it:
+ *  - a line is blank-separated "command argument"; blanks are space and
+ *    tab; a trailing CR (CRLF files) is dropped;
+ *  - a line whose first non-blank character is '#' is a comment; a '#'
+ *    anywhere else is part of the argument;
+ *  - the argument runs to the end of the line, without leading and
+ *    trailing blanks; when it then starts and ends with '"' those two
+ *    quotes are removed (there are no escapes: "a\"b" is a\"b);
+ *  - commands are case-sensitive; an on/off command given no argument
+ *    means on;
+ *  - lines before any `account` or `defaults` belong to an account named
+ *    "default".
+ */
+
+/* Keyword ids: an account's fields, in the order of the table below. */
+enum kw {
+	K_HOST, K_PORT, K_FROM, K_DOMAIN, K_TIMEOUT, K_PROTOCOL, K_SOCKET,
+	K_SOURCE_IP, K_LOGFILE, K_LOGFILE_TIME_FORMAT, K_SYSLOG, K_ALIASES,
+	K_SET_FROM_HEADER, K_SET_DATE_HEADER, K_SET_MSGID_HEADER,
+	K_SET_TO_HEADER, K_REMOVE_BCC_HEADERS, K_AUTO_FROM, K_MAILDOMAIN,
+	K_UNDISCLOSED_RECIPIENTS, K_ALLOW_FROM_OVERRIDE,
+	K_TLS, K_TLS_STARTTLS, K_TLS_TRUST_FILE, K_TLS_CRL_FILE,
+	K_TLS_FINGERPRINT, K_TLS_KEY_FILE, K_TLS_CERT_FILE, K_TLS_CERTCHECK,
+	K_TLS_PRIORITIES, K_TLS_HOST_OVERRIDE, K_TLS_MIN_DH_PRIME_BITS,
+	K_AUTH, K_USER, K_PASSWORD, K_PASSWORDEVAL, K_NTLMDOMAIN,
+	K_DSN_NOTIFY, K_DSN_RETURN, K_PROXY_HOST, K_PROXY_PORT, K_EVAL,
+	K_TLS_FORCE_SSLV3,
+	K_COUNT
+};
+
+/* How a field is stored. */
+enum store { S_STR, S_INT, S_PROTO, S_HDR, S_NONE };
+
+/* How an argument is read. */
+enum parse {
+	P_STR,		/* empty: unset */
+	P_STR_NEED,	/* empty: error */
+	P_PATH,		/* "~/" expanded; empty: unset */
+	P_PORT,		/* 1..65535, needed */
+	P_PORT_OPT,	/* 1..65535; empty: unset */
+	P_TIMEOUT,	/* off or seconds, needed */
+	P_PROTOCOL,
+	P_ONOFF,	/* int; empty: on */
+	P_ONOFF_STR,	/* "on"/"off"; empty: on */
+	P_HDR3,		/* auto/on/off; empty: auto */
+	P_HDR2,		/* auto/off; empty: auto */
+	P_HDR_OLD,	/* add_missing_*: on -> auto, off -> off */
+	P_INV_ONOFF,	/* keepbcc: on -> remove_bcc_headers off */
+	P_NOARG_OFF,	/* tls_nocertcheck: no argument, sets "off" */
+	P_SYSLOG,
+	P_AUTH,
+	P_FINGERPRINT,
+	P_POSINT_STR,	/* a positive number kept as text; empty: unset */
+	P_DSN_NOTIFY,
+	P_DSN_RETURN,
+	P_IGNORE
+};
+
+struct keyword {
+	const char	*name;
+	enum kw		 kw;
+	enum parse	 parse;
+};
+
+static const struct keyword keywords[] = {
+	{ "host",			K_HOST,			P_STR_NEED },
+	{ "port",			K_PORT,			P_PORT },
+	{ "from",			K_FROM,			P_STR },
+	{ "domain",			K_DOMAIN,		P_STR },
+	{ "timeout",			K_TIMEOUT,		P_TIMEOUT },
+	{ "connect_timeout",		K_TIMEOUT,		P_TIMEOUT },
+	{ "protocol",			K_PROTOCOL,		P_PROTOCOL },
+	{ "socket",			K_SOCKET,		P_PATH },
+	{ "source_ip",			K_SOURCE_IP,		P_STR },
+	{ "logfile",			K_LOGFILE,		P_PATH },
+	{ "logfile_time_format",	K_LOGFILE_TIME_FORMAT,	P_STR },
+	{ "syslog",			K_SYSLOG,		P_SYSLOG },
+	{ "aliases",			K_ALIASES,		P_PATH },
+	{ "set_from_header",		K_SET_FROM_HEADER,	P_HDR3 },
+	{ "add_missing_from_header",	K_SET_FROM_HEADER,	P_HDR_OLD },
+	{ "set_date_header",		K_SET_DATE_HEADER,	P_HDR2 },
+	{ "add_missing_date_header",	K_SET_DATE_HEADER,	P_HDR_OLD },
+	{ "set_msgid_header",		K_SET_MSGID_HEADER,	P_HDR2 },
+	{ "set_to_header",		K_SET_TO_HEADER,	P_ONOFF },
+	{ "remove_bcc_headers",		K_REMOVE_BCC_HEADERS,	P_ONOFF },
+	{ "keepbcc",			K_REMOVE_BCC_HEADERS,	P_INV_ONOFF },
+	{ "auto_from",			K_AUTO_FROM,		P_ONOFF },
+	{ "maildomain",			K_MAILDOMAIN,		P_STR },
+	{ "undisclosed_recipients",	K_UNDISCLOSED_RECIPIENTS, P_ONOFF },
+	{ "allow_from_override",	K_ALLOW_FROM_OVERRIDE,	P_ONOFF },
+	{ "tls",			K_TLS,			P_ONOFF_STR },
+	{ "tls_starttls",		K_TLS_STARTTLS,		P_ONOFF_STR },
+	{ "tls_nostarttls",		K_TLS_STARTTLS,		P_NOARG_OFF },
+	{ "tls_trust_file",		K_TLS_TRUST_FILE,	P_PATH },
+	{ "tls_crl_file",		K_TLS_CRL_FILE,		P_PATH },
+	{ "tls_fingerprint",		K_TLS_FINGERPRINT,	P_FINGERPRINT },
+	{ "tls_key_file",		K_TLS_KEY_FILE,		P_PATH },
+	{ "tls_cert_file",		K_TLS_CERT_FILE,	P_PATH },
+	{ "tls_certcheck",		K_TLS_CERTCHECK,	P_ONOFF_STR },
+	{ "tls_nocertcheck",		K_TLS_CERTCHECK,	P_NOARG_OFF },
+	{ "tls_priorities",		K_TLS_PRIORITIES,	P_STR },
+	{ "tls_host_override",		K_TLS_HOST_OVERRIDE,	P_STR },
+	{ "tls_min_dh_prime_bits",	K_TLS_MIN_DH_PRIME_BITS, P_POSINT_STR },
+	{ "tls_force_sslv3",		K_TLS_FORCE_SSLV3,	P_IGNORE },
+	{ "auth",			K_AUTH,			P_AUTH },
+	{ "user",			K_USER,			P_STR },
+	{ "password",			K_PASSWORD,		P_STR },
+	{ "passwordeval",		K_PASSWORDEVAL,		P_STR },
+	{ "ntlmdomain",			K_NTLMDOMAIN,		P_STR },
+	{ "dsn_notify",			K_DSN_NOTIFY,		P_DSN_NOTIFY },
+	{ "dsn_return",			K_DSN_RETURN,		P_DSN_RETURN },
+	{ "proxy_host",			K_PROXY_HOST,		P_STR },
+	{ "proxy_port",			K_PROXY_PORT,		P_PORT_OPT },
+	{ "eval",			K_EVAL,			P_STR_NEED },
+};
+
+/* Where each keyword's value lives, and its canonical name. */
+struct field {
+	const char	*name;
+	enum store	 store;
+	size_t		 off;
+};
+
+#define F(n, s, m)	{ n, s, offsetof(struct account, m) }
+
+static const struct field fields[K_COUNT] = {
+	[K_HOST] = F("host", S_STR, host),
+	[K_PORT] = F("port", S_INT, port),
+	[K_FROM] = F("from", S_STR, from),
+	[K_DOMAIN] = F("domain", S_STR, domain),
+	[K_TIMEOUT] = F("timeout", S_INT, timeout),
+	[K_PROTOCOL] = F("protocol", S_PROTO, protocol),
+	[K_SOCKET] = F("socket", S_STR, socket),
+	[K_SOURCE_IP] = F("source_ip", S_STR, source_ip),
+	[K_LOGFILE] = F("logfile", S_STR, logfile),
+	[K_LOGFILE_TIME_FORMAT] =
+	    F("logfile_time_format", S_STR, logfile_time_format),
+	[K_SYSLOG] = F("syslog", S_STR, syslog),
+	[K_ALIASES] = F("aliases", S_STR, aliases),
+	[K_SET_FROM_HEADER] = F("set_from_header", S_HDR, set_from_header),
+	[K_SET_DATE_HEADER] = F("set_date_header", S_HDR, set_date_header),
+	[K_SET_MSGID_HEADER] = F("set_msgid_header", S_HDR, set_msgid_header),
+	[K_SET_TO_HEADER] = F("set_to_header", S_HDR, set_to_header),
+	[K_REMOVE_BCC_HEADERS] =
+	    F("remove_bcc_headers", S_INT, remove_bcc_headers),
+	[K_AUTO_FROM] = F("auto_from", S_INT, auto_from),
+	[K_MAILDOMAIN] = F("maildomain", S_STR, maildomain),
+	[K_UNDISCLOSED_RECIPIENTS] =
+	    F("undisclosed_recipients", S_INT, undisclosed_recipients),
+	[K_ALLOW_FROM_OVERRIDE] =
+	    F("allow_from_override", S_INT, allow_from_override),
+	[K_TLS] = F("tls", S_STR, tls),
+	[K_TLS_STARTTLS] = F("tls_starttls", S_STR, tls_starttls),
+	[K_TLS_TRUST_FILE] = F("tls_trust_file", S_STR, tls_trust_file),
+	[K_TLS_CRL_FILE] = F("tls_crl_file", S_STR, tls_crl_file),
+	[K_TLS_FINGERPRINT] = F("tls_fingerprint", S_STR, tls_fingerprint),
+	[K_TLS_KEY_FILE] = F("tls_key_file", S_STR, tls_key_file),
+	[K_TLS_CERT_FILE] = F("tls_cert_file", S_STR, tls_cert_file),
+	[K_TLS_CERTCHECK] = F("tls_certcheck", S_STR, tls_certcheck),
+	[K_TLS_PRIORITIES] = F("tls_priorities", S_STR, tls_priorities),
+	[K_TLS_HOST_OVERRIDE] =
+	    F("tls_host_override", S_STR, tls_host_override),
+	[K_TLS_MIN_DH_PRIME_BITS] =
+	    F("tls_min_dh_prime_bits", S_STR, tls_min_dh_prime_bits),
+	[K_AUTH] = F("auth", S_STR, auth),
+	[K_USER] = F("user", S_STR, user),
+	[K_PASSWORD] = F("password", S_STR, password),
+	[K_PASSWORDEVAL] = F("passwordeval", S_STR, passwordeval),
+	[K_NTLMDOMAIN] = F("ntlmdomain", S_STR, ntlmdomain),
+	[K_DSN_NOTIFY] = F("dsn_notify", S_STR, dsn_notify),
+	[K_DSN_RETURN] = F("dsn_return", S_STR, dsn_return),
+	[K_PROXY_HOST] = F("proxy_host", S_STR, proxy_host),
+	[K_PROXY_PORT] = F("proxy_port", S_INT, proxy_port),
+	[K_EVAL] = F("eval", S_STR, eval),
+	[K_TLS_FORCE_SSLV3] = { "tls_force_sslv3", S_NONE, 0 },
+};
+
+#undef F
+
+_Static_assert(K_COUNT <= CONF_NKW, "CONF_NKW too small");
+_Static_assert(K_COUNT <= 64, "the set mask holds 64 keywords");
+
+/* A section being read: `defaults` or an account. */
+struct parser {
+	struct conf	*conf;
+	struct account	 defaults;
+	struct account	*cur;		/* NULL before the first section */
+	int		 saw_defaults;
+	int		 line;
+	struct buf	*err;
+};
+
+static int	 is_blank(int);
+static char	*trim(char *);
+static char	**str_field(struct account *, enum kw);
+static void	 str_free(char *, enum kw);
+static void	 set_str(struct account *, enum kw, const char *);
+static void	 copy_kw(struct account *, const struct account *, enum kw);
+static void	 account_copy(struct account *, const struct account *);
+static void	 account_free(struct account *);
+static int	 perr(struct parser *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 parse_int(const char *, long, long, int *);
+static int	 is_fingerprint(const char *);
+static int	 is_dsn_notify(const char *);
+static int	 expand_path(struct parser *, const char *, char **);
+static int	 do_keyword(struct parser *, const struct keyword *, char *);
+static int	 do_account(struct parser *, char *);
+static struct account *find_account(const struct conf *, const char *);
+static struct account *new_account(struct parser *, const char *);
+static int	 do_line(struct parser *, char *, size_t);
+static int	 exists(const char *);
+static char	*try_path(const char *, const char *);
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Strip blanks at both ends, then one pair of enclosing double quotes. */
+static char *
+trim(char *s)
+{
+	size_t	 n;
+
+	while (is_blank((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && is_blank((unsigned char)s[n - 1]))
+		n--;
+	s[n] = '\0';
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s[n - 1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+static char **
+str_field(struct account *a, enum kw k)
+{
+	return (char **)(void *)((char *)a + fields[k].off);
+}
+
+static void
+str_free(char *s, enum kw k)
+{
+	if (s != NULL && k == K_PASSWORD)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void
+set_str(struct account *a, enum kw k, const char *v)
+{
+	char	**p = str_field(a, k);
+
+	str_free(*p, k);
+	*p = v != NULL ? xstrdup(v) : NULL;
+}
+
+/* Copy keyword `k`'s value (and the line it came from) from `src`. */
+static void
+copy_kw(struct account *dst, const struct account *src, enum kw k)
+{
+	const char	*base = (const char *)src + fields[k].off;
+	char		*dbase = (char *)dst + fields[k].off;
+
+	switch (fields[k].store) {
+	case S_STR:
+		set_str(dst, k, *(char *const *)(const void *)base);
+		break;
+	case S_INT:
+		*(int *)(void *)dbase = *(const int *)(const void *)base;
+		break;
+	case S_PROTO:
+		*(enum proto *)(void *)dbase =
+		    *(const enum proto *)(const void *)base;
+		break;
+	case S_HDR:
+		*(enum hdr_mode *)(void *)dbase =
+		    *(const enum hdr_mode *)(const void *)base;
+		break;
+	case S_NONE:
+		break;
+	}
+	if (k == K_SYSLOG)
+		dst->syslog_set = src->syslog_set;
+	dst->kw_line[k] = src->kw_line[k];
+}
+
+/* `dst` (fresh from account_defaults()) becomes a deep copy of `src`. */
+static void
+account_copy(struct account *dst, const struct account *src)
+{
+	int	 k;
+
+	for (k = 0; k < K_COUNT; k++)
+		copy_kw(dst, src, (enum kw)k);
+	dst->set = src->set;
+}
+
+static void
+account_free(struct account *a)
+{
+	int	 k;
+
+	for (k = 0; k < K_COUNT; k++)
+		if (fields[k].store == S_STR)
+			set_str(a, (enum kw)k, NULL);
+	free(a->name);
+	a->name = NULL;
+}
+
+void
+account_defaults(struct account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->protocol = PROTO_SMTP;
+	a->set_from_header = HDR_AUTO;
+	a->set_date_header = HDR_AUTO;
+	a->set_msgid_header = HDR_AUTO;
+	a->set_to_header = HDR_OFF;
+	a->remove_bcc_headers = 1;
+	a->allow_from_override = 1;
+}
+
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	buf_reset(p->err);
+	buf_addf(p->err, "%s:%d: ", p->conf->path, p->line);
+	va_start(ap, fmt);
+	buf_vaddf(p->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A whole number in [min, max], read as msmtp does (strtol, base 0). */
+static int
+parse_int(const char *s, long min, long max, int *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* SHA-256, SHA-1 or MD5 as "01:23:...". */
+static int
+is_fingerprint(const char *s)
+{
+	size_t	 n = strlen(s), i;
+
+	if (n != 32 * 3 - 1 && n != 20 * 3 - 1 && n != 16 * 3 - 1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i % 3 == 2) {
+			if (s[i] != ':')
+				return 0;
+		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* "never", or a comma list of failure, delay, success (no repeats). */
+static int
+is_dsn_notify(const char *s)
+{
+	static const char *const conds[] = { "failure", "delay", "success" };
+	unsigned	 seen = 0, i;
+	const char	*e;
+	size_t		 n;
+
+	if (strcmp(s, "never") == 0)
+		return 1;
+	for (;;) {
+		e = strchr(s, ',');
+		n = e != NULL ? (size_t)(e - s) : strlen(s);
+		for (i = 0; i < 3; i++)
+			if (strlen(conds[i]) == n &&
+			    strncmp(s, conds[i], n) == 0)
+				break;
+		if (i == 3 || (seen & (1U << i)) != 0)
+			return 0;
+		seen |= 1U << i;
+		if (e == NULL)
+			return 1;
+		s = e + 1;
+	}
+}
+
+/* "~" and "~/..." become the home directory; anything else is kept. */
+static int
+expand_path(struct parser *p, const char *v, char **out)
+{
+	const char	*home;
+	struct buf	 b = BUF_INIT;
+
+	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/')) {
+		*out = xstrdup(v);
+		return 0;
+	}
+	if ((home = home_dir()) == NULL)
+		return perr(p, "cannot expand '%s': no home directory", v);
+	buf_addstr(&b, home);
+	buf_addstr(&b, v + 1);
+	*out = buf_detach(&b);
+	return 0;
+}
+
+static int
+do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
+{
+	struct account	*a = p->cur;
+	enum kw		 k = kwd->kw;
+	const char	*name = kwd->name;
+	char		*path;
+	int		 n, on;
+	enum hdr_mode	 h;
+
+	switch (kwd->parse) {
+	case P_STR:
+		set_str(a, k, arg[0] != '\0' ? arg : NULL);
+		break;
+	case P_STR_NEED:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		set_str(a, k, arg);
+		break;
+	case P_PATH:
+		if (arg[0] == '\0') {
+			set_str(a, k, NULL);
+			break;
+		}
+		if (expand_path(p, arg, &path) == -1)
+			return -1;
+		set_str(a, k, NULL);
+		*str_field(a, k) = path;
+		break;
+	case P_PORT:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		/* FALLTHROUGH */
+	case P_PORT_OPT:
+		n = 0;
+		if (arg[0] != '\0' && parse_int(arg, 1, 65535, &n) == -1)
+			return perr(p, "invalid %s '%s': expected 1 to 65535",
+			    name, arg);
+		if (k == K_PORT)
+			a->port = n;
+		else
+			a->proxy_port = n;
+		break;
+	case P_TIMEOUT:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		if (strcmp(arg, "off") == 0)
+			n = 0;
+		else if (parse_int(arg, 0, INT_MAX, &n) == -1)
+			return perr(p, "invalid %s '%s': expected off or a "
+			    "number of seconds", name, arg);
+		a->timeout = n;
+		break;
+	case P_PROTOCOL:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		if (strcmp(arg, "smtp") == 0)
+			a->protocol = PROTO_SMTP;
+		else if (strcmp(arg, "lmtp") == 0)
+			a->protocol = PROTO_LMTP;
+		else
+			return perr(p, "invalid %s '%s': expected smtp or lmtp",
+			    name, arg);
+		break;
+	case P_ONOFF:
+	case P_ONOFF_STR:
+	case P_INV_ONOFF:
+	case P_HDR_OLD:
+		if (arg[0] == '\0' || strcmp(arg, "on") == 0)
+			on = 1;
+		else if (strcmp(arg, "off") == 0)
+			on = 0;
+		else
+			return perr(p, "invalid %s '%s': expected on or off",
+			    name, arg);
+		if (kwd->parse == P_ONOFF_STR)
+			set_str(a, k, on ? "on" : "off");
+		else if (kwd->parse == P_HDR_OLD) {
+			h = on ? HDR_AUTO : HDR_OFF;
+			if (k == K_SET_FROM_HEADER)
+				a->set_from_header = h;
+			else
+				a->set_date_header = h;
+		} else if (k == K_SET_TO_HEADER)
+			a->set_to_header = on ? HDR_ON : HDR_OFF;
+		else
+			*(int *)(void *)((char *)a + fields[k].off) =
+			    kwd->parse == P_INV_ONOFF ? !on : on;
+		break;
+	case P_NOARG_OFF:
+		if (arg[0] != '\0')
+			return perr(p, "'%s' takes no argument", name);
+		set_str(a, k, "off");
+		break;
+	case P_HDR3:
+	case P_HDR2:
+		if (arg[0] == '\0' || strcmp(arg, "auto") == 0)
+			h = HDR_AUTO;
+		else if (strcmp(arg, "off") == 0)
+			h = HDR_OFF;
+		else if (strcmp(arg, "on") == 0 && kwd->parse == P_HDR3)
+			h = HDR_ON;
+		else
+			return perr(p, "invalid %s '%s': expected %s", name,
+			    arg, kwd->parse == P_HDR3 ? "auto, on or off" :
+			    "auto or off");
+		*(enum hdr_mode *)(void *)((char *)a + fields[k].off) = h;
+		break;
+	case P_SYSLOG:
+		if (arg[0] == '\0' || strcmp(arg, "on") == 0)
+			set_str(a, k, "on");
+		else if (strcmp(arg, "off") == 0)
+			set_str(a, k, NULL);
+		else if (strcmp(arg, "LOG_USER") == 0 ||
+		    strcmp(arg, "LOG_MAIL") == 0 ||
+		    (strncmp(arg, "LOG_LOCAL", 9) == 0 &&
+		    arg[9] >= '0' && arg[9] <= '7' && arg[10] == '\0'))
+			set_str(a, k, arg);
+		else
+			return perr(p, "invalid %s '%s': expected on, off, "
+			    "LOG_USER, LOG_MAIL or LOG_LOCAL0 to LOG_LOCAL7",
+			    name, arg);
+		a->syslog_set = 1;
+		break;
+	case P_AUTH:
+		if (arg[0] == '\0' || strcmp(arg, "on") == 0)
+			set_str(a, k, "on");
+		else if (strcmp(arg, "off") == 0 ||
+		    strcmp(arg, "plain") == 0 ||
+		    strcmp(arg, "scram-sha-1") == 0 ||
+		    strcmp(arg, "scram-sha-256") == 0 ||
+		    strcmp(arg, "cram-md5") == 0 ||
+		    strcmp(arg, "digest-md5") == 0 ||
+		    strcmp(arg, "gssapi") == 0 ||
+		    strcmp(arg, "external") == 0 ||
+		    strcmp(arg, "login") == 0 ||
+		    strcmp(arg, "ntlm") == 0 ||
+		    strcmp(arg, "oauthbearer") == 0 ||
+		    strcmp(arg, "xoauth2") == 0)
+			set_str(a, k, arg);
+		else
+			return perr(p, "invalid %s '%s': expected on, off or "
+			    "a method", name, arg);
+		break;
+	case P_FINGERPRINT:
+		if (arg[0] != '\0' && !is_fingerprint(arg))
+			return perr(p, "invalid %s '%s': expected hex bytes "
+			    "like 01:23:..", name, arg);
+		set_str(a, k, arg[0] != '\0' ? arg : NULL);
+		break;
+	case P_POSINT_STR:
+		if (arg[0] != '\0' && parse_int(arg, 1, INT_MAX, &n) == -1)
+			return perr(p, "invalid %s '%s': expected a positive "
+			    "number", name, arg);
+		set_str(a, k, arg[0] != '\0' ? arg : NULL);
+		break;
+	case P_DSN_NOTIFY:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		if (strcmp(arg, "off") != 0 && !is_dsn_notify(arg))
+			return perr(p, "invalid %s '%s': expected off, never or "
+			    "a list of failure, delay, success", name, arg);
+		set_str(a, k, strcmp(arg, "off") != 0 ? arg : NULL);
+		break;
+	case P_DSN_RETURN:
+		if (arg[0] == '\0')
+			return perr(p, "'%s' needs an argument", name);
+		if (strcmp(arg, "off") != 0 && strcmp(arg, "headers") != 0 &&
+		    strcmp(arg, "full") != 0)
+			return perr(p, "invalid %s '%s': expected off, headers "
+			    "or full", name, arg);
+		set_str(a, k, strcmp(arg, "off") != 0 ? arg : NULL);
+		break;
+	case P_IGNORE:
+		break;
+	}
+	a->set |= 1ULL << k;
+	a->kw_line[k] = p->line;
+	return 0;
+}
+
+static struct account *
+find_account(const struct conf *c, const char *name)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		if (strcmp(c->accounts[i].name, name) == 0)
+			return &c->accounts[i];
+	return NULL;
+}
+
+/* Append an account that starts as a copy of the current defaults. */
+static struct account *
+new_account(struct parser *p, const char *name)
+{
+	struct conf	*c = p->conf;
+	struct account	*a;
+
+	c->accounts = xreallocarray(c->accounts, c->naccounts + 1,
+	    sizeof(*c->accounts));
+	a = &c->accounts[c->naccounts++];
+	account_defaults(a);
+	account_copy(a, &p->defaults);
+	a->set = 0;
+	a->name = xstrdup(name);
+	a->file = c->path;
+	a->line = p->line;
+	p->cur = a;
+	return a;
+}
+
+/*
+ * "account NAME" or "account NAME : PARENT, ...": as msmtp, the whole
+ * argument is trimmed first, then the name and each parent.
+ */
+static int
+do_account(struct parser *p, char *arg)
+{
+	struct account	*a, *par;
+	char		*colon, *name, *list, *comma, *pn;
+	unsigned	*parents = NULL, npar = 0, i;
+	int		 k, rc = -1;
+
+	colon = strchr(arg, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		name = trim(arg);
+		list = colon + 1;
+		for (;;) {
+			comma = strchr(list, ',');
+			if (comma != NULL)
+				*comma = '\0';
+			pn = trim(list);
+			if (*pn == '\0') {
+				perr(p, "missing account name");
+				goto out;
+			}
+			if ((par = find_account(p->conf, pn)) == NULL) {
+				perr(p, "account '%s' is not defined above",
+				    pn);
+				goto out;
+			}
+			parents = xreallocarray(parents, npar + 1,
+			    sizeof(*parents));
+			parents[npar++] = (unsigned)(par - p->conf->accounts);
+			if (comma == NULL)
+				break;
+			list = comma + 1;
+		}
+	} else
+		name = arg;
+	if (*name == '\0') {
+		perr(p, "missing account name");
+		goto out;
+	}
+	if (strchr(name, ',') != NULL) {
+		perr(p, "account name '%s' must not contain ':' or ','", name);
+		goto out;
+	}
+	if ((par = find_account(p->conf, name)) != NULL) {
+		perr(p, "account '%s' defined twice (first on line %d)", name,
+		    par->line);
+		goto out;
+	}
+	if (strcmp(name, "default") == 0 && npar > 0) {
+		free(p->conf->default_name);
+		p->conf->default_name =
+		    xstrdup(p->conf->accounts[parents[0]].name);
+	}
+	a = new_account(p, name);
+	/* The array may have moved: parents are indices. */
+	for (i = 0; i < npar; i++) {
+		par = &p->conf->accounts[parents[i]];
+		for (k = 0; k < K_COUNT; k++)
+			if (par->set & (1ULL << k))
+				copy_kw(a, par, (enum kw)k);
+		a->set |= par->set;
+	}
+	rc = 0;
+out:
+	free(parents);
+	return rc;
+}
+
+static int
+do_line(struct parser *p, char *line, size_t len)
+{
+	const struct keyword	*kwd = NULL;
+	char			*cmd, *arg;
+	size_t			 i, n;
+
+	if (len > 0 && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (strlen(line) != len)
+		return perr(p, "NUL byte in line");
+	cmd = line;
+	while (is_blank((unsigned char)*cmd))
+		cmd++;
+	if (*cmd == '#' || *cmd == '\0')
+		return 0;
+	for (n = 0; cmd[n] != '\0' && !is_blank((unsigned char)cmd[n]); n++)
+		continue;
+	arg = cmd + n;
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg = trim(arg);
+
+	if (strcmp(cmd, "defaults") == 0) {
+		if (*arg != '\0')
+			return perr(p, "'defaults' takes no argument");
+		p->cur = &p->defaults;
+		p->saw_defaults = 1;
+		return 0;
+	}
+	if (strcmp(cmd, "account") == 0)
+		return do_account(p, arg);
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(cmd, keywords[i].name) == 0) {
+			kwd = &keywords[i];
+			break;
+		}
+	if (kwd == NULL)
+		return perr(p, "unknown keyword '%s'", cmd);
+	/* msmtp 1.2 compatibility: settings before any section make an
+	 * account named "default". */
+	if (p->cur == NULL)
+		new_account(p, "default");
+	return do_keyword(p, kwd, arg);
+}
+
+int
+conf_load(struct conf *c, const char *path, struct buf *err)
+{
+	struct parser	 p;
+	FILE		*fp;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->path = xstrdup(path);
+	if ((fp = fopen(path, "r")) == NULL) {
+		buf_reset(err);
+		buf_addf(err, "%s: cannot open: %s", path, strerror(errno));
+		conf_release(c);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.conf = c;
+	p.err = err;
+	account_defaults(&p.defaults);
+
+	for (p.line = 1; (n = getline(&line, &cap, fp)) != -1; p.line++) {
+		rc = do_line(&p, line, (size_t)n);
+		/* The line may have held a password. */
+		explicit_bzero(line, cap);
+		if (rc == -1)
+			break;
+	}
+	if (rc == 0 && ferror(fp)) {
+		buf_reset(err);
+		buf_addf(err, "%s: cannot read: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (line != NULL)
+		explicit_bzero(line, cap);
+	free(line);
+	fclose(fp);
+
+	/* Only `defaults`: they are the account. */
+	if (rc == 0 && c->naccounts == 0 && p.saw_defaults) {
+		p.line = 0;
+		new_account(&p, "default");
+		c->accounts[0].line = 0;
+		c->accounts[0].set = p.defaults.set;
+	}
+	account_free(&p.defaults);
+	if (rc == -1)
+		conf_release(c);
+	return rc;
+}
+
+void
+conf_release(struct conf *c)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		account_free(&c->accounts[i]);
+	free(c->accounts);
+	free(c->default_name);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct account *
+conf_account(const struct conf *c, const char *name)
+{
+	const struct account	*a;
+
+	if (name != NULL)
+		return find_account(c, name);
+	if ((a = find_account(c, "default")) != NULL)
+		return a;
+	if (c->default_name != NULL &&
+	    (a = find_account(c, c->default_name)) != NULL)
+		return a;
+	return c->naccounts > 0 ? &c->accounts[0] : NULL;
+}
+
+int
+conf_check_supported(const struct account *a, struct buf *err)
+{
+	enum kw		 k;
+	const char	*what = NULL;
+
+	if (a->tls != NULL && strcmp(a->tls, "on") == 0)
+		k = K_TLS;
+	else if (a->auth != NULL && strcmp(a->auth, "off") != 0)
+		k = K_AUTH;
+	else if (a->proxy_host != NULL)
+		k = K_PROXY_HOST;
+	else if (a->eval != NULL)
+		k = K_EVAL;
+	else if (!a->allow_from_override) {
+		k = K_ALLOW_FROM_OVERRIDE;
+		what = "allow_from_override off";
+	} else
+		return 0;
+	buf_reset(err);
+	buf_addf(err, "%s:%d: '%s' is not yet supported",
+	    a->file != NULL ? a->file : "(config)", a->kw_line[k],
+	    what != NULL ? what : fields[k].name);
+	return -1;
+}
+
+/* 1 when `path` exists (stat succeeds), whether or not it is readable. */
+static int
+exists(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0;
+}
+
+static char *
+try_path(const char *dir, const char *rest)
+{
+	struct buf	 b = BUF_INIT;
+
+	if (dir == NULL)
+		return NULL;
+	buf_addstr(&b, dir);
+	buf_addstr(&b, rest);
+	if (exists(b.data))
+		return buf_detach(&b);
+	buf_release(&b);
+	return NULL;
+}
+
+char *
+conf_find_file(void)
+{
+	const char	*home = home_dir();
+	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	char		*path;
+
+	if (xdg != NULL && xdg[0] != '/')
+		xdg = NULL;
+	if ((path = xdg != NULL ? try_path(xdg, "/postie/config") :
+	    try_path(home, "/.config/postie/config")) != NULL)
+		return path;
+	if ((path = try_path(home, "/.postierc")) != NULL)
+		return path;
+	if ((path = try_path(SYSCONFDIR, "/postie.conf")) != NULL)
+		return path;
+	if ((path = try_path(home, "/.msmtprc")) != NULL)
+		return path;
+	if ((path = xdg != NULL ? try_path(xdg, "/msmtp/config") :
+	    try_path(home, "/.config/msmtp/config")) != NULL)
+		return path;
+	return try_path(SYSCONFDIR, "/msmtprc");
+}

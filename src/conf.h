@@ -15,6 +15,9 @@
 enum proto { PROTO_SMTP, PROTO_LMTP };
 enum hdr_mode { HDR_AUTO, HDR_ON, HDR_OFF };
 
+/* Size of the per-keyword bookkeeping below; more than postie knows. */
+#define CONF_NKW	64
+
 struct account {
 	char		*name;
 	const char	*file;		/* where it was defined, for errors */
@@ -27,11 +30,13 @@ struct account {
 	char		*from;		/* envelope sender */
 	char		*domain;	/* EHLO argument */
 	char		*maildomain;	/* qualifies bare local names */
-	int		 timeout;	/* seconds; 0: postie's default */
+	int		 timeout;	/* seconds; 0 ("off"): postie's default */
 	enum proto	 protocol;
 	char		*logfile;
 	char		*logfile_time_format;
-	char		*syslog;	/* NULL: off; "LOG_MAIL" etc. */
+	char		*syslog;	/* NULL: off; "on": postie's facility;
+					 * else "LOG_MAIL", "LOG_USER" or
+					 * "LOG_LOCAL0".."LOG_LOCAL7" */
 	int		 syslog_set;	/* 1 when the keyword was given */
 	char		*aliases;	/* path of an aliases file */
 	int		 auto_from;	/* msmtp: from = user@maildomain */
@@ -41,9 +46,13 @@ struct account {
 	enum hdr_mode	 set_to_header;		/* ON or OFF */
 	int		 remove_bcc_headers;	/* accepted; Bcc always goes */
 	int		 undisclosed_recipients;
+	int		 allow_from_override;	/* 0: -f does not replace from */
 
-	/* TLS and authentication: parsed and kept verbatim; until they are
-	 * implemented, conf_check_supported() refuses them. */
+	/* TLS and authentication: parsed, validated as msmtp does and kept
+	 * as written (on/off keywords as "on" or "off", NULL when unset or
+	 * given an empty argument); until they are implemented,
+	 * conf_check_supported() refuses `tls on` and `auth` other than
+	 * `off`.  Paths have "~/" expanded. */
 	char		*tls;
 	char		*tls_starttls;
 	char		*tls_trust_file;
@@ -55,35 +64,46 @@ struct account {
 	char		*tls_priorities;
 	char		*tls_host_override;
 	char		*tls_min_dh_prime_bits;
-	char		*auth;
+	char		*auth;		/* "on", "off" or a method ("plain") */
 	char		*user;
-	char		*password;
+	char		*password;	/* wiped when released */
 	char		*passwordeval;
 	char		*ntlmdomain;
 
-	/* msmtp keywords postie accepts for compatibility but does not act
-	 * on (dsn_* and friends arrive with later work). */
-	char		*dsn_notify;
-	char		*dsn_return;
-	char		*add_missing_from_header;	/* old name */
-	char		*add_missing_date_header;	/* old name */
+	/* msmtp keywords postie accepts but does not act on yet: dsn_*
+	 * are ignored; proxy_* and eval are refused by
+	 * conf_check_supported().  The old names (connect_timeout, keepbcc,
+	 * tls_nocertcheck, tls_nostarttls, add_missing_from_header,
+	 * add_missing_date_header) set the fields above; tls_force_sslv3
+	 * is accepted and ignored, as msmtp does. */
+	char		*dsn_notify;	/* NULL ("off"), "never", "failure,delay" */
+	char		*dsn_return;	/* NULL ("off"), "headers" or "full" */
+	char		*proxy_host;
+	int		 proxy_port;
+	char		*eval;		/* the last eval command, unrun */
 
-	unsigned long long set;		/* internal: which keywords were given */
-	unsigned long long set2;
+	/* Internal: keywords given in this account or inherited from its
+	 * parents (msmtp's mask), and the line each value came from
+	 * (0: built-in default). */
+	unsigned long long set;
+	int		 kw_line[CONF_NKW];
 };
 
 struct conf {
-	const char	*path;		/* the file that was read, or NULL */
+	char		*path;		/* the file that was read, or NULL */
 	struct account	*accounts;	/* in file order; `defaults` not included */
 	unsigned	 naccounts;
-	char		*default_name;	/* from "account default : NAME" */
+	char		*default_name;	/* first parent in "account default :
+					 * NAME" (that line defines an account
+					 * named "default", as in msmtp) */
 };
 
 /*
  * Read `path`.  On error returns -1 and puts "FILE:LINE: message" in
- * `err` (or "FILE: message" when no line applies); the caller exits
- * EX_CONFIG.  A missing file is an error here: conf_find_file() decides
- * which file to read.
+ * `err` (or "FILE: message" when no line applies), leaving the conf
+ * empty; the caller exits EX_CONFIG.  A missing file is an error here:
+ * conf_find_file() decides which file to read.  The conf must be zeroed
+ * (or released) before the call; conf_release() is safe on a zeroed one.
  */
 int	 conf_load(struct conf *, const char *path, struct buf *err);
 void	 conf_release(struct conf *);
@@ -93,22 +113,25 @@ void	 conf_release(struct conf *);
  * $XDG_CONFIG_HOME/postie/config (or ~/.config/postie/config),
  * ~/.postierc, SYSCONFDIR/postie.conf, then msmtp's ~/.msmtprc,
  * $XDG_CONFIG_HOME/msmtp/config, SYSCONFDIR/msmtprc.  Works with HOME
- * unset or "/".  Returns an allocated path or NULL when none exists.
+ * unset or "/" (home_dir()); $XDG_CONFIG_HOME counts only when absolute.
+ * A path that exists but cannot be read is returned, so that the caller
+ * reports it.  Returns an allocated path or NULL when none exists.
  */
 char	*conf_find_file(void);
 
 /*
  * The account to use: `name` when given (NULL when no such account),
- * else the one named by "account default", else the account literally
- * named "default", else the first account.  A config with no accounts but
+ * else the account named "default" (which "account default : NAME"
+ * defines), else the first account.  A config with no accounts but
  * `defaults` yields the defaults as an account named "default".
  */
 const struct account *conf_account(const struct conf *, const char *name);
 
 /*
- * Refuse settings that postie parses but cannot act on yet (TLS and
- * authentication keywords): -1 with "FILE:LINE: 'tls' is not yet
- * supported" in `err`.
+ * Refuse settings that postie parses but cannot act on yet: -1 with
+ * "FILE:LINE: 'tls' is not yet supported" in `err`, naming the line that
+ * set it (in the account, a parent or `defaults`).  Refused now: tls on,
+ * auth other than off, proxy_host, eval, allow_from_override off.
  */
 int	 conf_check_supported(const struct account *, struct buf *err);
 
