@@ -337,7 +337,10 @@ helo_name(struct session *s, struct buf *out)
 		return s->p->helo_name;
 	if (!is_localhost(s->acct->domain))
 		return s->acct->domain;
-	if ((n = local_fqdn()) != NULL && !is_localhost(n))
+	/* A dotless host name is no FQDN (Postfix's
+	 * reject_non_fqdn_helo_hostname): the literal is better. */
+	if ((n = local_fqdn()) != NULL && !is_localhost(n) &&
+	    strchr(n, '.') != NULL)
 		return n;
 	buf_reset(out);
 	memset(&ss, 0, sizeof(ss));
