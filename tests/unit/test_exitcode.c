@@ -1,9 +1,138 @@
 #include "config.h"
 
+#include <string.h>
+#include <sysexits.h>
+
+#include "exitcode.h"
 #include "t.h"
+
+static const enum phase server_phases[] = {
+	PH_CONNECT, PH_GREETING, PH_EHLO, PH_HELO, PH_STARTTLS, PH_TLS,
+	PH_AUTH, PH_MAIL, PH_RCPT, PH_DATA, PH_BODY, PH_EOM, PH_QUIT
+};
+#define NSERVER	(sizeof(server_phases) / sizeof(server_phases[0]))
+
+static void
+test_replies(void)
+{
+	size_t	 i;
+	int	 code;
+
+	/* Success only after 250 to the final dot. */
+	CHECK_INT(exit_status(PH_EOM, 250, LE_NONE), EX_OK);
+
+	/* Every 4xx in every phase is temporary. */
+	for (i = 0; i < NSERVER; i++)
+		for (code = 400; code <= 499; code += 1) {
+			if (exit_status(server_phases[i], code, LE_NONE) !=
+			    EX_TEMPFAIL) {
+				CHECK_INT(exit_status(server_phases[i], code,
+				    LE_NONE), EX_TEMPFAIL);
+				break;
+			}
+		}
+	CHECK_INT(exit_status(PH_GREETING, 421, LE_NONE), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_AUTH, 454, LE_NONE), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_RCPT, 452, LE_NONE), EX_TEMPFAIL);
+
+	/* 5xx: recipients 67, credentials 77, the rest 69. */
+	CHECK_INT(exit_status(PH_RCPT, 550, LE_NONE), EX_NOUSER);
+	CHECK_INT(exit_status(PH_RCPT, 553, LE_NONE), EX_NOUSER);
+	CHECK_INT(exit_status(PH_AUTH, 535, LE_NONE), EX_NOPERM);
+	CHECK_INT(exit_status(PH_MAIL, 553, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_DATA, 554, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_EOM, 554, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_EOM, 552, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_GREETING, 554, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_EHLO, 550, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_HELO, 501, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_STARTTLS, 502, LE_NONE), EX_UNAVAILABLE);
+
+	/* A reply that does not fit: unexpected 2xx/3xx is a protocol
+	 * error, and 2xx outside EOM is never success. */
+	CHECK_INT(exit_status(PH_MAIL, 354, LE_NONE), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_DATA, 334, LE_NONE), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_RCPT, 354, LE_NONE), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_EOM, 354, LE_NONE), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_GREETING, 250, LE_NONE), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_DATA, 250, LE_NONE), EX_PROTOCOL);
+	for (i = 0; i < NSERVER; i++)
+		if (server_phases[i] != PH_EOM)
+			CHECK(exit_status(server_phases[i], 250, LE_NONE) !=
+			    EX_OK);
+}
+
+static void
+test_local(void)
+{
+	size_t	 i;
+
+	/* Each local error class, in the phases where it can happen. */
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_USAGE), EX_USAGE);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_DATAERR), EX_DATAERR);
+	CHECK_INT(exit_status(PH_MAIL, 0, LE_DATAERR), EX_DATAERR);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_CONFIG), EX_CONFIG);
+	CHECK_INT(exit_status(PH_CONNECT, 0, LE_CONFIG), EX_CONFIG);
+	CHECK_INT(exit_status(PH_CONNECT, 0, LE_NOHOST), EX_NOHOST);
+	CHECK_INT(exit_status(PH_CONNECT, 0, LE_DNSTEMP), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_CONNECT, 0, LE_CONNECT), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_CONNECT, 0, LE_TIMEOUT), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_LOCALIO), EX_IOERR);
+	CHECK_INT(exit_status(PH_BODY, 0, LE_LOCALIO), EX_IOERR);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_OSERR), EX_OSERR);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_SOFTWARE), EX_SOFTWARE);
+	CHECK_INT(exit_status(PH_MAIL, 0, LE_TOOBIG), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_TLS, 0, LE_TLS), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_STARTTLS, 0, LE_TLS), EX_TEMPFAIL);
+
+	/* Timeouts, drops, network errors, protocol errors: in every
+	 * server phase. */
+	for (i = 0; i < NSERVER; i++) {
+		CHECK_INT(exit_status(server_phases[i], 0, LE_TIMEOUT),
+		    EX_TEMPFAIL);
+		CHECK_INT(exit_status(server_phases[i], 0, LE_DROPPED),
+		    EX_TEMPFAIL);
+		CHECK_INT(exit_status(server_phases[i], 0, LE_NETIO),
+		    EX_TEMPFAIL);
+		CHECK_INT(exit_status(server_phases[i], 0, LE_PROTOCOL),
+		    EX_PROTOCOL);
+		/* A local verdict wins over whatever code came last. */
+		CHECK_INT(exit_status(server_phases[i], 250, LE_PROTOCOL),
+		    EX_PROTOCOL);
+		CHECK_INT(exit_status(server_phases[i], 250, LE_TIMEOUT),
+		    EX_TEMPFAIL);
+	}
+	/* The EOM success rule needs LE_NONE. */
+	CHECK_INT(exit_status(PH_EOM, 250, LE_DROPPED), EX_TEMPFAIL);
+}
+
+static void
+test_table(void)
+{
+	const struct exit_rule	*r;
+	unsigned		 n, i;
+
+	r = exit_rules(&n);
+	CHECK(r != NULL && n > 10);
+	for (i = 0; i < n; i++) {
+		CHECK(r[i].why != NULL && r[i].why[0] != '\0');
+		CHECK(strcmp(exit_name(r[i].status), "?") != 0);
+	}
+	CHECK_STR(phase_name(PH_RCPT), "RCPT");
+	CHECK_STR(phase_name(PH_EOM), "EOM");
+	CHECK_STR(phase_name((enum phase)99), "?");
+	for (i = 0; i < PH_NPHASES; i++)
+		CHECK(phase_name((enum phase)i) != NULL &&
+		    strcmp(phase_name((enum phase)i), "?") != 0);
+	CHECK_STR(exit_name(EX_TEMPFAIL), "EX_TEMPFAIL");
+	CHECK_STR(exit_name(0), "EX_OK");
+}
 
 int
 main(void)
 {
+	test_replies();
+	test_local();
+	test_table();
 	return t_done();
 }
