@@ -71,11 +71,16 @@
 #   run_postie_noconf ARGS  the same without -C
 #   sample_message [FILE]   write a small valid message to FILE (default
 #                           $T/msg) and print its path
+#   crlf_copy IN [OUT]      copy IN with every LF turned into CRLF (default
+#                           OUT $T/expected), print OUT: what an LF-only
+#                           message looks like delivered
+#   file_size FILE          its size in bytes
 #
 # ASSERTIONS (each prints what it saw on failure)
 #   assert_equal ACTUAL EXPECTED [WHAT]
 #   assert_status N                $status is N
 #   assert_stderr_contains STR     $stderr contains STR
+#   assert_stderr_not_contains STR
 #   assert_stderr_matches ERE      $stderr matches the extended regex
 #   assert_stderr_empty
 #   assert_stderr_one_line         exactly one line, starting "postie: "
@@ -83,8 +88,9 @@
 #                                  these, in order
 #   assert_command LINE            some command line equals LINE
 #   refute_command_prefix STR      no command line starts with STR
-#   assert_segment STR             some recv() segment contains STR (STR in
-#                                  the escaped form: 'MAIL ...\r\nDATA\r\n')
+#   assert_segment STR             some recv() segment is exactly STR (in
+#                                  the escaped form: 'MAIL ...\r\nDATA\r\n'),
+#                                  i.e. STR arrived as one write
 #   assert_message M FILE          message M's content equals FILE's bytes
 #   assert_no_message              no message reached the final dot
 #   assert_no_connection           the server was never connected to
@@ -281,6 +287,16 @@ sample_message() {
 	echo "$f"
 }
 
+crlf_copy() {
+	local out=${2:-$T/expected}
+	sed 's/$/\r/' "$1" >"$out"
+	echo "$out"
+}
+
+file_size() {
+	wc -c <"$1" | tr -d ' '
+}
+
 # ---- assertions -----------------------------------------------------------------
 
 _fail() {
@@ -305,6 +321,10 @@ assert_status() {
 
 assert_stderr_contains() {
 	[[ "$stderr" == *"$1"* ]] || _fail "stderr lacks: $1"
+}
+
+assert_stderr_not_contains() {
+	[[ "$stderr" != *"$1"* ]] || _fail "stderr contains: $1"
 }
 
 assert_stderr_matches() {
@@ -343,8 +363,8 @@ refute_command_prefix() {
 
 assert_segment() {
 	fake_conn_done 1
-	grep -qF -- "$1" "$FAKE_DIR/conn-1.recv" 2>/dev/null ||
-	    _fail "no recv() segment holds: $1" "segments:" \
+	grep -qxF -- "$1" "$FAKE_DIR/conn-1.recv" 2>/dev/null ||
+	    _fail "no recv() segment is: $1" "segments:" \
 	    "$(cat "$FAKE_DIR/conn-1.recv" 2>/dev/null)"
 }
 

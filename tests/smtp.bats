@@ -1,4 +1,326 @@
 #!/usr/bin/env bats
 # shellcheck shell=bash
+#
+# The SMTP engine against tests/fakesmtp.py: what postie sends (exact
+# command lines, one write per pipelined group), what arrives (exact
+# bytes), exit status and stderr, when things go right or a recipient
+# is refused.  Failures of the server itself are in failures.bats.
 
 load common
+
+# The mail-from line postie sends for $1 (a file of LF lines) when the
+# server offers SIZE.
+mail_from() {
+	echo "MAIL FROM:<sender@example.org> SIZE=$(file_size "$(crlf_copy "$1" "$T/size.tmp")")${2-}"
+}
+
+@test "plain delivery: exact commands, exact bytes, exit 0, quiet" {
+	fake_start
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$output" "" stdout
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<rcpt@example.org>" "DATA" "QUIT"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	assert_equal "$(fake_reply_codes 1)" 250 "final reply"
+	# The message ends with exactly one terminator and holds no bare
+	# CR or LF.
+	[[ "$(fake_message_raw 1 | tail -c 7 | od -An -c | tr -s ' ')" == *'o . \r \n . \r \n' ]]
+	! fake_log | grep -q 'bare CR/LF'
+}
+
+@test "EHLO without a configured domain is never localhost" {
+	fake_start
+	write_config
+	sed -i '/^domain /d' "$CONFIG"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	local ehlo
+	ehlo=$(fake_commands | head -n 1)
+	[[ "$ehlo" == "EHLO "?* ]] || _fail "first command: $ehlo"
+	[[ "$ehlo" != "EHLO localhost"* ]] || _fail "EHLO names localhost"
+}
+
+@test "HELO when EHLO is refused with 502, then no extensions" {
+	fake_start - <<'EOF'
+on EHLO => reply 502 5.5.2 Error: command not recognized
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_commands "EHLO client.example.org" "HELO client.example.org" \
+	    "MAIL FROM:<sender@example.org>" "RCPT TO:<rcpt@example.org>" \
+	    "DATA" "QUIT"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "HELO when EHLO is refused with 500" {
+	fake_start - <<'EOF'
+on EHLO => reply 500 syntax error, command unrecognized
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "HELO client.example.org"
+	assert_command "MAIL FROM:<sender@example.org>"
+}
+
+@test "PIPELINING: MAIL, every RCPT and DATA leave in one write" {
+	fake_start
+	run_postie a@example.org b@example.org c@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	assert_segment "$(mail_from "$T/msg")"'\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n'
+	assert_equal "$(fake_envelope 1 | wc -l)" 4 "envelope lines"
+}
+
+@test "no PIPELINING: MAIL, RCPT, DATA one by one, each after its reply" {
+	fake_start - <<'EOF'
+capabilities SIZE, 8BITMIME, ENHANCEDSTATUSCODES
+EOF
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 0
+	assert_segment "$(mail_from "$T/msg")"'\r\n'
+	assert_segment 'RCPT TO:<a@example.org>\r\n'
+	assert_segment 'RCPT TO:<b@example.org>\r\n'
+	assert_segment 'DATA\r\n'
+	! fake_log | grep -q 'pipelined without PIPELINING'
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "no SIZE offered: no SIZE= parameter" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, 8BITMIME
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org>"
+}
+
+@test "SIZE limit: a bigger message is refused before MAIL, exit 69" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, SIZE 100, 8BITMIME
+EOF
+	sample_message >/dev/null
+	{ echo; for i in $(seq 1 20); do echo "line $i of a long body"; done; } >>"$T/msg"
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 69
+	assert_commands "EHLO client.example.org" "QUIT"
+	assert_no_message
+	assert_stderr_contains "100"
+	assert_stderr_contains "account 'default'"
+}
+
+@test "SIZE limit: a message within it is sent" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, SIZE 100000, 8BITMIME
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "$(mail_from "$T/msg")"
+}
+
+@test "BODY=8BITMIME for 8-bit content when offered" {
+	fake_start
+	sample_message >/dev/null
+	printf 'Gr\303\274\303\237e\n' >>"$T/msg"
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_command "$(mail_from "$T/msg" " BODY=8BITMIME")"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "no BODY= for 7-bit content" {
+	fake_start
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "$(mail_from "$T/msg")"
+}
+
+@test "8-bit content, 8BITMIME not offered: no BODY=, bytes unchanged" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, SIZE
+EOF
+	sample_message >/dev/null
+	printf 'Gr\303\274\303\237e\n' >>"$T/msg"
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_command "$(mail_from "$T/msg")"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "SMTPUTF8 address with the capability: MAIL says SMTPUTF8" {
+	fake_start
+	run_postie 'jörg@example.org' <"$(sample_message)"
+	assert_status 0
+	assert_command "$(mail_from "$T/msg" " SMTPUTF8")"
+	assert_command "RCPT TO:<jörg@example.org>"
+}
+
+@test "SMTPUTF8 address without the capability: exit 65, no MAIL" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, SIZE, 8BITMIME
+EOF
+	run_postie 'jörg@example.org' <"$(sample_message)"
+	assert_status 65
+	assert_commands "EHLO client.example.org" "QUIT"
+	assert_no_message
+	assert_stderr_contains SMTPUTF8
+}
+
+@test "one recipient of three gets 550: exit 67, the others get the message" {
+	fake_start - <<'EOF'
+on RCPT <bad@example.org> => reply 550 5.1.1 <bad@example.org>: Recipient address rejected: User unknown
+EOF
+	run_postie a@example.org bad@example.org c@example.org \
+	    <"$(sample_message)"
+	assert_status 67
+	assert_stderr_contains "bad@example.org"
+	assert_stderr_contains "User unknown"
+	assert_stderr_matches '^postie: '
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	assert_equal "$(fake_envelope 1 | tail -n +2)" \
+	    "$(printf '%s\n' 'RCPT TO:<a@example.org>' 'RCPT TO:<c@example.org>')" \
+	    "accepted recipients"
+}
+
+@test "one recipient gets 450: exit 75, the other gets the message" {
+	fake_start - <<'EOF'
+on RCPT <busy@example.org> => reply 450 4.2.1 <busy@example.org>: mailbox busy
+EOF
+	run_postie a@example.org busy@example.org <"$(sample_message)"
+	assert_status 75
+	assert_stderr_contains "busy@example.org"
+	assert_stderr_contains "mailbox busy"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "one 450 and one 550: the temporary failure wins, exit 75" {
+	fake_start - <<'EOF'
+on RCPT <bad@example.org> => reply 550 5.1.1 no such user
+on RCPT <busy@example.org> => reply 450 4.2.1 mailbox busy
+EOF
+	run_postie bad@example.org busy@example.org ok@example.org \
+	    <"$(sample_message)"
+	assert_status 75
+	assert_stderr_contains "bad@example.org"
+	assert_stderr_contains "busy@example.org"
+	assert_equal "$(fake_messages)" 1 messages
+}
+
+@test "every recipient rejected (pipelined): exit 67, no content sent" {
+	fake_start - <<'EOF'
+on RCPT => reply 550 5.1.1 no such user
+EOF
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 67
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<a@example.org>" "RCPT TO:<b@example.org>" "DATA" "QUIT"
+	assert_no_message
+	! fake_transcript | grep -q 'Subject'
+	assert_stderr_contains "a@example.org"
+	assert_stderr_contains "b@example.org"
+}
+
+@test "every recipient rejected, server answers 354 anyway: empty data" {
+	fake_start - <<'EOF'
+on RCPT => reply 550 5.1.1 no such user
+on DATA => reply 354 go ahead
+EOF
+	run_postie a@example.org <"$(sample_message)"
+	assert_status 67
+	! fake_transcript | grep -q 'Subject'
+}
+
+@test "every recipient rejected (no PIPELINING): no DATA at all" {
+	fake_start - <<'EOF'
+capabilities SIZE
+on RCPT => reply 550 5.1.1 no such user
+EOF
+	run_postie a@example.org <"$(sample_message)"
+	assert_status 67
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<a@example.org>" "QUIT"
+	assert_no_message
+}
+
+@test "dot-stuffing: lines starting with a dot arrive intact" {
+	fake_start
+	sample_message >/dev/null
+	printf '.\n..\n.leading dot\n' >>"$T/msg"
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	# On the wire every such line got one more dot, then one terminator.
+	sed 's/^\./../' "$T/expected" >"$T/stuffed"
+	printf '.\r\n' >>"$T/stuffed"
+	cmp "$T/stuffed" "$FAKE_DIR/msg-1.raw"
+}
+
+@test "LMTP: LHLO, one final reply per recipient" {
+	fake_start - --lmtp <<'EOF'
+on DOT <b@example.org> => reply 452 4.2.2 <b@example.org>: mailbox full
+EOF
+	write_config "protocol lmtp"
+	run_postie a@example.org b@example.org c@example.org \
+	    <"$(sample_message)"
+	assert_status 75
+	assert_equal "$(fake_commands | head -n 1)" "LHLO client.example.org"
+	assert_stderr_contains "b@example.org"
+	assert_stderr_contains "mailbox full"
+	assert_stderr_not_contains "a@example.org"
+	assert_equal "$(fake_reply_codes 1 | tr '\n' ' ')" "250 452 250 " \
+	    "final replies"
+}
+
+@test "LMTP: every recipient accepted after the dot: exit 0" {
+	fake_start - --lmtp
+	write_config "protocol lmtp"
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "LMTP: a permanent refusal after the dot: exit 67" {
+	fake_start - --lmtp <<'EOF'
+on DOT <b@example.org> => reply 550 5.1.1 <b@example.org>: no such user
+EOF
+	write_config "protocol lmtp"
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 67
+	assert_stderr_contains "no such user"
+}
+
+@test "socket: delivery over a unix socket" {
+	fake_start "" --unix "$T/smtp.sock"
+	write_config
+	grep -qx "socket $T/smtp.sock" "$CONFIG"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "RCPT TO:<rcpt@example.org>"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "IPv6 loopback" {
+	ip -6 addr show lo 2>/dev/null | grep -q '::1' || skip "no ::1"
+	fake_start "" --listen ::1
+	write_config "host ::1"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "-v prints the transcript on stderr" {
+	fake_start
+	run_postie -v rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_contains "<-- 220 fake.example.org ESMTP fakesmtp"
+	assert_stderr_contains "--> EHLO client.example.org"
+	assert_stderr_contains "<-- 250-PIPELINING"
+	assert_stderr_contains "--> RCPT TO:<rcpt@example.org>"
+	assert_stderr_contains "<-- 354 End data"
+	assert_stderr_contains "<-- 250 2.0.0 Ok: queued as FAKE1"
+	assert_stderr_contains "--> QUIT"
+	# The message itself is not part of the transcript.
+	assert_stderr_not_contains "Subject: test"
+}
