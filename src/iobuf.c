@@ -171,9 +171,8 @@ iobuf_getline(struct iobuf *b, const char **line, size_t *len, size_t max,
 		if (nl != NULL)
 			n = (size_t)(nl - p);
 		/* max + 1: room for the CR that may precede the LF. */
-		if (b->line.len + n > max + 1) {
+		if (b->line.len + n > max + 1)
 			return IO_TOOLONG;
-		}
 		buf_add(&b->line, p, n);
 		if (nl != NULL) {
 			b->rpos += n + 1;
@@ -187,6 +186,10 @@ iobuf_getline(struct iobuf *b, const char **line, size_t *len, size_t max,
 			return IO_OK;
 		}
 		b->rpos += n;
+		/* Only a CR may still fit past `max`. */
+		if (b->line.len > max &&
+		    b->line.data[b->line.len - 1] != '\r')
+			return IO_TOOLONG;
 		if ((ior = fill(b, deadline)) != IO_OK)
 			return ior;
 	}
