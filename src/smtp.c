@@ -288,6 +288,9 @@ rejected(struct session *s, enum phase ph)
 	if (ph == PH_GREETING)
 		fail(s, ph, s->r.code, LE_NONE, "the server refused the "
 		    "connection: %s", s->tmp.data);
+	else if (ph == PH_EOM)
+		fail(s, ph, s->r.code, LE_NONE, "the message was rejected "
+		    "after the data: %s", s->tmp.data);
 	else
 		fail(s, ph, s->r.code, LE_NONE, "%s rejected: %s",
 		    s->what.data, s->tmp.data);
