@@ -52,7 +52,6 @@ struct parser {
 
 static int	is_atext(unsigned char);
 static int	is_ctl(unsigned char);
-static void	quote_subject(struct buf *, const char *);
 static int	skip_cfws(struct parser *);
 static int	lex(struct parser *);
 static int	is_word(const struct tok *);
@@ -88,13 +87,10 @@ is_ctl(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-/*
- * Append 'subject' to a message, quoted, with control characters shown
- * as escapes (never raw: the message may reach a terminal or a log) and
- * cut at SUBJECT_MAX bytes.
- */
-static void
-quote_subject(struct buf *b, const char *s)
+/* Control characters never go out raw: the message may reach a
+ * terminal or a log. */
+void
+addr_quote(struct buf *b, const char *s)
 {
 	size_t	 i;
 
@@ -251,7 +247,7 @@ unexpected(struct parser *p)
 	}
 	buf_add(&text, p->s + p->t.start, p->t.end - p->t.start);
 	buf_addstr(p->err, "unexpected ");
-	quote_subject(p->err, buf_str(&text));
+	addr_quote(p->err, buf_str(&text));
 	buf_release(&text);
 }
 
@@ -623,7 +619,7 @@ check_envelope(const char *addr, int allow_empty, const char *noun,
 	}
 	if (addr[0] == '-') {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addstr(err, " starts with '-'");
 		return -1;
 	}
@@ -641,7 +637,7 @@ check_envelope(const char *addr, int allow_empty, const char *noun,
 			why = "contains '<' or '>'";
 		if (why != NULL) {
 			buf_addf(err, "%s ", noun);
-			quote_subject(err, addr);
+			addr_quote(err, addr);
 			buf_addf(err, " %s", why);
 			return -1;
 		}
@@ -659,39 +655,39 @@ check_envelope(const char *addr, int allow_empty, const char *noun,
 	len = i;
 	if (inq) {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addstr(err, " has an unterminated quote");
 		return -1;
 	}
 	if (nat > 1) {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addstr(err, " contains more than one '@'");
 		return -1;
 	}
 	local = at == NULL ? len : (size_t)(at - addr);
 	if (at != NULL && local == 0) {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addstr(err, " has an empty local part");
 		return -1;
 	}
 	if (at != NULL && at[1] == '\0') {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addstr(err, " has an empty domain");
 		return -1;
 	}
 	if (local > LOCAL_MAX) {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addf(err, " has a local part longer than %d octets",
 		    LOCAL_MAX);
 		return -1;
 	}
 	if (len > PATH_MAX_OCTETS) {
 		buf_addf(err, "%s ", noun);
-		quote_subject(err, addr);
+		addr_quote(err, addr);
 		buf_addf(err, " is longer than %d octets", PATH_MAX_OCTETS);
 		return -1;
 	}
@@ -834,7 +830,7 @@ addr_envelope_form(const char *addr, struct buf *err)
 		    IDN2_TRANSITIONAL | IDN2_NFC_INPUT);
 	if (rc != IDN2_OK) {
 		buf_addstr(err, "cannot convert domain ");
-		quote_subject(err, at + 1);
+		addr_quote(err, at + 1);
 		buf_addf(err, " to ASCII: %s", idn2_strerror(rc));
 		free(local);
 		return NULL;

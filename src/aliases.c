@@ -82,13 +82,13 @@ parse_line(struct aliases *a, char *line, size_t len, const char *path,
 		    name[i] == '>' || (unsigned char)name[i] < 0x20)
 			break;
 	if (name[0] == '\0' || name[i] != '\0') {
-		buf_addf(err, "%s:%lu: invalid alias name '%s'", path, lineno,
-		    name);
+		buf_addf(err, "%s:%lu: invalid alias name ", path, lineno);
+		addr_quote(err, name);
 		return -1;
 	}
 	if (find_name(a, name) >= 0) {
-		buf_addf(err, "%s:%lu: duplicate alias '%s'", path, lineno,
-		    name);
+		buf_addf(err, "%s:%lu: duplicate alias ", path, lineno);
+		addr_quote(err, name);
 		return -1;
 	}
 

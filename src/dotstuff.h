@@ -8,8 +8,11 @@
 /*
  * SMTP transparency (RFC 5321 4.5.2) over canonical input (CRLF only, as
  * canon.h produces): a '.' at the start of a line gets another '.' in
- * front.  Streaming: any chunking gives the same output.  dot_finish()
- * appends the one terminator ".\r\n" (the input already ends in CRLF).
+ * front.  Streaming: any chunking gives the same output; lines are found
+ * with memchr and copied whole.  dot_finish() appends the one terminator
+ * ".\r\n" (the input already ends in CRLF; should it not, a CRLF is
+ * added first so the terminator is always a line of its own).  Empty
+ * input gives just ".\r\n".
  */
 struct dotstuff {
 	int	 at_bol;

@@ -443,6 +443,14 @@ test_small(void)
 	CHECK_INT(addr_is_local("\"a\\\"@b\""), 1);
 	CHECK_INT(addr_is_local("\"a@b\"@c"), 0);
 
+	{
+		struct buf	 b = BUF_INIT;
+
+		addr_quote(&b, "a\r\n\t\x01\x7f\xc3\xa9");
+		CHECK_STR(buf_str(&b), "'a\\r\\n\\t\\x01\\x7f\xc3\xa9'");
+		buf_release(&b);
+	}
+
 	CHECK_INT(addr_needs_utf8("a@b"), 0);
 	CHECK_INT(addr_needs_utf8("a@b\xc3\xbc"), 1);
 	CHECK_INT(addr_needs_utf8("\xc3\xbc@b"), 1);
@@ -642,6 +650,8 @@ test_aliases(void)
 	load_bad(": a@x\n", "1: invalid alias name ''", __LINE__);
 	load_bad("a@b: c@x\n", "1: invalid alias name 'a@b'", __LINE__);
 	load_bad("two words: c@x\n", "1: invalid alias name 'two words'",
+	    __LINE__);
+	load_bad("a\x01" "b: c@x\n", "1: invalid alias name 'a\\x01b'",
 	    __LINE__);
 	load_bad("root:\n", "1: no address for alias 'root'", __LINE__);
 	load_bad("root: , ,\n", "1: no address for alias 'root'", __LINE__);
