@@ -59,6 +59,7 @@ struct iobuf {
 
 /* Set up over a connected fd (made non-blocking here) with plain ops. */
 void	iobuf_init(struct iobuf *, int fd);
+/* Free the buffers; the fd stays open (the caller closes it). */
 void	iobuf_release(struct iobuf *);
 /* Swap the transport; returns the number of read-ahead bytes dropped. */
 size_t	iobuf_set_ops(struct iobuf *, const struct io_ops *, void *ctx);

@@ -38,8 +38,10 @@ void	reply_reset(struct reply *);
 /* Feed one line; `line` excludes CRLF (a trailing CR is the caller's to strip). */
 enum reply_state reply_feed(struct reply *, const char *line, size_t len,
 	    const char **why);
-/* The first line of text, or the whole text on one line ("; " joined),
- * for error messages: "550 5.1.1 <x@y>: user unknown". */
+/* Append the code and the whole text on one line ("; " between lines)
+ * for error messages: "550 5.1.1 <x@y>: user unknown".  Bytes outside
+ * printable ASCII and '\\' become "\\xNN", HTAB a space; cut with "..."
+ * after about 300 bytes.  Nothing for an empty reply. */
 void	reply_summary(const struct reply *, struct buf *out);
 
 /* What an EHLO reply advertised. */

@@ -29,7 +29,10 @@ struct smtp_result {
 	int			 code;		/* last reply code or 0 */
 	enum local_err		 lerr;
 	struct buf		 msg;		/* one-line reason, "" on success */
-	struct smtp_rcpt_failure *failed;	/* rejected recipients */
+	/* Recipients refused with 4xx or 5xx, in order: at RCPT, and for
+	 * LMTP also after the data.  Not the 503s that follow a refused
+	 * MAIL. */
+	struct smtp_rcpt_failure *failed;
 	size_t			 nfailed;
 	size_t			 naccepted;
 	struct buf		 server;	/* "host[addr]:port" or socket */
@@ -52,8 +55,16 @@ struct smtp_params {
 void	smtp_result_init(struct smtp_result *);
 void	smtp_result_release(struct smtp_result *);
 
-/* Run the transaction.  Returns res->status (0 only after 250 to the
- * final dot for at least one accepted recipient). */
+/*
+ * Run the transaction.  Returns res->status (0 only after 250 to the
+ * final dot with every recipient accepted; 67 or 75 when some were
+ * refused even though the others got the message: see res->failed and
+ * res->naccepted).  The port is acct->port, else 25 (24 for LMTP).
+ * params->timeout bounds every command (each reply wait, each flush of
+ * up to IOBUF_WFLUSH bytes of content); the whole session is bounded by
+ * 10 T + T per MiB of message, or params->total_timeout when that is
+ * smaller and > 0.
+ */
 int	smtp_submit(const struct smtp_params *, const struct envelope *,
 	    int spool_fd, struct smtp_result *res);
 
