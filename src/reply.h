@@ -40,7 +40,7 @@ enum reply_state reply_feed(struct reply *, const char *line, size_t len,
 	    const char **why);
 /* Append the code and the whole text on one line ("; " between lines)
  * for error messages: "550 5.1.1 <x@y>: user unknown".  Bytes outside
- * printable ASCII and '\\' become "\\xNN", HTAB a space; cut with "..."
+ * printable ASCII and '\' become "\xNN", HTAB a space; cut with "..."
  * after about 300 bytes.  Nothing for an empty reply. */
 void	reply_summary(const struct reply *, struct buf *out);
 
