@@ -1,4 +1,322 @@
 #!/usr/bin/env bats
 # shellcheck shell=bash
+#
+# The configuration as the binary sees it: errors name file and line and
+# exit 78 (EX_CONFIG) before anything is sent; the files postie looks for
+# without -C, in order, with HOME unset or "/"; a user's ~/.msmtprc used
+# unchanged.  The parser itself is unit-tested in tests/unit/test_conf.c.
 
 load common
+
+# Send the sample message to one recipient.
+send() {
+	run_postie rcpt@example.org <"$(sample_message)"
+}
+
+send_noconf() {
+	run_postie_noconf rcpt@example.org <"$(sample_message)"
+}
+
+# An environment with only the given HOME and XDG_CONFIG_HOME (either may
+# be "-" to leave it unset), so that no file of the machine's user is
+# found by accident.
+#   with_env HOME XDG COMMAND...
+with_env() {
+	local home=$1 xdg=$2
+	shift 2
+	local args=(env -u HOME -u XDG_CONFIG_HOME)
+	[ "$home" != - ] && args+=("HOME=$home")
+	[ "$xdg" != - ] && args+=("XDG_CONFIG_HOME=$xdg")
+	"${args[@]}" "$@"
+}
+
+# What `postie --version` says it would read in that environment.
+config_found() {
+	with_env "$1" "$2" "$POSTIE" --version |
+	    sed -n 's/^configuration file: //p'
+}
+
+# Run postie without -C in that environment (bats `run`, as run_postie).
+#   run_env HOME XDG ARGS...
+run_env() {
+	local home=$1 xdg=$2
+	shift 2
+	run --separate-stderr with_env "$home" "$xdg" \
+	    timeout -k 5 "$POSTIE_TIMEOUT" "$POSTIE" "$@"
+}
+
+# Skip when a system-wide file (SYSCONFDIR) would win over the user's.
+skip_if_system_config() {
+	local found
+	found=$(config_found "$T/empty-home" "$T/empty-xdg")
+	[ "$found" = "(none found)" ] ||
+	    skip "this machine has a system-wide config: $found"
+}
+
+setup() {
+	common_setup
+	mkdir -p "$T/empty-home" "$T/empty-xdg"
+}
+
+# ---- errors name file and line, exit 78, nothing sent -------------------------
+
+@test "unknown keyword: exit 78, file and line named" {
+	fake_start
+	write_config "hots typo.example.org"
+	send
+	assert_status 78
+	assert_stderr_one_line
+	assert_equal "$stderr" "postie: $CONFIG:7: unknown keyword 'hots'"
+	assert_no_connection
+}
+
+@test "invalid value: exit 78 with the value quoted" {
+	fake_start
+	write_config "port abc"
+	send
+	assert_status 78
+	assert_stderr_contains "$CONFIG:7: invalid port 'abc'"
+	assert_no_connection
+}
+
+@test "account defined twice: exit 78 with the second line" {
+	fake_start
+	write_config "account default"
+	send
+	assert_status 78
+	assert_stderr_contains "$CONFIG:7: account 'default' defined twice"
+}
+
+@test "unknown parent account: exit 78" {
+	fake_start
+	write_config "account other : nosuch"
+	send
+	assert_status 78
+	assert_stderr_contains "$CONFIG:7: account 'nosuch' is not defined above"
+}
+
+@test "-C with a missing file: exit 78 naming the file" {
+	run_postie_noconf -C "$T/nonexistent.conf" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 78
+	assert_stderr_one_line
+	assert_stderr_contains "$T/nonexistent.conf"
+	assert_stderr_contains "No such file or directory"
+}
+
+@test "-C with an unreadable file: exit 78, not another file" {
+	[ "$(id -u)" -ne 0 ] || skip "root reads any file"
+	write_config
+	chmod 000 "$CONFIG"
+	send
+	assert_status 78
+	assert_stderr_contains "$CONFIG"
+	assert_stderr_contains "Permission denied"
+}
+
+@test "-C with a directory: exit 78 naming it" {
+	mkdir "$T/confdir"
+	run_postie_noconf -C "$T/confdir" rcpt@example.org <"$(sample_message)"
+	assert_status 78
+	assert_stderr_one_line
+	assert_stderr_contains "$T/confdir: cannot read: Is a directory"
+}
+
+@test "tls on: exit 78 'not yet supported' with its line, nothing sent" {
+	fake_start
+	write_config "tls on" "tls_trust_file /etc/ssl/certs/ca-certificates.crt"
+	send
+	assert_status 78
+	assert_stderr_one_line
+	assert_equal "$stderr" \
+	    "postie: $CONFIG:7: 'tls' is not yet supported"
+	assert_no_connection
+}
+
+@test "auth on from defaults: exit 78 naming the defaults line" {
+	fake_start
+	write_config
+	{ printf 'defaults\nauth on\n'; cat "$CONFIG"; } >"$T/c2"
+	mv "$T/c2" "$CONFIG"
+	send
+	assert_status 78
+	assert_equal "$stderr" \
+	    "postie: $CONFIG:2: 'auth' is not yet supported"
+	assert_no_connection
+}
+
+@test "tls off, auth off and TLS settings they make moot: delivered" {
+	fake_start
+	write_config "tls off" "auth off" "tls_starttls on" \
+	    "tls_trust_file system" "user nobody"
+	send
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$(fake_messages)" 1 messages
+}
+
+@test "a Gmail-style ~/.msmtprc: the tls account refused, a plain one used" {
+	fake_start
+	cat >"$CONFIG" <<EOF
+# Set default values for all following accounts.
+defaults
+auth           on
+tls            on
+tls_trust_file /etc/ssl/certs/ca-certificates.crt
+logfile        $T/msmtp.log
+
+# Gmail
+account        gmail
+host           smtp.gmail.com
+port           587
+from           username@gmail.com
+user           username
+password       plain-text-password
+
+account        local
+host           127.0.0.1
+port           $FAKE_PORT
+tls            off
+auth           off
+from           "local@example.org"
+domain         client.example.org
+
+account default : gmail
+EOF
+	send
+	assert_status 78
+	assert_stderr_contains "$CONFIG:4: 'tls' is not yet supported"
+	assert_stderr_not_contains "plain-text-password"
+	assert_no_connection
+
+	# The same file, with the plain account as the default.
+	sed -i 's/^account default : gmail$/account default : local/' "$CONFIG"
+	send
+	assert_status 0
+	assert_command "EHLO client.example.org"
+	assert_command "MAIL FROM:<local@example.org> SIZE=$(file_size "$(crlf_copy "$T/msg" "$T/size.tmp")")"
+}
+
+# ---- where postie looks without -C --------------------------------------------
+
+@test "no configuration file anywhere: exit 78 'no configuration file'" {
+	skip_if_system_config
+	run_env "$T/empty-home" "$T/empty-xdg" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 78
+	assert_stderr_contains "no configuration file"
+}
+
+@test "HOME unset: no crash, exit 78 'no configuration file'" {
+	skip_if_system_config
+	local found
+	found=$(config_found - "$T/empty-xdg")
+	[ "$found" = "(none found)" ] ||
+	    skip "the password database's home has a config: $found"
+	run_env - "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 78
+	assert_stderr_contains "no configuration file"
+}
+
+@test "HOME=/: no crash, /.postierc never read, exit 78" {
+	skip_if_system_config
+	local found
+	found=$(config_found / "$T/empty-xdg")
+	[ "$found" = "(none found)" ] ||
+	    skip "the password database's home has a config: $found"
+	run_env / "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 78
+	assert_stderr_contains "no configuration file"
+	assert_stderr_not_contains "//"
+}
+
+@test "~/.msmtprc is used when postie has no file of its own" {
+	skip_if_system_config
+	fake_start
+	mkdir -p "$T/home"
+	printf '%s\n' "account work" "host 127.0.0.1" "port $FAKE_PORT" \
+	    "from msmtp-user@example.org" "domain msmtprc.example.org" \
+	    "account default : work" >"$T/home/.msmtprc"
+	chmod 600 "$T/home/.msmtprc"
+	assert_equal "$(config_found "$T/home" "$T/empty-xdg")" \
+	    "$T/home/.msmtprc" "file found"
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_command "EHLO msmtprc.example.org"
+	assert_equal "$(fake_envelope | head -n 1 | cut -d' ' -f1-2)" \
+	    "MAIL FROM:<msmtp-user@example.org>" "sender"
+}
+
+@test "\$XDG_CONFIG_HOME/msmtp/config is used after ~/.msmtprc" {
+	skip_if_system_config
+	fake_start
+	mkdir -p "$T/xdg/msmtp"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
+	    "domain xdg-msmtp.example.org" >"$T/xdg/msmtp/config"
+	run_env "$T/empty-home" "$T/xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "EHLO xdg-msmtp.example.org"
+}
+
+@test "postie's own files come first: ~/.postierc over ~/.msmtprc" {
+	skip_if_system_config
+	fake_start
+	mkdir -p "$T/home"
+	# Nothing listens on port 1: using this file would fail.
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.msmtprc"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
+	    "domain postierc.example.org" >"$T/home/.postierc"
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	assert_command "EHLO postierc.example.org"
+}
+
+@test "\$XDG_CONFIG_HOME/postie/config over ~/.postierc; relative XDG ignored" {
+	skip_if_system_config
+	fake_start "" --connections 2
+	mkdir -p "$T/home/.config/postie" "$T/xdg/postie"
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.postierc"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
+	    "domain xdg.example.org" >"$T/xdg/postie/config"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
+	    "domain dot-config.example.org" >"$T/home/.config/postie/config"
+	run_env "$T/home" "$T/xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "EHLO xdg.example.org"
+
+	# A relative XDG_CONFIG_HOME does not count: ~/.config is used.
+	cd "$T"
+	run_env "$T/home" xdg rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	fake_conn_done 2
+	grep -qxF "EHLO dot-config.example.org" "$FAKE_DIR/conn-2.cmds" ||
+	    _fail "second run did not use ~/.config/postie/config"
+}
+
+@test "a found file with an error is reported, not skipped for the next" {
+	skip_if_system_config
+	mkdir -p "$T/home"
+	printf '%s\n' "account a" "hots x" >"$T/home/.postierc"
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.msmtprc"
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 78
+	assert_equal "$stderr" \
+	    "postie: $T/home/.postierc:2: unknown keyword 'hots'"
+}
+
+@test "~/ in logfile is the home directory" {
+	skip_if_system_config
+	fake_start
+	mkdir -p "$T/home"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
+	    "from sender@example.org" "logfile ~/postie.log" \
+	    >"$T/home/.postierc"
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	[ -s "$T/home/postie.log" ] || _fail "no log written to ~/postie.log"
+}
