@@ -1,0 +1,77 @@
+# fish completion for postie(8).  Installed as
+# $(datadir)/fish/vendor_completions.d/postie.fish.
+
+# The configuration file postie would read: -C FILE, else the first of
+# postie's search order (see postie.conf(5)).
+function __postie_config
+    set -l words (commandline -opc)
+    for i in (seq 2 (count $words))
+        set -l w $words[$i]
+        if test "$w" = -C
+            set -l j (math $i + 1)
+            if test $j -le (count $words)
+                echo $words[$j]
+                return
+            end
+        else if string match -q -- '-C?*' $w
+            string sub -s 3 -- $w
+            return
+        end
+    end
+    set -l xdg $XDG_CONFIG_HOME
+    test -n "$xdg"; or set xdg $HOME/.config
+    for f in $xdg/postie/config $HOME/.postierc /etc/postie.conf \
+            /usr/local/etc/postie.conf $HOME/.msmtprc $xdg/msmtp/config \
+            /etc/msmtprc /usr/local/etc/msmtprc
+        if test -f $f
+            echo $f
+            return
+        end
+    end
+end
+
+# Account names ("account NAME [: parents]") in that file.
+function __postie_accounts
+    set -l conf (__postie_config)
+    test -n "$conf"; and test -r "$conf"; or return
+    string replace -r -f '^\s*account\s+([^:\s]+).*$' '$1' <$conf | sort -u
+end
+
+complete -c postie -s t -d 'Take recipients from To, Cc and Bcc headers'
+complete -c postie -s i -d 'Accepted: a lone dot never ends the message'
+complete -c postie -s v -d 'Print the SMTP dialogue on standard error'
+complete -c postie -s f -x -d 'Envelope sender'
+complete -c postie -s r -x -d 'Envelope sender'
+complete -c postie -s F -x -d 'Full name for an added From header'
+complete -c postie -s C -r -F -d 'Configuration file'
+complete -c postie -s b -x -a 'm\t"Deliver a message (default)"
+p\t"List the queue"
+i\t"Check the aliases file"
+s\t"SMTP on standard input (planned)"
+v\t"Verify recipients (planned)"' -d Mode
+complete -c postie -s o -x -a 'i\t"Same as -i" em\t"Ignored"' -d 'Sendmail option'
+complete -c postie -s q -d 'Process the queue'
+complete -c postie -s V -x -d 'DSN envelope identifier (reserved)'
+complete -c postie -s N -x -a 'never success failure delay success,failure success,failure,delay failure,delay' -d 'DSN notify (reserved)'
+complete -c postie -s R -x -a 'full hdrs' -d 'DSN return (reserved)'
+complete -c postie -s B -x -a '7BIT 8BITMIME' -d 'Body type (ignored)'
+complete -c postie -s m -d Ignored
+complete -c postie -s n -d Ignored
+complete -c postie -s G -d Ignored
+complete -c postie -s U -d Ignored
+complete -c postie -s h -x -d 'Hop count (ignored)'
+complete -c postie -s L -x -d 'Syslog tag (ignored)'
+complete -c postie -s p -x -d 'Protocol (ignored)'
+complete -c postie -s A -x -a 'c m' -d 'Sendmail configuration choice (ignored)'
+complete -c postie -s O -x -d 'option=value (ignored)'
+complete -c postie -s d -d 'Debug flags (ignored)'
+complete -c postie -s X -x -d 'Traffic log (ignored, never opened)'
+complete -c postie -l help -d 'Print a summary of the options'
+complete -c postie -l version -d 'Print the version and configuration file paths'
+# Account names after -a/--account, ready for when postie accepts msmtp's
+# -a (not offered as an option until then).
+function __postie_after_account
+    set -l words (commandline -opc)
+    contains -- "$words[-1]" -a --account
+end
+complete -c postie -n __postie_after_account -x -a '(__postie_accounts)' -d Account
