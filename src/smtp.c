@@ -610,6 +610,7 @@ rcpt_outcome(struct session *s, enum phase ph)
 {
 	struct smtp_result	*res = s->res;
 	const struct smtp_rcpt_failure *f = &res->failed[0];
+	const char		*what;
 	size_t			 i;
 
 	for (i = 0; i < res->nfailed; i++)
@@ -621,17 +622,19 @@ rcpt_outcome(struct session *s, enum phase ph)
 	res->code = f->code;
 	res->lerr = LE_NONE;
 	res->status = exit_status(PH_RCPT, f->code, LE_NONE);
+	/* LMTP: refused after the data rather than at RCPT. */
+	what = ph == PH_EOM ? "delivery to " : "RCPT TO:";
 	buf_reset(&res->msg);
 	if (res->naccepted == 0 && res->nfailed == 1)
-		buf_addf(&res->msg, "RCPT TO:<%s> rejected: %s", f->addr,
+		buf_addf(&res->msg, "%s<%s> rejected: %s", what, f->addr,
 		    f->text);
 	else if (res->naccepted == 0)
 		buf_addf(&res->msg, "all %zu recipients rejected; "
-		    "RCPT TO:<%s>: %s", res->nfailed, f->addr, f->text);
+		    "%s<%s>: %s", res->nfailed, what, f->addr, f->text);
 	else
 		buf_addf(&res->msg, "%zu of %zu recipients rejected (the "
-		    "others got the message); RCPT TO:<%s>: %s", res->nfailed,
-		    res->nfailed + res->naccepted, f->addr, f->text);
+		    "others got the message); %s<%s>: %s", res->nfailed,
+		    res->nfailed + res->naccepted, what, f->addr, f->text);
 }
 
 /* One message: MAIL, RCPT..., DATA, content, final reply. */
@@ -639,7 +642,7 @@ static int
 transaction(struct session *s, const struct envelope *env, int spool_fd)
 {
 	unsigned char	*ok;
-	int		 pipelining, mail_ok, got354 = 0, rc = -1, any;
+	int		 pipelining, got354 = 0, rc = -1, cls;
 	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
@@ -656,11 +659,6 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		    (long long)env->size, s->caps.size);
 		return -1;
 	}
-	if (env->rcpts.n == 0) {
-		fail(s, PH_MAIL, 0, LE_USAGE, "no recipients");
-		return -1;
-	}
-
 	buf_addf(&mail, "MAIL FROM:<%s>", env->from);
 	if (s->caps.flags & CAP_SIZE)
 		buf_addf(&mail, " SIZE=%lld", (long long)env->size);
@@ -682,8 +680,7 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
 	if (flush(s, PH_MAIL, 0) == -1 || read_reply(s, PH_MAIL, 0) == -1)
 		goto out;
-	mail_ok = s->r.code / 100 == 2;
-	if (!mail_ok) {
+	if (s->r.code / 100 != 2) {
 		unexpected(s, PH_MAIL);
 		if (s->broken || !pipelining)
 			goto out;
@@ -707,11 +704,11 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		}
 		if (read_reply(s, PH_RCPT, 0) == -1)
 			goto out;
-		any = s->r.code / 100;
-		if (any == 2) {
+		cls = s->r.code / 100;
+		if (cls == 2) {
 			ok[i] = 1;
 			s->res->naccepted++;
-		} else if (any == 4 || any == 5)
+		} else if (cls == 4 || cls == 5)
 			add_failure(s, env->rcpts.v[i], s->r.code);
 		else {
 			unexpected(s, PH_RCPT);
@@ -778,7 +775,6 @@ smtp_submit(const struct smtp_params *p, const struct envelope *env,
 {
 	struct session	 s;
 	long long	 t, total;
-	int		 ok;
 
 	memset(&s, 0, sizeof(s));
 	s.p = p;
@@ -801,7 +797,10 @@ smtp_submit(const struct smtp_params *p, const struct envelope *env,
 	s.total_deadline = now_ms() + s.total_ms;
 
 	res->status = -1;
-	ok = session_open(&s) == 0 && transaction(&s, env, spool_fd) == 0;
+	if (env->rcpts.n == 0)
+		fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
+	else if (session_open(&s) == 0)
+		(void)transaction(&s, env, spool_fd);
 	if (res->status == -1) {
 		/* Every path above records an outcome; be safe anyway. */
 		fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
@@ -809,7 +808,6 @@ smtp_submit(const struct smtp_params *p, const struct envelope *env,
 	/* A 421 means the server is closing: QUIT is pointless but
 	 * harmless.  After a timeout, drop or garbage: just close. */
 	session_close(&s, 1);
-	(void)ok;
 
 	reply_release(&s.r);
 	buf_release(&s.what);
