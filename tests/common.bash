@@ -44,6 +44,7 @@
 #                          bytes escaped as \r \n \xHH; UTF-8 kept)
 #   fake_segments [N]      one line per recv(): the escaped bytes it got
 #   fake_sent [N]          every byte the server sent
+#   fake_peer [N]          the client's address and port, or "unix"
 #   fake_message [M]       the M-th message's content, dot-unstuffed, exact
 #   fake_message_raw [M]   the same as received, stuffing and the
 #                          terminating CRLF.CRLF included
@@ -224,6 +225,7 @@ fake_transcript() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.
 fake_commands() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.cmds"; }
 fake_segments() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.recv"; }
 fake_sent() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.sent"; }
+fake_peer() { _fake_cat "$FAKE_DIR/conn-${1:-1}.peer"; }
 fake_message() { _fake_cat "$FAKE_DIR/msg-${1:-1}"; }
 fake_message_raw() { _fake_cat "$FAKE_DIR/msg-${1:-1}.raw"; }
 fake_message_path() { echo "$FAKE_DIR/msg-${1:-1}"; }

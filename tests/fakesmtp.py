@@ -42,6 +42,8 @@ RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
                     line as received minus its CRLF, control bytes escaped
     conn-N.sent     every byte the server sent on connection N
     conn-N.done     created when connection N has ended
+    conn-N.peer     the client's address and port ("127.0.0.2 40312"), or
+                    "unix" on a unix socket
     msg-M           the content of the M-th message whose DATA ended
                     (terminator seen), dot-unstuffed: exactly the bytes
                     the client meant, its final CRLF included, without the
@@ -372,6 +374,9 @@ class Server:
             sock, peer = ls.accept()
             self.nconn += 1
             self.log("connection %d from %s", self.nconn, peer)
+            with open(self.path("conn-%d.peer" % self.nconn), "w") as f:
+                f.write("%s %s\n" % peer[:2] if isinstance(peer, tuple)
+                        else "unix\n")
             conn = Conn(self, sock, self.nconn)
             try:
                 conn.run()

@@ -167,6 +167,16 @@ EOF
 	assert_stderr_contains SMTPUTF8
 }
 
+@test "IDN domain without SMTPUTF8: sent as its A-label" {
+	fake_start - <<'EOF'
+capabilities PIPELINING, SIZE, 8BITMIME
+EOF
+	run_postie 'user@bücher.example' <"$(sample_message)"
+	assert_status 0
+	assert_command "RCPT TO:<user@xn--bcher-kva.example>"
+	assert_command "$(mail_from "$T/msg")"
+}
+
 @test "one recipient of three gets 550: exit 67, the others get the message" {
 	fake_start - <<'EOF'
 on RCPT <bad@example.org> => reply 550 5.1.1 <bad@example.org>: Recipient address rejected: User unknown
@@ -308,6 +318,14 @@ EOF
 	run_postie rcpt@example.org <"$(sample_message)"
 	assert_status 0
 	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "source_ip: the connection comes from that address" {
+	fake_start
+	write_config "source_ip 127.0.0.2"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	[[ "$(fake_peer)" == "127.0.0.2 "* ]] || _fail "peer: $(fake_peer)"
 }
 
 @test "-v prints the transcript on stderr" {
