@@ -686,8 +686,7 @@ message_envelope(const struct message *m, const struct msg_opts *o,
 	else
 		env->from = xstrdup(o->env_from);
 	if (addr_check_envelope(env->from, 1, &e) == -1) {
-		rc = fail(le, LE_DATAERR, err, "invalid sender '%s': %s",
-		    env->from, buf_str(&e));
+		rc = fail(le, LE_DATAERR, err, "%s", buf_str(&e));
 		goto out;
 	}
 	if ((form = addr_envelope_form(env->from, &e)) == NULL) {
@@ -716,8 +715,7 @@ message_envelope(const struct message *m, const struct msg_opts *o,
 		    xstrdup(exp.v[i]);
 		buf_reset(&e);
 		if (addr_check_envelope(q, 0, &e) == -1)
-			rc = fail(le, LE_DATAERR, err,
-			    "invalid recipient '%s': %s", q, buf_str(&e));
+			rc = fail(le, LE_DATAERR, err, "%s", buf_str(&e));
 		else if ((form = addr_envelope_form(q, &e)) == NULL)
 			rc = fail(le, LE_DATAERR, err,
 			    "invalid recipient '%s': %s", q, buf_str(&e));

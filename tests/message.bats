@@ -1,4 +1,397 @@
 #!/usr/bin/env bats
 # shellcheck shell=bash
+#
+# The message path end to end: what postie reads on stdin against the
+# bytes the fake server received (tests/fakesmtp.py records the content
+# dot-unstuffed in msg-M, as sent in msg-M.raw) and the envelope it got.
+# Header rewriting and line endings are unit-tested in
+# tests/unit/test_header.c; here the built binary proves the same on the
+# wire.
 
 load common
+
+# A header that leaves nothing for postie to add, LF line endings.
+fixed_header() {
+	printf '%s\n' \
+	    'From: Sender <sender@example.org>' \
+	    'To: rcpt@example.org' \
+	    'Subject: test' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>'
+}
+
+# The same with CRLF, as it arrives.
+fixed_header_crlf() {
+	fixed_header | sed 's/$/\r/'
+}
+
+# The header of delivered message 1, CRs removed, one field a line.
+delivered_header() {
+	sed -n '/^\r\{0,1\}$/q;p' "$(fake_message_path 1)" | tr -d '\r'
+}
+
+@test "dot lines: stuffed on the wire, exact after unstuffing, a lone dot does not end the message" {
+	fake_start
+	{ fixed_header; printf '\n.\n..\n.hidden\nmiddle\n.\n\n. \nlast\n'; } \
+	    >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/in")"
+	fake_message_raw 1 >"$T/raw"
+	{ fixed_header_crlf; printf '\r\n..\r\n...\r\n..hidden\r\nmiddle\r\n..\r\n\r\n.. \r\nlast\r\n.\r\n'; } \
+	    >"$T/want-raw"
+	cmp "$T/want-raw" "$T/raw" || _fail "stuffed content differs"
+	! fake_log | grep -q 'bare CR/LF'
+}
+
+@test "-i and -oi change nothing: postie always reads to end of input" {
+	fake_start "" --connections 2
+	{ fixed_header; printf '\nbefore\n.\nafter\n'; } >"$T/in"
+	run_postie -i rcpt@example.org <"$T/in"
+	assert_status 0
+	run_postie -oi rcpt@example.org <"$T/in"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/in")"
+	assert_message 2 "$(crlf_copy "$T/in")"
+}
+
+@test "lone CR, lone LF, CRLF and mixes all arrive as CRLF" {
+	fake_start
+	{ fixed_header; printf '\nlf\ncr\rcrlf\r\nmix\r\r\n\nend\n'; } >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\nlf\r\ncr\r\ncrlf\r\nmix\r\n\r\n\r\nend\r\n'; } \
+	    >"$T/want"
+	assert_message 1 "$T/want"
+	! fake_log | grep -q 'bare CR/LF'
+}
+
+@test "CR-only input, header included" {
+	fake_start
+	fixed_header | tr '\n' '\r' >"$T/in"
+	printf '\rbody\r' >>"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\nbody\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "a missing final newline is added, a lone dot last stays data" {
+	fake_start "" --connections 2
+	{ fixed_header; printf '\nno newline at the end'; } >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\nno newline at the end\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+
+	{ fixed_header; printf '\ntext\n.'; } >"$T/in2"
+	run_postie rcpt@example.org <"$T/in2"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\ntext\r\n.\r\n'; } >"$T/want2"
+	assert_message 2 "$T/want2"
+	fake_message_raw 2 | tail -c 10 | od -An -c | tr -s ' ' >"$T/tail"
+	grep -q 't \\r \\n \. \. \\r \\n \. \\r \\n' "$T/tail" ||
+	    _fail "end of DATA: $(cat "$T/tail")"
+}
+
+@test "8-bit header only: BODY=8BITMIME when offered" {
+	fake_start
+	printf '%s\n' 'From: sender@example.org' $'Subject: caf\303\251' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'plain ascii' >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	grep -q 'BODY=8BITMIME' <(fake_commands) ||
+	    _fail "MAIL lacks BODY=8BITMIME"
+	assert_message 1 "$(crlf_copy "$T/in")"
+}
+
+@test "7-bit message: no BODY= parameter" {
+	fake_start
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	refute_command_prefix "MAIL FROM:<sender@example.org> BODY"
+	! grep -q 'BODY=' <(fake_commands) || _fail "MAIL has BODY="
+}
+
+@test "NUL bytes are stripped, counted in a warning, the rest delivered" {
+	fake_start
+	{ fixed_header; printf '\na\000b\nc\000\000\n'; } >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	assert_stderr_contains "3 NUL bytes"
+	{ fixed_header_crlf; printf '\r\nab\r\nc\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "Bcc and Resent-Bcc never reach the server, folded ones included" {
+	fake_start
+	{
+		fixed_header
+		printf '%s\n' 'Bcc: hidden@example.org,' \
+		    '	hidden2@example.org' 'Resent-Bcc: r@example.org' \
+		    'X-After: kept' '' 'Bcc: in the body stays'
+	} >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{
+		fixed_header_crlf
+		printf 'X-After: kept\r\n\r\nBcc: in the body stays\r\n'
+	} >"$T/want"
+	assert_message 1 "$T/want"
+	assert_commands "EHLO client.example.org" \
+	    "$(fake_commands | grep '^MAIL')" "RCPT TO:<rcpt@example.org>" \
+	    "DATA" "QUIT"
+}
+
+@test "-t: recipients from To/Cc/Bcc in order, argv first, no duplicates" {
+	fake_start
+	printf '%s\n' 'From: sender@example.org' \
+	    'To: a@example.org, "B Person" <b@example.org>' \
+	    'Cc: b@example.org (again), c@example.org' \
+	    'To: team: d@example.org, a@example.org;,' \
+	    '  "first.last"@example.org' \
+	    'Bcc: e@example.org, c@EXAMPLE.ORG' \
+	    'Subject: t' '' 'body' >"$T/in"
+	run_postie -t z@example.org a@example.org <"$T/in"
+	assert_status 0
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<z@example.org>' 'RCPT TO:<a@example.org>' \
+	    'RCPT TO:<b@example.org>' 'RCPT TO:<c@example.org>' \
+	    'RCPT TO:<d@example.org>' 'RCPT TO:<"first.last"@example.org>' \
+	    'RCPT TO:<e@example.org>' >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+	! grep -q '^Bcc' <(delivered_header) || _fail "Bcc delivered"
+	grep -qx 'Cc: b@example.org (again), c@example.org' \
+	    <(delivered_header) || _fail "Cc changed"
+}
+
+@test "-t with a Resent- header: only Resent-To/Cc/Bcc count" {
+	fake_start
+	printf '%s\n' 'Resent-From: fwd@example.org' \
+	    'Resent-To: r1@example.org' 'Resent-Bcc: r2@example.org' \
+	    'From: orig@example.org' 'To: old@example.org' \
+	    'Bcc: oldbcc@example.org' 'Subject: fwd' '' 'body' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 0
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<r1@example.org>' 'RCPT TO:<r2@example.org>' \
+	    >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+	! grep -qi 'bcc' <(delivered_header) || _fail "a Bcc was delivered"
+}
+
+@test "-t without any recipient: exit 64, nothing sent" {
+	fake_start
+	printf '%s\n' 'From: sender@example.org' 'Subject: s' '' 'b' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 64
+	assert_stderr_contains "no recipients found in the message or on the command line"
+	assert_no_connection
+}
+
+@test "-t with a malformed To: exit 65 naming the header" {
+	fake_start
+	printf '%s\n' 'To: <broken@example.org' 'Subject: s' '' 'b' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 65
+	assert_stderr_contains "To"
+	assert_no_connection
+}
+
+@test "From, Date and Message-ID are added once when missing" {
+	fake_start
+	printf '%s\n' 'To: rcpt@example.org' 'Subject: bare' '' 'body' \
+	    >"$T/in"
+	run_postie -F 'Cron Daemon' rcpt@example.org <"$T/in"
+	assert_status 0
+	delivered_header >"$T/h"
+	assert_equal "$(grep -c '^From: ' "$T/h")" 1 "From fields"
+	assert_equal "$(grep -c '^Date: ' "$T/h")" 1 "Date fields"
+	assert_equal "$(grep -c '^Message-ID: ' "$T/h")" 1 "Message-ID fields"
+	grep -qx 'From: Cron Daemon <sender@example.org>' "$T/h" ||
+	    _fail "From: $(grep '^From' "$T/h")"
+	grep -Eqx 'Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}' "$T/h" ||
+	    _fail "Date: $(grep '^Date' "$T/h")"
+	grep -Eqx 'Message-ID: <[0-9]{14}\.[0-9a-f]+@[^>]+>' "$T/h" ||
+	    _fail "Message-ID: $(grep '^Message-ID' "$T/h")"
+	head -n 2 "$T/h" | tr '\n' '|' | grep -qx 'To: rcpt@example.org|Subject: bare|' ||
+	    _fail "original fields not first"
+}
+
+@test "present From, Date and Message-ID are left alone" {
+	fake_start
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "set_from_header on replaces From; off adds none" {
+	fake_start "" --connections 2
+	write_config "set_from_header on"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	grep -qx 'From: sender@example.org' <(delivered_header) ||
+	    _fail "From: $(delivered_header | grep '^From')"
+	write_config "set_from_header off" "set_date_header off" \
+	    "set_msgid_header off"
+	printf 'Subject: s\n\nb\n' >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	printf 'Subject: s\r\n\r\nb\r\n' >"$T/want"
+	assert_message 2 "$T/want"
+}
+
+@test "a leading mbox From line is dropped" {
+	fake_start
+	{ printf 'From sender@example.org Sun Nov 22 10:00:00 2026\n'; fixed_header;
+	    printf '\nFrom the body\n'; } >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\nFrom the body\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "a body without a header gets the added fields and an empty line" {
+	fake_start
+	printf 'just a line of text\nand another\n' >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	delivered_header >"$T/h"
+	grep -q '^From: sender@example.org$' "$T/h" || _fail "no From"
+	grep -q '^Date: ' "$T/h" || _fail "no Date"
+	# The body follows the empty line intact.
+	sed '1,/^\r$/d' "$(fake_message_path 1)" >"$T/body"
+	printf 'just a line of text\r\nand another\r\n' >"$T/want"
+	cmp "$T/want" "$T/body" || _fail "body differs"
+}
+
+@test "header without a body" {
+	fake_start
+	fixed_header >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "bare local names are qualified: -f, recipients, From/To/Cc" {
+	fake_start
+	write_config "maildomain example.net"
+	printf '%s\n' 'From: root' 'To: Admin <admin>, x@example.org' \
+	    'Cc: ops,' '	other@example.org' 'Subject: root' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'root' >"$T/in"
+	run_postie -f fail2ban -t <"$T/in"
+	assert_status 0
+	grep -q '^MAIL FROM:<fail2ban@example.net>' <(fake_commands) ||
+	    _fail "MAIL FROM not qualified"
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<admin@example.net>' 'RCPT TO:<x@example.org>' \
+	    'RCPT TO:<ops@example.net>' 'RCPT TO:<other@example.org>' \
+	    >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+	printf '%s\r\n' 'From: root@example.net' \
+	    'To: Admin <admin@example.net>, x@example.org' \
+	    'Cc: ops@example.net,' '	other@example.org' 'Subject: root' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'root' >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "aliases map local recipients; default catches the rest" {
+	fake_start
+	printf '%s\n' '# system aliases' 'root: admin@example.org, ops' \
+	    'default: catchall@example.org' >"$T/aliases"
+	write_config "aliases $T/aliases" "maildomain example.net"
+	run_postie root someone x@example.org <"$(sample_message)"
+	assert_status 0
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<admin@example.org>' 'RCPT TO:<ops@example.net>' \
+	    'RCPT TO:<catchall@example.org>' 'RCPT TO:<x@example.org>' \
+	    >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+}
+
+@test "undisclosed_recipients: one To in the header, the envelope unchanged" {
+	fake_start
+	write_config "undisclosed_recipients on"
+	printf '%s\n' 'From: sender@example.org' 'To: a@example.org' \
+	    'Cc: b@example.org' 'Subject: s' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'b' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 0
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<a@example.org>' 'RCPT TO:<b@example.org>' \
+	    >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+	delivered_header >"$T/h"
+	assert_equal "$(grep -c '^To: ' "$T/h")" 1 "To fields"
+	grep -qx 'To: undisclosed-recipients:;' "$T/h" || _fail "no undisclosed To"
+	! grep -q '^Cc:' "$T/h" || _fail "Cc delivered"
+}
+
+@test "a large body (8 MiB, no final newline) arrives exactly" {
+	fake_start
+	{
+		fixed_header
+		echo
+		head -c 6000000 /dev/zero | tr '\0' 'x' | fold -w 100
+		printf '.leading dot\n'
+		head -c 2000000 /dev/zero | tr '\0' 'y' | fold -w 1000
+	} >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	# sed keeps the missing final newline: "y\r" gets its LF.
+	crlf_copy "$T/in" "$T/want" >/dev/null
+	printf '\n' >>"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "a header section over 4 MiB: exit 65, nothing sent" {
+	fake_start
+	{
+		fixed_header
+		for i in $(seq 1 50000); do
+			echo "X-Filler-$i: 0123456789012345678901234567890123456789012345678901234567890123456789012345"
+		done
+		printf '\nbody\n'
+	} >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 65
+	assert_stderr_contains "header section larger than 4 MiB"
+	assert_no_connection
+}
+
+@test "a read error on stdin: exit 74, nothing sent" {
+	fake_start
+	run_postie rcpt@example.org </
+	assert_status 74
+	assert_stderr_contains "cannot read the message"
+	assert_no_connection
+}
+
+@test "killed while reading stdin: nothing is sent" {
+	fake_start
+	write_config
+	mkfifo "$T/fifo"
+	"$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/fifo" 2>/dev/null 3>&- &
+	local pid=$!
+	exec 4>"$T/fifo"
+	fixed_header >&4
+	printf '\nfirst half of the body\n' >&4
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid" || true
+	exec 4>&-
+	assert_no_connection
+}
+
+@test "the spool leaves no file behind in TMPDIR" {
+	fake_start
+	mkdir "$T/tmp"
+	TMPDIR=$T/tmp run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_equal "$(find "$T/tmp" -mindepth 1 | wc -l)" 0 "files in TMPDIR"
+}
