@@ -413,7 +413,8 @@ session_open(struct session *s)
 	t.socket = s->acct->socket;
 	t.source_ip = s->acct->source_ip;
 	if (t.socket == NULL && t.host != NULL)
-		buf_addf(&s->res->server, "%s", t.host);
+		buf_addf(&s->res->server, strchr(t.host, ':') != NULL ?
+		    "[%s]" : "%s", t.host);
 	else if (t.socket != NULL)
 		buf_addstr(&s->res->server, t.socket);
 	s->fd = net_connect(&t, deadline_in(s, s->tmo_ms), &le, &err, &addr);
