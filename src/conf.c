@@ -444,7 +444,7 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 	struct account	*a = p->cur;
 	enum kw		 k = kwd->kw;
 	const char	*name = kwd->name;
-	char		*path;
+	char		*path = NULL;
 	int		 n, on;
 	enum hdr_mode	 h;
 
