@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +34,12 @@ static void	 test_split(void);
 static void	 test_small(void);
 static void	 test_idna(void);
 static void	 test_aliases(void);
+static void	 test_property(void);
+static size_t	 prop_rand(size_t);
+static int	 is_word_tok(const char *);
+static void	 prop_sep(struct buf *, const char *, const char *);
+static void	 prop_toks(struct buf *, const char *const *, const char **,
+		    size_t *);
 
 /* The list joined with '|', for compact expectations. */
 static void
@@ -671,6 +678,194 @@ test_aliases(void)
 	buf_release(&big);
 }
 
+/*
+ * Property: lists built from known addresses, with random comments,
+ * white space, folds, display names, groups and empty elements between
+ * the tokens, parse back to exactly those addresses, and `ends` points
+ * just past each one's last token.
+ */
+static uint64_t	 prop_state = UINT64_C(0x2545f4914f6cdd1d);
+
+static size_t
+prop_rand(size_t n)
+{
+	prop_state ^= prop_state << 13;
+	prop_state ^= prop_state >> 7;
+	prop_state ^= prop_state << 17;
+	return (size_t)(prop_state % n);
+}
+
+static int
+is_word_tok(const char *t)
+{
+	return strlen(t) > 1 || strchr("@.:;<>,", t[0]) == NULL;
+}
+
+/* Random CFWS between two tokens; never empty between two words. */
+static void
+prop_sep(struct buf *b, const char *prev, const char *next)
+{
+	static const char *const seps[] = {
+		"", "", "", " ", "  ", "\t", "(c)", " (a comment) ",
+		"(nested (comment) here)", "(esc \\) paren)", "\r\n ",
+		" (c)\r\n\t(d) "
+	};
+	size_t	 k;
+
+	k = prop_rand(sizeof(seps) / sizeof(seps[0]));
+	if (k < 3 && prev != NULL && next != NULL && is_word_tok(prev) &&
+	    is_word_tok(next))
+		k = 3;
+	buf_addstr(b, seps[k]);
+}
+
+static void
+prop_toks(struct buf *b, const char *const *toks, const char **prev,
+    size_t *end)
+{
+	size_t	 i;
+
+	for (i = 0; toks[i] != NULL; i++) {
+		prop_sep(b, *prev, toks[i]);
+		buf_addstr(b, toks[i]);
+		*prev = toks[i];
+		if (end != NULL)
+			*end = b->len;
+	}
+}
+
+static void
+test_property(void)
+{
+	static const char *const specs[][8] = {
+		{ "a", "@", "b", ".", "c", NULL },
+		{ "john", ".", "doe", "@", "example", ".", "org", NULL },
+		{ "\"john doe\"", "@", "x", NULL },
+		{ "root", NULL },
+		{ "a", "@", "[192.0.2.1]", NULL },
+		{ "j\xc3\xb6rg", "@", "b\xc3\xbc" "cher", ".", "de", NULL },
+		{ "\"a,b;c<d>\"", "@", "x", NULL },
+		{ "x+tag", "@", "y", NULL },
+		{ "o'brien", "@", "ie", NULL },
+	};
+	static const char *const names[][5] = {
+		{ "Name", NULL },
+		{ "John", "Q", ".", "Public", NULL },
+		{ "\"Doe, John\"", NULL },
+		{ "=?utf-8?q?x?=", "y", NULL },
+	};
+	const size_t	 nspecs = sizeof(specs) / sizeof(specs[0]);
+	const size_t	 nnames = sizeof(names) / sizeof(names[0]);
+	struct buf	 v = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+	struct buf	 err = BUF_INIT, one = BUF_INIT;
+	struct strlist	 l = STRLIST_INIT;
+	size_t		 iter, nel, e, k, i, n, wends[64], *ends;
+	const char	*prev;
+	int		 bad = 0, in_group, r;
+
+	for (iter = 0; iter < 5000 && bad < 10; iter++) {
+		buf_reset(&v);
+		buf_reset(&want);
+		buf_reset(&got);
+		buf_reset(&err);
+		n = 0;
+		prev = NULL;
+		in_group = 0;
+		nel = 1 + prop_rand(5);
+		for (e = 0; e < nel; e++) {
+			if (e > 0 || prop_rand(8) == 0) {
+				prop_sep(&v, prev, ",");
+				buf_addch(&v, ',');
+				prev = ",";
+			}
+			if (prop_rand(8) == 0) {	/* empty element */
+				prop_sep(&v, prev, ",");
+				buf_addch(&v, ',');
+				prev = ",";
+			}
+			if (!in_group && prop_rand(6) == 0) {
+				prop_toks(&v, names[prop_rand(nnames)], &prev,
+				    NULL);
+				prop_sep(&v, prev, ":");
+				buf_addch(&v, ':');
+				prev = ":";
+				in_group = 1;
+				if (prop_rand(3) == 0)
+					goto close;	/* empty group */
+			}
+			k = prop_rand(nspecs);
+			buf_reset(&one);
+			for (i = 0; specs[k][i] != NULL; i++)
+				buf_addstr(&one, specs[k][i]);
+			if (want.len > 0)
+				buf_addch(&want, '|');
+			buf_addstr(&want, buf_str(&one));
+			if (prop_rand(2) == 0) {
+				prop_toks(&v, specs[k], &prev, &wends[n]);
+			} else {
+				if (prop_rand(2) == 0)
+					prop_toks(&v, names[prop_rand(nnames)],
+					    &prev, NULL);
+				prop_sep(&v, prev, "<");
+				buf_addch(&v, '<');
+				prev = "<";
+				if (prop_rand(4) == 0) {
+					static const char *const route[] = {
+						"@", "r", ".", "example", ",",
+						"@", "s", ":", NULL
+					};
+					prop_toks(&v, route, &prev, NULL);
+				}
+				prop_toks(&v, specs[k], &prev, &wends[n]);
+				prop_sep(&v, prev, ">");
+				buf_addch(&v, '>');
+				prev = ">";
+			}
+			n++;
+			if (in_group && prop_rand(2) == 0) {
+close:
+				prop_sep(&v, prev, ";");
+				buf_addch(&v, ';');
+				prev = ";";
+				in_group = 0;
+			}
+		}
+		if (in_group) {
+			prop_sep(&v, prev, ";");
+			buf_addch(&v, ';');
+		}
+		prop_sep(&v, prev, NULL);
+
+		ends = NULL;
+		r = addr_parse_list(buf_str(&v), &l, &ends, &err);
+		join(&l, 0, &got);
+		if (r != 0 || strcmp(buf_str(&got), buf_str(&want)) != 0 ||
+		    l.n != n) {
+			fprintf(stderr, "property failed: [%s] -> %d [%s] "
+			    "\"%s\", want [%s]\n", buf_str(&v), r,
+			    buf_str(&got), buf_str(&err), buf_str(&want));
+			bad++;
+		} else {
+			for (i = 0; i < n; i++)
+				if (ends[i] != wends[i]) {
+					fprintf(stderr, "property: ends[%zu] "
+					    "= %zu, want %zu in [%s]\n", i,
+					    ends[i], wends[i], buf_str(&v));
+					bad++;
+				}
+		}
+		free(ends);
+		strlist_release(&l);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(iter, 5000);
+	buf_release(&v);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&err);
+	buf_release(&one);
+}
+
 int
 main(void)
 {
@@ -682,5 +877,6 @@ main(void)
 	test_small();
 	test_idna();
 	test_aliases();
+	test_property();
 	return t_done();
 }
