@@ -23,6 +23,15 @@
  * (per the set_*_header options); bare local names in From/To/Cc are
  * qualified.  With -t the recipients come from To/Cc/Bcc, or from the
  * Resent-To/Cc/Bcc fields when any Resent- field exists.
+ *
+ * The header section ends at the empty line or at the first line that is
+ * neither a field nor a continuation; that line then starts the body and
+ * an empty line is put before it, so the spool always has one.  Header
+ * fields postie does not change go out byte for byte (line endings made
+ * CRLF); a qualified field only gains "@domain" after each bare name,
+ * folding kept.  Memory: the header section is held (at most 4 MiB, else
+ * LE_DATAERR), the body streams through in 64 KiB pieces.  NUL bytes are
+ * dropped and counted in `nuls`.
  */
 
 struct msg_opts {
@@ -46,7 +55,8 @@ struct message {
 	off_t		 body_off;	/* where the body starts */
 	unsigned long long nuls;	/* NUL bytes stripped from the input */
 	int		 body_8bit;
-	struct strlist	 hdr_rcpts;	/* -t recipients, already qualified */
+	struct strlist	 hdr_rcpts;	/* -t recipients, aliases applied
+					 * and bare names qualified */
 	char		*hdr_from;	/* From header's first addr-spec or NULL */
 };
 
