@@ -857,7 +857,6 @@ int
 conf_check_supported(const struct account *a, struct buf *err)
 {
 	enum kw		 k;
-	const char	*what = NULL;
 
 	if (a->tls != NULL && strcmp(a->tls, "on") == 0)
 		k = K_TLS;
@@ -867,15 +866,12 @@ conf_check_supported(const struct account *a, struct buf *err)
 		k = K_PROXY_HOST;
 	else if (a->eval != NULL)
 		k = K_EVAL;
-	else if (!a->allow_from_override) {
-		k = K_ALLOW_FROM_OVERRIDE;
-		what = "allow_from_override off";
-	} else
+	else
 		return 0;
 	buf_reset(err);
 	buf_addf(err, "%s:%d: '%s' is not yet supported",
 	    a->file != NULL ? a->file : "(config)", a->kw_line[k],
-	    what != NULL ? what : fields[k].name);
+	    fields[k].name);
 	return -1;
 }
 

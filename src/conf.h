@@ -131,7 +131,7 @@ const struct account *conf_account(const struct conf *, const char *name);
  * Refuse settings that postie parses but cannot act on yet: -1 with
  * "FILE:LINE: 'tls' is not yet supported" in `err`, naming the line that
  * set it (in the account, a parent or `defaults`).  Refused now: tls on,
- * auth other than off, proxy_host, eval, allow_from_override off.
+ * auth other than off, proxy_host, eval.
  */
 int	 conf_check_supported(const struct account *, struct buf *err);
 

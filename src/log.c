@@ -16,7 +16,7 @@
 #include "log.h"
 
 static const char	*progname = "postie";
-static const struct account *acct;
+static const struct account *log_acct;
 static int		 verbose;
 static int		 use_syslog = 1;
 static int		 facility = LOG_MAIL;
@@ -58,7 +58,7 @@ log_account(const struct account *a)
 {
 	int	 f;
 
-	acct = a;
+	log_acct = a;
 	/* Unlike msmtp, syslog is on unless switched off: cron mail that
 	 * fails must leave a trace somewhere an admin looks. */
 	if (a->syslog_set && a->syslog == NULL)
@@ -114,28 +114,32 @@ to_logfile(const char *msg)
 	time_t		 now;
 	int		 fd;
 
-	if (acct == NULL || acct->logfile == NULL)
+	if (log_acct == NULL || log_acct->logfile == NULL)
 		return;
-	fmt = acct->logfile_time_format != NULL ?
-	    acct->logfile_time_format : "%b %d %H:%M:%S";
+	fmt = log_acct->logfile_time_format != NULL ?
+	    log_acct->logfile_time_format : "%b %d %H:%M:%S";
 	now = time(NULL);
 	localtime_r(&now, &tm);
+	/* The format is the user's logfile_time_format, as in msmtp. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	if (strftime(stamp, sizeof(stamp), fmt, &tm) == 0)
 		stamp[0] = '\0';
+#pragma GCC diagnostic pop
 	buf_addf(&line, "%s%s%s\n", stamp, stamp[0] ? " " : "", msg);
-	if (strcmp(acct->logfile, "-") == 0)
+	if (strcmp(log_acct->logfile, "-") == 0)
 		fd = STDOUT_FILENO;
 	else
-		fd = open(acct->logfile,
+		fd = open(log_acct->logfile,
 		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		fprintf(stderr, "%s: cannot open logfile '%s': %s\n",
-		    progname, acct->logfile, strerror(errno));
+		    progname, log_acct->logfile, strerror(errno));
 	} else {
 		/* One write with O_APPEND keeps concurrent lines whole. */
 		if (write(fd, line.data, line.len) != (ssize_t)line.len)
 			fprintf(stderr, "%s: cannot write logfile '%s'\n",
-			    progname, acct->logfile);
+			    progname, log_acct->logfile);
 		if (fd != STDOUT_FILENO)
 			close(fd);
 	}

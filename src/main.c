@@ -133,7 +133,8 @@ pick_sender(struct run *r)
 	if (r->qualify_domain == NULL)
 		r->qualify_domain = "localhost";
 
-	if (r->opts.from != NULL)
+	/* msmtp's allow_from_override off: the account's sender wins. */
+	if (r->opts.from != NULL && (a->allow_from_override || a->from == NULL))
 		from = r->opts.from;
 	else if (a->from != NULL && !a->auto_from)
 		from = a->from;

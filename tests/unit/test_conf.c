@@ -225,8 +225,9 @@ test_check_supported(void)
 	CHECK_STR(check_of("account a\nhost h\nproxy_host\n", "a"), "ok");
 	CHECK_STR(check_of("account a\nhost h\neval echo port 2\n", "a"),
 	    "F:3: 'eval' is not yet supported");
+	/* allow_from_override off is implemented by the front end. */
 	CHECK_STR(check_of("account a\nhost h\nallow_from_override off\n",
-	    "a"), "F:3: 'allow_from_override off' is not yet supported");
+	    "a"), "ok");
 	CHECK_STR(check_of("account a\nhost h\ndsn_notify failure\n"
 	    "dsn_return full\n", "a"), "ok");
 	/* Inherited from a parent: the parent's line. */

@@ -11,14 +11,17 @@ static int
 parse(struct options *o, const char *progname, const char **args,
     struct buf *err)
 {
+	char	*argv[64];
 	int	 argc = 0;
 
 	while (args[argc] != NULL)
 		argc++;
+	/* memcpy, not a cast: argv strings are never written. */
+	memcpy(argv, args, (size_t)(argc + 1) * sizeof(argv[0]));
 	options_release(o);
 	options_init(o);
 	buf_reset(err);
-	return options_parse(o, argc, (char *const *)args, progname, err);
+	return options_parse(o, argc, argv, progname, err);
 }
 
 static void
