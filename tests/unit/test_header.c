@@ -60,6 +60,7 @@ static void	 test_line_endings(void);
 static void	 test_flags(void);
 static void	 test_spool_file(void);
 static void	 test_errors(void);
+static void	 test_split_reads(void);
 static void	 test_big_header(void);
 static void	 test_big_body(void);
 static void	 test_envelope(void);
@@ -782,6 +783,79 @@ test_errors(void)
 	buf_release(&err);
 }
 
+/*
+ * The end of the header section is found while input arrives: cut each
+ * input at every position, with a pause between the two writes so the
+ * reader sees two pieces, and compare with reading it whole from a file.
+ */
+static void
+test_split_reads(void)
+{
+	static const char *const inputs[] = {
+		"From a@b Sun Nov 22 10:00:00 2026\nSubj: a\n b\r\n\r\nbody\r\n",
+		"From: real@x.org\n\nb",
+		"hello: x\nnot a header line\rmore",
+		" cont\nX: y\n",
+		"S: x\r\r\nb\r",
+		"Fr\nS: x\n",
+		"X-Long-Name-Here  : v\nY: w\n\n.\n",
+		NULL
+	};
+	struct msg_opts	 o;
+	struct spooled	 whole, s;
+	size_t		 i, cut, len;
+	int		 p[2], bad;
+	pid_t		 pid;
+
+	default_opts(&o);
+	o.set_from = HDR_OFF;
+	for (i = 0; inputs[i] != NULL; i++) {
+		len = strlen(inputs[i]);
+		spool_str(&whole, inputs[i], len, &o, 0);
+		CHECK_INT(whole.rc, 0);
+		bad = 0;
+		for (cut = 1; cut < len; cut++) {
+			memset(&s, 0, sizeof(s));
+			message_init(&s.m);
+			if (pipe(p) == -1)
+				abort();
+			if ((pid = fork()) == 0) {
+				close(p[0]);
+				if (write(p[1], inputs[i], cut) != (ssize_t)cut)
+					_exit(1);
+				usleep(3000);
+				if (write(p[1], inputs[i] + cut, len - cut) !=
+				    (ssize_t)(len - cut))
+					_exit(1);
+				_exit(0);
+			}
+			close(p[1]);
+			s.rc = message_spool(&s.m, p[0], &o, NULL, &s.le,
+			    &s.err);
+			close(p[0]);
+			waitpid(pid, NULL, 0);
+			if (s.rc == 0) {
+				char	 chunk[4096];
+				ssize_t	 n;
+
+				lseek(s.m.fd, 0, SEEK_SET);
+				while ((n = read(s.m.fd, chunk,
+				    sizeof(chunk))) > 0)
+					buf_add(&s.out, chunk, (size_t)n);
+			}
+			if (s.rc != 0 ||
+			    strcmp(buf_str(&s.out), buf_str(&whole.out)) != 0) {
+				fprintf(stderr, "input %zu cut at %zu: \"%s\"\n",
+				    i, cut, buf_str(&s.out));
+				bad++;
+			}
+			spooled_release(&s);
+		}
+		CHECK_INT(bad, 0);
+		spooled_release(&whole);
+	}
+}
+
 static void
 test_big_header(void)
 {
@@ -1008,6 +1082,7 @@ main(void)
 	test_flags();
 	test_spool_file();
 	test_errors();
+	test_split_reads();
 	test_big_header();
 	test_big_body();
 	test_envelope();
