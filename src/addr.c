@@ -708,6 +708,15 @@ addr_split_arg(const char *arg, struct strlist *out, struct buf *err)
 	char		*a;
 	int		 inq, depth, r;
 
+	/*
+	 * A line break or control byte anywhere in the argument is refused
+	 * before splitting: a display name must not be a place to hide
+	 * "\r\nRCPT TO:<...>".
+	 */
+	for (p = arg; *p != '\0'; p++)
+		if (is_ctl((unsigned char)*p) && *p != '\t')
+			return check_envelope(arg, 0, "recipient", err);
+
 	for (item = arg; *item != '\0'; item = *e == ',' ? e + 1 : e) {
 		/* Find the end of the item: a ',' outside "" and <>. */
 		inq = depth = 0;

@@ -93,7 +93,7 @@ check_from(const char *v, struct buf *err)
 
 	r = addr_check_envelope(v, 1, &e);
 	if (r == -1)
-		buf_addf(err, "invalid sender: %s", buf_str(&e));
+		buf_addstr(err, buf_str(&e));
 	buf_release(&e);
 	return r;
 }
@@ -172,7 +172,7 @@ add_recipients(struct options *o, const char *arg, struct buf *err)
 
 	r = addr_split_arg(arg, &o->rcpts, &e);
 	if (r == -1)
-		buf_addf(err, "invalid recipient: %s", buf_str(&e));
+		buf_addstr(err, buf_str(&e));
 	buf_release(&e);
 	return r;
 }
