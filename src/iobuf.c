@@ -135,7 +135,9 @@ fill(struct iobuf *b, long long deadline)
 		b->rpos = 0;
 	}
 	for (;;) {
-		/* Absolute: bytes that keep trickling in do not extend it. */
+		/* Absolute: bytes that keep trickling in do not extend it.
+		 * The op is always tried before poll(), so bytes a TLS
+		 * layer holds decoded (ops->pending) never wait on it. */
 		if (ms_left(deadline) == 0)
 			return IO_TIMEOUT;
 		n = b->ops->read(b->ctx, b->rbuf + b->rlen,

@@ -21,6 +21,7 @@
 #define MIN_ATTEMPT_MS	 5000
 
 static int	wait_connect(int, long long);
+static void	note_failure(struct buf *, const char *, int, int);
 static int	connect_unix(const struct net_target *, long long,
 		    enum local_err *, struct buf *, struct buf *);
 
@@ -62,6 +63,21 @@ wait_connect(int fd, long long deadline)
 		return -1;
 	}
 	return 0;
+}
+
+/* Add "connection refused by ADDR port N" (or the like) to `err`. */
+static void
+note_failure(struct buf *err, const char *addr, int port, int e)
+{
+	if (err->len > 0)
+		buf_addstr(err, "; ");
+	if (e == ECONNREFUSED)
+		buf_addf(err, "connection refused by %s port %d", addr, port);
+	else if (e == ETIMEDOUT)
+		buf_addf(err, "connection to %s port %d timed out", addr, port);
+	else
+		buf_addf(err, "cannot connect to %s port %d: %s", addr, port,
+		    strerror(e));
 }
 
 static int
@@ -210,8 +226,8 @@ net_connect(const struct net_target *t, long long deadline,
 		    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    ai->ai_protocol);
 		if (fd == -1) {
-			e = errno;
-			goto fail;
+			note_failure(err, addr, t->port, errno);
+			continue;
 		}
 		if (src != NULL &&
 		    bind(fd, src->ai_addr, src->ai_addrlen) == -1) {
@@ -230,19 +246,9 @@ net_connect(const struct net_target *t, long long deadline,
 		e = errno;
 		close(fd);
 		fd = -1;
-fail:
-		if (err->len > 0)
-			buf_addstr(err, "; ");
-		if (e == ECONNREFUSED)
-			buf_addf(err, "connection refused by %s port %d",
-			    addr, t->port);
-		else if (e == ETIMEDOUT) {
-			buf_addf(err, "connection to %s port %d timed out",
-			    addr, t->port);
+		if (e == ETIMEDOUT)
 			ntimeout++;
-		} else
-			buf_addf(err, "cannot connect to %s port %d: %s",
-			    addr, t->port, strerror(e));
+		note_failure(err, addr, t->port, e);
 	}
 
 	if (fd != -1) {
