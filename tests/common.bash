@@ -10,7 +10,7 @@
 #   PYTHON3       the Python 3 interpreter
 # Run by hand from a build directory:
 #   TOP_BUILDDIR=/tmp/b-x bats tests/smtp.bats      (or POSTIE=/path/postie)
-# Unset, TOP_SRCDIR is this file's parent directory, TOP_BUILDDIR defaults
+# Unset, TOP_SRCDIR is the parent of this file's directory, TOP_BUILDDIR defaults
 # to TOP_SRCDIR and POSTIE to $TOP_BUILDDIR/postie.
 #
 # PER TEST
@@ -97,7 +97,7 @@
 #   assert_no_connection           the server was never connected to
 #   assert_elapsed_below SECS      postie ran for less than SECS seconds
 
-: "${TOP_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${TOP_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${TOP_BUILDDIR:=$TOP_SRCDIR}"
 : "${POSTIE:=$TOP_BUILDDIR/postie}"
 : "${PYTHON3:=python3}"

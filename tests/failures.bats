@@ -15,6 +15,13 @@ send() {
 	run_postie rcpt@example.org <"$(sample_message)"
 }
 
+# A message of about 16 MB in $T/big: larger than any socket buffer.
+big_message() {
+	sample_message "$T/big" >/dev/null
+	yes 'a line of body text, long enough to fill the socket buffers...' |
+	    head -c 16000000 >>"$T/big"
+}
+
 # stderr names the account, the server and the phase.
 assert_reason() {
 	assert_stderr_matches "^postie: account 'default', server [^ ]+, $1: "
@@ -235,6 +242,18 @@ EOF
 	assert_no_message
 }
 
+@test "the server closes while the body is sent: exit 75, no SIGPIPE death" {
+	fake_start - <<'EOF'
+on DATA
+	reply 354 go ahead
+	drop
+EOF
+	big_message
+	run_postie rcpt@example.org <"$T/big"
+	assert_status 75
+	assert_stderr_one_line
+}
+
 # ---- the server stalls or dawdles ---------------------------------------------
 
 @test "stall at the greeting: exit 75 after the timeout, no hang" {
@@ -285,6 +304,20 @@ EOF
 	assert_status 75
 	assert_stderr_contains "timed out"
 	assert_elapsed_below 4
+}
+
+@test "the server stops reading during the body: exit 75 near the deadline" {
+	fake_start - <<'EOF'
+on DATA
+	reply 354 go ahead
+	freeze
+EOF
+	big_message
+	write_config "timeout 1"
+	run_postie rcpt@example.org <"$T/big"
+	assert_status 75
+	assert_stderr_contains "timed out"
+	assert_elapsed_below 6
 }
 
 @test "a slow but timely reply is fine" {

@@ -102,6 +102,9 @@ SCENARIO FORMAT (a text file, one directive a line)
     reset                 close the connection now with a TCP RST
     stall                 never answer again: keep reading (and recording)
                           until the client closes or the lifetime ends
+    freeze                never answer and never read again (the client's
+                          writes block once the socket buffers fill) until
+                          the lifetime ends or the server is killed
 
     What the server does next follows from the reply it sent, as a real
     server's state does: a 2xx to MAIL opens the transaction, a 2xx to RCPT
@@ -155,7 +158,7 @@ KNOWN_VERBS = {"EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "QUIT",
                "BDAT"}
 EVENTS = KNOWN_VERBS | {"UNKNOWN", "*", "CONNECT", "DOT"}
 ACTIONS = {"reply", "raw", "default", "ignore", "sleep", "trickle",
-           "endless", "drop", "reset", "stall"}
+           "endless", "drop", "reset", "stall", "freeze"}
 MAX_LINE = 1 << 20          # a command line longer than this is cut
 MAX_MESSAGE = 256 << 20     # message content kept in memory at most
 
@@ -553,6 +556,11 @@ class Conn:
             while self.recv_more():
                 self.inbuf.clear()
             raise Closed("stalled until the client closed")
+        elif name == "freeze":
+            self.flush()
+            self.srv.log("connection %d: frozen", self.num)
+            while True:
+                time.sleep(3600)
 
     def reply(self, *lines):
         for ln in lines:
