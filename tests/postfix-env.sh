@@ -26,7 +26,7 @@
 #       the postdrop group when missing. Idempotent; fast when done.
 #   postfix-env.sh check
 #       exit 0 when `fetch` has been done, 1 (with a message) when not.
-#   postfix-env.sh start DIR
+#   postfix-env.sh start DIR [box-NAME...]
 #       write DIR/conf/{main.cf,master.cf,...}, start Postfix with its
 #       queue, data, logs (DIR/maillog) and Maildirs (DIR/mail) under DIR,
 #       listening on 127.0.0.1 ports chosen free now, and wait for its
@@ -47,7 +47,9 @@
 #       CRLF turned into LF by virtual(8).
 #
 # The virtual domain is example.org with mailboxes alice, bob, carol and
-# box-NAME for any NAME made of [a-z0-9-] (one fresh box per test).
+# box-1, box-2, box-3 and every box-NAME given to `start DIR box-NAME...`
+# (a fresh box per test), and the UTF-8 address jörg@example.org (Maildir
+# box-jorg).
 # A Bcc or Resent-Bcc header that reaches Postfix is replaced by
 # "X-Postie-Test-Saw-Bcc: yes" (cleanup(8) would drop it silently).
 # The recipient access table answers temp@example.org with 451 4.3.0,
@@ -268,7 +270,7 @@ smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 200
 
 virtual_mailbox_domains = $PF_DOMAIN
-virtual_mailbox_maps = regexp:$DIR/conf/vmailbox
+virtual_mailbox_maps = texthash:$DIR/conf/vmailbox
 virtual_mailbox_base = $DIR/mail
 virtual_uid_maps = static:$MAIL_UID
 virtual_gid_maps = static:$MAIL_GID
@@ -308,11 +310,14 @@ EOF
 
 write_tables()
 {
-	users=$(echo $PF_USERS | tr ' ' '|')
-	cat >"$DIR/conf/vmailbox" <<EOF
-/^($users)@example\.org\$/	example.org/\$1/
-/^(box-[a-z0-9-]+)@example\.org\$/	example.org/\$1/
-EOF
+	# virtual(8) refuses regexp substitutions: list every box.
+	: >"$DIR/conf/vmailbox"
+	for u in $PF_USERS $PF_BOXES; do
+		printf '%s@%s\t%s/%s/\n' "$u" "$PF_DOMAIN" "$PF_DOMAIN" "$u" \
+		    >>"$DIR/conf/vmailbox"
+	done
+	printf 'jörg@%s\t%s/box-jorg/\n' "$PF_DOMAIN" "$PF_DOMAIN" \
+	    >>"$DIR/conf/vmailbox"
 	cat >"$DIR/conf/header_checks" <<'EOF'
 /^(Resent-)?Bcc:/	PREPEND X-Postie-Test-Saw-Bcc: yes
 EOF
@@ -478,7 +483,16 @@ cmd=${1:-}
 case $cmd in
 fetch)	do_fetch ;;
 check)	do_check ;;
-start)	DIR=${1:-}; do_start ;;
+start)	DIR=${1:-}
+	[ $# -gt 0 ] && shift
+	for b in "$@"; do
+		case $b in
+		box-*) ;;
+		*) die "mailbox names must start with box-: '$b'" ;;
+		esac
+	done
+	PF_BOXES="box-1 box-2 box-3 $*"
+	do_start ;;
 stop)	DIR=${1:-}; do_stop ;;
 wait-mail)
 	[ $# -ge 3 ] || die "usage: postfix-env.sh wait-mail DIR USER N [SECONDS]"
