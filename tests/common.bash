@@ -10,8 +10,8 @@
 #   PYTHON3       the Python 3 interpreter
 # Run by hand from a build directory:
 #   TOP_BUILDDIR=/tmp/b-x bats tests/smtp.bats      (or POSTIE=/path/postie)
-# Unset, TOP_SRCDIR is the parent of this file's directory, TOP_BUILDDIR defaults
-# to TOP_SRCDIR and POSTIE to $TOP_BUILDDIR/postie.
+# Unset, TOP_SRCDIR is the parent of this file's directory, TOP_BUILDDIR
+# defaults to TOP_SRCDIR and POSTIE to $TOP_BUILDDIR/postie.
 #
 # PER TEST
 #   setup() here makes $T (= $BATS_TEST_TMPDIR, private to the test) and
@@ -61,7 +61,8 @@
 #                           host 127.0.0.1, port $FAKE_PORT (or socket
 #                           $FAKE_SOCKET), from sender@example.org,
 #                           domain client.example.org, timeout 5; each
-#                           LINE is appended (a later keyword overrides)
+#                           non-empty LINE is appended (a later keyword
+#                           overrides)
 #   run_postie ARGS...      run `$POSTIE -C $CONFIG ARGS` with bats
 #                           `run --separate-stderr`: $status, $output
 #                           (stdout), $stderr, $lines, $stderr_lines; stdin
@@ -89,6 +90,8 @@
 #                                  these, in order
 #   assert_command LINE            some command line equals LINE
 #   refute_command_prefix STR      no command line starts with STR
+#   refute_transcript_contains STR the client never sent STR (connection 1)
+#   refute_log_contains STR        the server's log does not hold STR
 #   assert_segment STR             some recv() segment is exactly STR (in
 #                                  the escaped form: 'MAIL ...\r\nDATA\r\n'),
 #                                  i.e. STR arrived as one write
@@ -112,7 +115,7 @@ fi
 common_setup() {
 	T=$BATS_TEST_TMPDIR
 	CONFIG=$T/postierc
-	FAKE_PID= FAKE_PORT= FAKE_DIR= FAKE_SOCKET=
+	FAKE_PID='' FAKE_PORT='' FAKE_DIR='' FAKE_SOCKET=''
 	if [ ! -x "$POSTIE" ]; then
 		echo "postie binary not found: POSTIE=$POSTIE" >&2
 		echo "(set POSTIE or TOP_BUILDDIR)" >&2
@@ -257,14 +260,16 @@ write_config() {
 		echo "domain client.example.org"
 		echo "timeout 5"
 		for line in "$@"; do
-			echo "$line"
+			if [ -n "$line" ]; then
+				echo "$line"
+			fi
 		done
 	} >"$CONFIG"
 	chmod 600 "$CONFIG"
 }
 
 run_postie() {
-	[ -e "$CONFIG" ] || write_config
+	[ -e "$CONFIG" ] || write_config ""
 	run_postie_noconf -C "$CONFIG" "$@"
 }
 
@@ -338,8 +343,11 @@ assert_stderr_empty() {
 }
 
 assert_stderr_one_line() {
-	[ "${#stderr_lines[@]}" -eq 1 ] && [[ "$stderr" == "postie: "* ]] ||
-	    _fail "stderr is not one line starting 'postie: '"
+	# shellcheck disable=SC2154 # set by run --separate-stderr
+	if [ "${#stderr_lines[@]}" -ne 1 ] || [[ "$stderr" != "postie: "* ]]
+	then
+		_fail "stderr is not one line starting 'postie: '"
+	fi
 }
 
 assert_commands() {
@@ -361,6 +369,18 @@ refute_command_prefix() {
 	[ -e "$FAKE_DIR/conn-1.cmds" ] || return 0
 	! grep -qxF -- "$1" <(cut -c1-${#1} "$FAKE_DIR/conn-1.cmds") ||
 	    _fail "a command line starts with: $1"
+}
+
+refute_transcript_contains() {
+	fake_conn_done 1
+	[ -e "$FAKE_DIR/conn-1.raw" ] || return 0
+	! grep -qF -- "$1" "$FAKE_DIR/conn-1.raw" ||
+	    _fail "the client sent: $1"
+}
+
+refute_log_contains() {
+	! grep -qF -- "$1" "$FAKE_DIR/log" ||
+	    _fail "the server's log holds: $1" "$(cat "$FAKE_DIR/log")"
 }
 
 assert_segment() {

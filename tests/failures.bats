@@ -73,7 +73,7 @@ EOF
 	assert_reason MAIL
 	assert_stderr_contains "try later"
 	assert_no_message
-	! fake_transcript | grep -q Subject
+	refute_transcript_contains 'Subject:'
 }
 
 @test "MAIL 550: exit 69, no content" {
@@ -85,7 +85,7 @@ EOF
 	assert_reason MAIL
 	assert_stderr_contains "Sender address rejected"
 	assert_no_message
-	! fake_transcript | grep -q Subject
+	refute_transcript_contains 'Subject:'
 }
 
 @test "MAIL 550 without PIPELINING: no RCPT follows" {
@@ -108,7 +108,7 @@ EOF
 	assert_reason DATA
 	assert_stderr_contains "transaction failed"
 	assert_no_message
-	! fake_transcript | grep -q Subject
+	refute_transcript_contains 'Subject:'
 }
 
 @test "DATA 451: exit 75" {
@@ -147,7 +147,7 @@ on DATA => reply 250 2.0.0 Ok
 EOF
 	send
 	assert_status 76
-	! fake_transcript | grep -q Subject
+	refute_transcript_contains 'Subject:'
 }
 
 # ---- no server, no host -------------------------------------------------------

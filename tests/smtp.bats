@@ -27,7 +27,7 @@ mail_from() {
 	# The message ends with exactly one terminator and holds no bare
 	# CR or LF.
 	[[ "$(fake_message_raw 1 | tail -c 7 | od -An -c | tr -s ' ')" == *'o . \r \n . \r \n' ]]
-	! fake_log | grep -q 'bare CR/LF'
+	refute_log_contains 'bare CR/LF'
 }
 
 @test "EHLO without a configured domain is never localhost" {
@@ -83,7 +83,7 @@ EOF
 	assert_segment 'RCPT TO:<a@example.org>\r\n'
 	assert_segment 'RCPT TO:<b@example.org>\r\n'
 	assert_segment 'DATA\r\n'
-	! fake_log | grep -q 'pipelined without PIPELINING'
+	refute_log_contains 'pipelined without PIPELINING'
 	assert_message 1 "$(crlf_copy "$T/msg")"
 }
 
@@ -226,7 +226,7 @@ EOF
 	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
 	    "RCPT TO:<a@example.org>" "RCPT TO:<b@example.org>" "DATA" "QUIT"
 	assert_no_message
-	! fake_transcript | grep -q 'Subject'
+	refute_transcript_contains 'Subject:'
 	assert_stderr_contains "a@example.org"
 	assert_stderr_contains "b@example.org"
 }
@@ -238,7 +238,7 @@ on DATA => reply 354 go ahead
 EOF
 	run_postie a@example.org <"$(sample_message)"
 	assert_status 67
-	! fake_transcript | grep -q 'Subject'
+	refute_transcript_contains 'Subject:'
 }
 
 @test "every recipient rejected (no PIPELINING): no DATA at all" {
