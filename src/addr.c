@@ -65,7 +65,7 @@ static int	parse_angle(struct parser *);
 static int	parse_address(struct parser *);
 static int	parse_group(struct parser *);
 static void	commit(struct parser *);
-static int	check_envelope(const char *, int, const char *,
+static int	check_envelope(const char *, int, const char *, int,
 		    struct buf *);
 static const char *domain_sep(const char *);
 
@@ -605,11 +605,11 @@ out:
  */
 static int
 check_envelope(const char *addr, int allow_empty, const char *noun,
-    struct buf *err)
+    int quoted_ws, struct buf *err)
 {
 	const char	*at = NULL;
 	size_t		 i, len, local;
-	int		 inq = 0, nat = 0;
+	int		 inq = 0, nat = 0, q = 0;
 
 	if (addr[0] == '\0' || (allow_empty && strcmp(addr, "<>") == 0)) {
 		if (allow_empty)
@@ -627,7 +627,9 @@ check_envelope(const char *addr, int allow_empty, const char *noun,
 		unsigned char	 c = (unsigned char)addr[i];
 		const char	*why = NULL;
 
-		if (c == ' ' || c == '\t')
+		if (c == '"' && (i == 0 || addr[i - 1] != '\\'))
+			q = !q;
+		if ((c == ' ' || c == '\t') && !(quoted_ws && q))
 			why = "contains white space";
 		else if (c == '\r' || c == '\n')
 			why = "contains a line break";
@@ -698,7 +700,13 @@ int
 addr_check_envelope(const char *addr, int allow_empty, struct buf *err)
 {
 	return check_envelope(addr, allow_empty,
-	    allow_empty ? "sender" : "address", err);
+	    allow_empty ? "sender" : "address", 0, err);
+}
+
+int
+addr_check_parsed(const char *addr, struct buf *err)
+{
+	return check_envelope(addr, 0, "address", 1, err);
 }
 
 int
@@ -715,7 +723,7 @@ addr_split_arg(const char *arg, struct strlist *out, struct buf *err)
 	 */
 	for (p = arg; *p != '\0'; p++)
 		if (is_ctl((unsigned char)*p) && *p != '\t')
-			return check_envelope(arg, 0, "recipient", err);
+			return check_envelope(arg, 0, "recipient", 0, err);
 
 	for (item = arg; *item != '\0'; item = *e == ',' ? e + 1 : e) {
 		/* Find the end of the item: a ',' outside "" and <>. */
@@ -753,7 +761,7 @@ addr_split_arg(const char *arg, struct strlist *out, struct buf *err)
 			a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
 		else
 			a = xstrndup(p, (size_t)(e - p));
-		r = check_envelope(a, 0, "recipient", err);
+		r = check_envelope(a, 0, "recipient", 0, err);
 		if (r == 0)
 			strlist_add(out, a);
 		free(a);

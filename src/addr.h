@@ -63,6 +63,13 @@ int	 addr_check_envelope(const char *addr, int allow_empty,
 	    struct buf *err);
 
 /*
+ * As addr_check_envelope() for an address that came out of
+ * addr_parse_list() (a -t header recipient): white space inside a quoted
+ * local part ("john doe"@x) is legal there and allowed.
+ */
+int	 addr_check_parsed(const char *addr, struct buf *err);
+
+/*
  * Split a command-line recipient argument on commas outside quotes and
  * angle brackets (cron passes MAILTO=a@x,b@y as one argument), trimming
  * spaces and tabs around each item and skipping empty items.  Accepts

@@ -86,7 +86,7 @@ load_account(struct run *r)
 	    conf_find_file();
 	if (path == NULL) {
 		log_error("no configuration file found (looked for "
-		    "~/.postierc, $XDG_CONFIG_HOME/postie/config, "
+		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
 		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
 		return EX_CONFIG;
 	}

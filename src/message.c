@@ -714,11 +714,12 @@ message_envelope(const struct message *m, const struct msg_opts *o,
 		q = dom != NULL && *dom != '\0' ? addr_qualify(exp.v[i], dom) :
 		    xstrdup(exp.v[i]);
 		buf_reset(&e);
-		if (addr_check_envelope(q, 0, &e) == -1)
+		/* argv recipients passed the strict check already; header
+		 * ones may hold a quoted "john doe" local part. */
+		if (addr_check_parsed(q, &e) == -1)
 			rc = fail(le, LE_DATAERR, err, "%s", buf_str(&e));
 		else if ((form = addr_envelope_form(q, &e)) == NULL)
-			rc = fail(le, LE_DATAERR, err,
-			    "invalid recipient '%s': %s", q, buf_str(&e));
+			rc = fail(le, LE_DATAERR, err, "%s", buf_str(&e));
 		else {
 			if (addr_needs_utf8(form))
 				env->smtputf8 = 1;

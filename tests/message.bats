@@ -166,6 +166,17 @@ delivered_header() {
 	    <(delivered_header) || _fail "Cc changed"
 }
 
+@test "-t: a quoted local part with a space is legal in a header" {
+	fake_start
+	printf '%s\n' 'From: sender@example.org' \
+	    'To: "john doe"@example.org' 'Subject: q' '' 'body' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 0
+	fake_envelope 1 | tail -n +2 | tr -d '\r' >"$T/rcpts"
+	printf '%s\n' 'RCPT TO:<"john doe"@example.org>' >"$T/want"
+	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
+}
+
 @test "-t with a Resent- header: only Resent-To/Cc/Bcc count" {
 	fake_start
 	printf '%s\n' 'Resent-From: fwd@example.org' \

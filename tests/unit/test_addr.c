@@ -866,6 +866,23 @@ close:
 	buf_release(&one);
 }
 
+/* Header recipients may have a quoted local part with spaces; argv may not. */
+static void
+test_parsed(void)
+{
+	struct buf	 err = BUF_INIT;
+
+	CHECK_INT(addr_check_parsed("\"john doe\"@example.org", &err), 0);
+	CHECK_INT(addr_check_envelope("\"john doe\"@example.org", 0, &err),
+	    -1);
+	buf_reset(&err);
+	CHECK_INT(addr_check_parsed("john doe@example.org", &err), -1);
+	CHECK(strstr(buf_str(&err), "white space") != NULL);
+	buf_reset(&err);
+	CHECK_INT(addr_check_parsed("\"a\r\nb\"@example.org", &err), -1);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -874,6 +891,7 @@ main(void)
 	test_ends();
 	test_envelope();
 	test_split();
+	test_parsed();
 	test_small();
 	test_idna();
 	test_aliases();
