@@ -516,6 +516,7 @@ send_body(struct session *s, int fd, off_t size)
 	struct buf	 out = BUF_INIT;
 	char		*chunk;
 	off_t		 off = 0;
+	size_t		 done, piece;
 	ssize_t		 n;
 	enum io_result	 ior;
 	int		 rc = -1;
@@ -539,11 +540,18 @@ send_body(struct session *s, int fd, off_t size)
 		off += n;
 		buf_reset(&out);
 		dot_feed(&ds, chunk, (size_t)n, &out);
-		ior = iobuf_queue_data(&s->io, out.data, out.len,
-		    deadline_in(s, s->tmo_ms));
-		if (ior != IO_OK) {
-			io_failed(s, PH_BODY, ior, 1, 0);
-			goto out;
+		/* Pieces of half a flush: each call writes at most one
+		 * IOBUF_WFLUSH block, and each block gets a full T. */
+		for (done = 0; done < out.len; done += piece) {
+			piece = out.len - done;
+			if (piece > IOBUF_WFLUSH / 2)
+				piece = IOBUF_WFLUSH / 2;
+			ior = iobuf_queue_data(&s->io, out.data + done, piece,
+			    deadline_in(s, s->tmo_ms));
+			if (ior != IO_OK) {
+				io_failed(s, PH_BODY, ior, 1, 0);
+				goto out;
+			}
 		}
 	}
 	buf_reset(&out);
