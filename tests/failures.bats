@@ -64,6 +64,20 @@ EOF
 	refute_command_prefix "MAIL"
 }
 
+@test "EHLO 421: exit 75, no HELO after it" {
+	fake_start - <<'EOF'
+on EHLO
+	reply 421 4.3.2 fake.example.org shutting down
+	drop
+EOF
+	send
+	assert_status 75
+	assert_reason EHLO
+	assert_stderr_contains "shutting down"
+	refute_command_prefix "HELO"
+	refute_command_prefix "MAIL"
+}
+
 @test "MAIL 451: exit 75, no content" {
 	fake_start - <<'EOF'
 on MAIL => reply 451 4.3.0 temporary failure, try later

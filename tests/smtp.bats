@@ -193,6 +193,19 @@ EOF
 	    "accepted recipients"
 }
 
+@test "a multi-line refusal is reported with all its text" {
+	fake_start - <<'EOF'
+on RCPT <bad@example.org>
+	reply 550-5.1.1 <bad@example.org>: first line
+	reply 550 5.1.1 second line
+EOF
+	run_postie ok@example.org bad@example.org <"$(sample_message)"
+	assert_status 67
+	assert_stderr_contains "first line"
+	assert_stderr_contains "second line"
+	assert_equal "$(fake_messages)" 1 messages
+}
+
 @test "one recipient gets 450: exit 75, the other gets the message" {
 	fake_start - <<'EOF'
 on RCPT <busy@example.org> => reply 450 4.2.1 <busy@example.org>: mailbox busy
