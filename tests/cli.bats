@@ -1,4 +1,246 @@
 #!/usr/bin/env bats
 # shellcheck shell=bash
+#
+# The command line as callers use it: sendmail's grammar, argv[0] names,
+# refused arguments, -v, and where outcomes are logged (syslog, logfile).
 
 load common
+
+@test "--help prints usage on stdout, exit 0" {
+	run_postie_noconf --help
+	assert_status 0
+	[[ "$output" == usage:* ]] || _fail "no usage: $output"
+	[[ "$output" == *"-t "* ]] || _fail "-t not described"
+}
+
+@test "--version names the version and the config file in use" {
+	printf 'account default\nhost 127.0.0.1\n' >"$T/rc"
+	chmod 600 "$T/rc"
+	HOME=$T XDG_CONFIG_HOME='' run_postie_noconf --version
+	assert_status 0
+	[[ "${lines[0]}" =~ ^postie\ [0-9]+\.[0-9]+ ]] || _fail "$output"
+	cp "$T/rc" "$T/.postierc"
+	HOME=$T XDG_CONFIG_HOME='' run_postie_noconf --version
+	[[ "$output" == *"configuration file: $T/.postierc"* ]] ||
+	    _fail "config path not shown: $output"
+}
+
+@test "unknown option: exit 64, one line naming it, nothing sent" {
+	fake_start
+	write_config
+	run_postie -z a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "postie: unknown option '-z'"
+	assert_no_connection
+}
+
+@test "a recipient starting with '-' is refused, even after --" {
+	fake_start
+	write_config
+	run_postie -- -oQ/tmp/x <<<"hi"
+	assert_status 64
+	assert_stderr_contains "'-oQ/tmp/x' starts with '-'"
+	assert_no_connection
+}
+
+@test "CR, LF, NUL-free smuggling: line breaks in recipients and -f are refused" {
+	fake_start
+	write_config
+	run_postie $'a@example.org\r\nRCPT TO:<evil@example.org>' <<<"hi"
+	assert_status 64
+	assert_stderr_contains "line break"
+	run_postie -f $'me@example.org\nDATA' a@example.org <<<"hi"
+	assert_status 64
+	run_postie -F $'Name\nBcc: evil@example.org' a@example.org <<<"hi"
+	assert_status 64
+	run_postie 'a b@example.org' <<<"hi"
+	assert_status 64
+	assert_stderr_contains "white space"
+	assert_no_connection
+}
+
+@test "-f with a value starting with '-' is refused" {
+	fake_start
+	write_config
+	run_postie -f -oi a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "starts with '-'"
+	assert_no_connection
+}
+
+@test "Debian cron's exact argv delivers, the bare login qualified" {
+	fake_start
+	write_config "maildomain example.net"
+	run_postie -FCronDaemon -i -B8BITMIME -oem root <<<"Subject: cron
+
+output"
+	assert_status 0
+	assert_command "RCPT TO:<root@example.net>"
+	grep -q '^From: CronDaemon <sender@example.org>' "$(fake_message_path)" ||
+	    _fail "From with -F name missing: $(cat "$(fake_message_path)")"
+}
+
+@test "MAILTO-style comma lists become several recipients" {
+	fake_start
+	write_config
+	run_postie 'a@example.org,b@example.org' ' c@example.org ' <<<"hi"
+	assert_status 0
+	assert_command "RCPT TO:<a@example.org>"
+	assert_command "RCPT TO:<b@example.org>"
+	assert_command "RCPT TO:<c@example.org>"
+}
+
+@test "ignored options are accepted; -X never opens its file" {
+	fake_start
+	write_config
+	run_postie -m -n -G -h 5 -L tag -p smtp:x -Ac -O k=v -oQ/tmp/q \
+	    -o i -B 7BIT -N never -R full -U -d0.1 -X "$T/xlog" \
+	    a@example.org <<<"hi"
+	assert_status 0
+	[ ! -e "$T/xlog" ] || _fail "-X created its file"
+	assert_command "RCPT TO:<a@example.org>"
+}
+
+@test "bundled and attached forms: -ti, -fX, -f X, -Cfile" {
+	fake_start
+	write_config
+	run "$POSTIE" -ti -fme@example.org "-C$CONFIG" <<<"To: a@example.org
+
+hi"
+	[ "$status" -eq 0 ] || _fail "status $status"
+	fake_commands | grep -q '^MAIL FROM:<me@example.org> ' ||
+	    _fail "$(fake_commands)"
+	assert_command "RCPT TO:<a@example.org>"
+}
+
+@test "-f '<>' sends the null sender" {
+	fake_start
+	write_config
+	run_postie -f '<>' a@example.org <<<"hi"
+	assert_status 0
+	fake_commands | grep -q '^MAIL FROM:<> ' || _fail "$(fake_commands)"
+}
+
+@test "options stop at the first non-option" {
+	fake_start
+	write_config
+	run_postie a@example.org -t <<<"hi"
+	assert_status 64
+	assert_stderr_contains "'-t' starts with '-'"
+	assert_no_connection
+}
+
+@test "called as mailq: -bp, the queue is empty" {
+	ln -s "$POSTIE" "$T/mailq"
+	run "$T/mailq"
+	[ "$status" -eq 0 ] || _fail "status $status"
+	[[ "$output" == *"queue is empty"* ]] || _fail "$output"
+}
+
+@test "called as newaliases: checks the account's aliases file" {
+	printf 'root admin@example.org\n' >"$T/aliases"
+	printf 'account default\nhost 127.0.0.1\naliases %s\n' "$T/aliases" \
+	    >"$T/rc"
+	ln -s "$POSTIE" "$T/newaliases"
+	run --separate-stderr "$T/newaliases" -C "$T/rc"
+	[ "$status" -eq 78 ] || _fail "status $status"
+	[[ "$stderr" == *"$T/aliases:1: missing ':'"* ]] || _fail "$stderr"
+	printf 'root: admin@example.org\n' >"$T/aliases"
+	run "$T/newaliases" -C "$T/rc"
+	[ "$status" -eq 0 ] || _fail "status $status"
+}
+
+@test "-bd is refused; -q is accepted and says there is no queue" {
+	run_postie_noconf -bd
+	assert_status 64
+	assert_stderr_contains "daemon mode"
+	run_postie_noconf -q
+	assert_status 0
+	[[ "$output" == *"no queue"* ]] || _fail "$output"
+}
+
+@test "-v prints the dialogue on stderr, not the body" {
+	fake_start
+	write_config
+	run_postie -v a@example.org <<<"secret body line"
+	assert_status 0
+	assert_stderr_contains "--> MAIL FROM:<sender@example.org>"
+	assert_stderr_contains "<-- 250"
+	assert_stderr_contains "--> DATA"
+	assert_stderr_not_contains "secret body line"
+}
+
+@test "stdin may be a regular file as well as a pipe" {
+	fake_start
+	write_config
+	printf 'Subject: f\n\nfrom a file\n' >"$T/in"
+	run_postie a@example.org <"$T/in"
+	assert_status 0
+	grep -q 'from a file' "$(fake_message_path)" || _fail "body missing"
+}
+
+@test "logfile gets one msmtp-style line per message" {
+	fake_start
+	write_config "logfile $T/log"
+	run_postie a@example.org <<<"hi"
+	assert_status 0
+	run cat "$T/log"
+	[[ "$output" == *"from=sender@example.org recipients=a@example.org"* ]] ||
+	    _fail "$output"
+	[[ "$output" == *"exitcode=EX_OK"* ]] || _fail "$output"
+	[ "$(wc -l <"$T/log")" -eq 1 ] || _fail "not one line"
+}
+
+# Run postie in a private mount namespace whose /dev/log is a socket
+# served by tests/logsink.py, so syslog lines can be read back.
+with_syslog() {
+	local dev=$T/dev
+	mkdir -p "$dev"
+	rm -f "$dev/log" "$T/syslog.ready" "$T/status"
+	unshare -m bash -c '
+		set -e
+		for n in null zero full random urandom tty; do
+			touch "$1/$n"; mount --bind "/dev/$n" "$1/$n"
+		done
+		ln -sfn /proc/self/fd "$1/fd"
+		mount --bind "$1" /dev
+		"$PYTHON3" "$TOP_SRCDIR/tests/logsink.py" /dev/log "$2" 15 &
+		for i in $(seq 100); do [ -e "$2.ready" ] && break; sleep 0.05; done
+		shift 2
+		"$@" <"$STDIN_FILE" >/dev/null 2>&1 || echo "status=$?" >"$STATUS_FILE"
+		sleep 0.3
+		kill %1
+	' with_syslog "$dev" "$T/syslog" "$@"
+}
+
+@test "syslog (mail facility) records success and failure, even with stderr discarded" {
+	command -v unshare >/dev/null || _fail "unshare missing (util-linux)"
+	fake_start
+	write_config
+	printf 'hi\n' >"$T/in"
+	STDIN_FILE=$T/in STATUS_FILE=$T/status with_syslog \
+	    "$POSTIE" -C "$CONFIG" a@example.org
+	[ ! -e "$T/status" ] || _fail "postie failed: $(cat "$T/status")"
+	# <22> is facility mail (2) * 8 + info (6).
+	grep -q '^<22>.*postie\[[0-9]*\]: .*recipients=a@example.org.*exitcode=EX_OK' \
+	    "$T/syslog" || _fail "no success line: $(cat "$T/syslog")"
+
+	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 2\n' >"$T/down"
+	chmod 600 "$T/down"
+	STDIN_FILE=$T/in STATUS_FILE=$T/status with_syslog \
+	    "$POSTIE" -C "$T/down" a@example.org
+	grep -q 'status=75' "$T/status" || _fail "want 75: $(cat "$T/status")"
+	# <19> is mail.err.
+	grep -q '^<19>.*postie\[[0-9]*\]: .*connection refused' "$T/syslog" ||
+	    _fail "no failure line: $(cat "$T/syslog")"
+}
+
+@test "syslog off keeps postie out of syslog" {
+	fake_start
+	write_config "syslog off"
+	printf 'hi\n' >"$T/in"
+	STDIN_FILE=$T/in STATUS_FILE=$T/status with_syslog \
+	    "$POSTIE" -C "$CONFIG" a@example.org
+	[ ! -e "$T/status" ] || _fail "postie failed: $(cat "$T/status")"
+	! grep -q postie "$T/syslog" || _fail "logged: $(cat "$T/syslog")"
+}
