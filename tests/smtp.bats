@@ -333,6 +333,28 @@ EOF
 	assert_message 1 "$(crlf_copy "$T/msg")"
 }
 
+@test "every address of the host in turn: ::1 and 127.0.0.1 refuse, 127.0.0.2 answers" {
+	# A private /etc/hosts in a private mount namespace gives one name
+	# three addresses; getaddrinfo sorts ::1, 127.0.0.1, 127.0.0.2.
+	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null ||
+	    skip "needs root and unshare -m"
+	fake_start "" --listen 127.0.0.2
+	printf '%s\n' '127.0.0.2 multi.test' '127.0.0.1 multi.test' \
+	    '::1 multi.test' >"$T/hosts"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \
+    "$T/hosts" "$POSTIE" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	write_config "host multi.test"
+	POSTIE=$T/wrap run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	# Only 127.0.0.2 listens: the delivery proves the other two were
+	# tried and passed over.
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
 @test "source_ip: the connection comes from that address" {
 	fake_start
 	write_config "source_ip 127.0.0.2"
