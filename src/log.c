@@ -24,6 +24,8 @@ static int		 facility = LOG_MAIL;
 static void	to_syslog(int, const char *);
 static void	to_logfile(const char *);
 static void	add_escaped(struct buf *, const char *, size_t);
+static void	vlog(int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
 
 static const struct {
 	const char	*name;
