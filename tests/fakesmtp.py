@@ -79,8 +79,10 @@ SCENARIO FORMAT (a text file, one directive a line)
     VRFY EXPN HELP STARTTLS AUTH BDAT), UNKNOWN (any other verb), * (any
     command), CONNECT (the greeting) or DOT (the reply to the final dot;
     in LMTP mode it happens once per accepted recipient and PATTERN is
-    matched against that recipient's RCPT line).  #K: only the K-th time
-    that event happens on the connection.  @C: only on connection C.
+    matched against that recipient's RCPT line; in SMTP mode its line is
+    empty, so only a rule without PATTERN applies).  #K: only the K-th
+    time that event happens on the connection (LMTP: each recipient's DOT
+    counts).  @C: only on connection C.
     PATTERN: the rule applies only when the command line (as received,
     without CRLF) contains it, case-sensitively.  The first rule that
     matches wins; no match: the default behaviour below.
