@@ -195,7 +195,10 @@ report(const struct run *r, const struct smtp_result *res)
 	const char	*server = buf_str(&res->server);
 	size_t		 i;
 
-	for (i = 0; i < res->nfailed; i++)
+	/* One refusal is said once, in the summary; several get a line
+	 * each so that every address and reply is there. */
+	for (i = 0; i < res->nfailed &&
+	    !(res->rcpt_verdict && res->nfailed == 1); i++)
 		log_error("account '%s', server %s: recipient <%s> %s: %s",
 		    r->acct->name, server, res->failed[i].addr,
 		    res->failed[i].code / 100 == 4 ?

@@ -638,12 +638,17 @@ rcpt_outcome(struct session *s, enum phase ph)
 		buf_addf(&res->msg, "%s<%s> rejected: %s", what, f->addr,
 		    f->text);
 	else if (res->naccepted == 0)
-		buf_addf(&res->msg, "all %zu recipients rejected; "
-		    "%s<%s>: %s", res->nfailed, what, f->addr, f->text);
+		buf_addf(&res->msg, "all %zu recipients rejected",
+		    res->nfailed);
+	else if (res->nfailed == 1)
+		buf_addf(&res->msg, "%s<%s> rejected (the other recipients "
+		    "got the message): %s", what, f->addr, f->text);
 	else
 		buf_addf(&res->msg, "%zu of %zu recipients rejected (the "
-		    "others got the message); %s<%s>: %s", res->nfailed,
-		    res->nfailed + res->naccepted, what, f->addr, f->text);
+		    "others got the message)", res->nfailed,
+		    res->nfailed + res->naccepted);
+	/* The front end lists each refusal only when there are several. */
+	res->rcpt_verdict = 1;
 }
 
 /* One message: MAIL, RCPT..., DATA, content, final reply. */

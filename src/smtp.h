@@ -35,6 +35,7 @@ struct smtp_result {
 	struct smtp_rcpt_failure *failed;
 	size_t			 nfailed;
 	size_t			 naccepted;
+	int			 rcpt_verdict;	/* status is the recipients' */
 	struct buf		 server;	/* "host[addr]:port" or socket */
 };
 

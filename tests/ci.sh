@@ -36,20 +36,25 @@ run_suite() {
 	# $1: label, $2: build dir
 	label=$1 dir=$2
 	if make -C "$dir" -j2 check; then rc=0; else rc=$?; fi
-	log="$dir/test-suite.log"
-	[ -f "$log" ] || log=$(find "$dir" -name test-suite.log | head -n 1)
-	if [ -n "$log" ] && [ -f "$log" ]; then
-		p=$(sed -n 's/^# PASS: *//p' "$log" | head -n 1)
-		f=$(sed -n 's/^# FAIL: *//p' "$log" | head -n 1)
-		e=$(sed -n 's/^# ERROR: *//p' "$log" | head -n 1)
-		summary="$summary$label: ${p:-0} passed, $(( ${f:-0} + ${e:-0} )) failed
-"
-		if [ "$rc" -ne 0 ]; then
-			echo "---- failing tests ($label) ----"
-			grep -lE '^(FAIL|ERROR)' "$dir"/tests/*.log "$dir"/tests/unit/*.log 2>/dev/null |
-			    while read -r l; do echo "== $l"; tail -n 60 "$l"; done
+	# Count single checks, not files: each bats test ("ok"/"not ok" in
+	# its TAP log) and each unit program's "N passed, N failed" line.
+	p=0 f=0
+	for l in $(find "$dir" -path '*/_build' -prune -o -name '*.log' \
+	    -path '*/tests/*' ! -name test-suite.log -print); do
+		bp=$(grep -c '^ok ' "$l" || true)
+		bf=$(grep -c '^not ok ' "$l" || true)
+		up=$(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' "$l" | tail -n 1)
+		uf=$(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' "$l" | tail -n 1)
+		p=$((p + bp + ${up:-0})); f=$((f + bf + ${uf:-0}))
+		if grep -q '^:test-result: \(FAIL\|ERROR\)' "${l%.log}.trs" \
+		    2>/dev/null; then
+			[ "$bf" -gt 0 ] || [ "${uf:-0}" -gt 0 ] || f=$((f + 1))
+			echo "== failing: $l"
+			tail -n 60 "$l"
 		fi
-	fi
+	done
+	summary="$summary$label: $p passed, $f failed
+"
 	return "$rc"
 }
 

@@ -186,7 +186,8 @@ EOF
 	assert_status 67
 	assert_stderr_contains "bad@example.org"
 	assert_stderr_contains "User unknown"
-	assert_stderr_matches '^postie: '
+	assert_stderr_contains "account 'default', server 127.0.0.1"
+	assert_stderr_one_line
 	assert_message 1 "$(crlf_copy "$T/msg")"
 	assert_equal "$(fake_envelope 1 | tail -n +2)" \
 	    "$(printf '%s\n' 'RCPT TO:<a@example.org>' 'RCPT TO:<c@example.org>')" \
@@ -227,6 +228,8 @@ EOF
 	assert_status 75
 	assert_stderr_contains "bad@example.org"
 	assert_stderr_contains "busy@example.org"
+	# One line per refused recipient, then the verdict.
+	assert_equal "${#stderr_lines[@]}" 3 "stderr lines"
 	assert_equal "$(fake_messages)" 1 messages
 }
 
