@@ -16,7 +16,7 @@ cd "$top"
 # become /usr/sbin/sendmail): tests/postfix-env.sh unpacks a private copy.
 packages="build-essential autoconf automake pkg-config
 	libgnutls28-dev libidn2-dev libbsd-dev
-	clang bats mandoc python3 gnutls-bin zsh fish
+	clang bats mandoc python3 gnutls-bin zsh fish strace
 	iproute2 util-linux procps"
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
