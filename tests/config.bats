@@ -45,16 +45,83 @@ run_env() {
 	    timeout -k 5 "$POSTIE_TIMEOUT" "$POSTIE" "$@"
 }
 
-# Skip when a system-wide file (SYSCONFDIR) would win over the user's.
-skip_if_system_config() {
-	local found
-	found=$(config_found "$T/empty-home" "$T/empty-xdg")
-	[ "$found" = "(none found)" ] ||
-	    skip "this machine has a system-wide config: $found"
+# SYSCONFDIR as the binary says it (from the "searched:" line of
+# --version: the entry that ends in /postie.conf).
+sysconfdir() {
+	"$REAL_POSTIE" --version | sed -n 's/^searched: //p' | tr ',' '\n' |
+	    sed -n 's/^ *//; s|/postie\.conf$||p'
+}
+
+# Make the "where postie looks" tests hermetic: from now on $POSTIE is a
+# wrapper that runs the binary in a private mount namespace where
+#   - SYSCONFDIR holds only the machine's other files (postie.conf and
+#     msmtprc hidden) plus whatever the test put in $T/sysconf, and
+#   - the password database's home of the current user (used when HOME
+#     is unset or "/") is $T/pwhome (empty unless the test fills it).
+# Nothing of the machine's own configuration can leak in, and nothing is
+# skipped.  Needs root and unshare -m: without them the test fails.
+hermetic() {
+	local sysconf pwhome
+	[ "$(id -u)" -eq 0 ] ||
+	    _fail "these tests need root (private mount namespaces)"
+	command -v unshare >/dev/null ||
+	    _fail "unshare missing (util-linux): cannot isolate SYSCONFDIR"
+	unshare -m true || _fail "unshare -m does not work here"
+	sysconf=$(sysconfdir)
+	[[ "$sysconf" == /* ]] ||
+	    _fail "cannot find SYSCONFDIR in --version: '$sysconf'"
+	pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
+	[[ "$pwhome" == /* ]] || _fail "no home in the password database"
+	[[ "$T" != "$pwhome"/* && "$T" != "$sysconf"/* ]] ||
+	    _fail "the test directory $T is under $pwhome or $sysconf"
+	SYSCONF=$sysconf
+	mkdir -p "$T/sysconf" "$T/pwhome"
+	cat >"$T/hermetic" <<'EOF'
+#!/bin/sh
+# hermetic REAL_POSTIE T SYSCONFDIR PWHOME ARGS...
+set -e
+postie=$1 t=$2 sysconf=$3 pwhome=$4
+shift 4
+ns=$(mktemp -d "$t/ns.XXXXXX")
+n=0
+# shadow DIR: DIR shows a farm of links to its own entries, minus the
+# configuration files postie looks for, plus the test's files.
+shadow() {
+	n=$((n + 1))
+	mkdir -p "$ns/orig$n" "$ns/farm$n"
+	mount --bind "$1" "$ns/orig$n"
+	for e in "$ns/orig$n"/* "$ns/orig$n"/.[!.]* "$ns/orig$n"/..?*; do
+		[ -e "$e" ] || [ -L "$e" ] || continue
+		case ${e##*/} in postie.conf|msmtprc) continue ;; esac
+		ln -s "$e" "$ns/farm$n/${e##*/}"
+	done
+	mount --bind "$ns/farm$n" "$1"
+}
+d=$sysconf
+while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+shadow "$d"
+mkdir -p "$sysconf"
+for f in "$t/sysconf"/*; do
+	[ -e "$f" ] && cp -p "$f" "$sysconf/"
+done
+mount --bind "$t/pwhome" "$pwhome"
+exec "$postie" "$@"
+EOF
+	chmod +x "$T/hermetic"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec unshare -m "$T/hermetic" "$REAL_POSTIE" "$T" "$sysconf" "$pwhome" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	POSTIE=$T/wrap
+	# The wrapper itself must work and see no configuration.
+	assert_equal "$(config_found "$T/empty-home" "$T/empty-xdg")" \
+	    "(none found)" "hermetic --version"
 }
 
 setup() {
 	common_setup
+	REAL_POSTIE=$POSTIE
 	mkdir -p "$T/empty-home" "$T/empty-xdg"
 }
 
@@ -105,10 +172,21 @@ setup() {
 }
 
 @test "-C with an unreadable file: exit 78, not another file" {
-	[ "$(id -u)" -ne 0 ] || skip "root reads any file"
 	write_config
 	chmod 000 "$CONFIG"
-	send
+	if [ "$(id -u)" -eq 0 ]; then
+		# Root reads any file: run without the capabilities for that.
+		command -v setpriv >/dev/null ||
+		    _fail "setpriv missing (util-linux)"
+		cat >"$T/nodac" <<EOF
+#!/bin/sh
+exec setpriv --bounding-set -dac_override,-dac_read_search "$POSTIE" "\$@"
+EOF
+		chmod +x "$T/nodac"
+		POSTIE=$T/nodac send
+	else
+		send
+	fi
 	assert_status 78
 	assert_stderr_contains "$CONFIG"
 	assert_stderr_contains "Permission denied"
@@ -200,7 +278,7 @@ EOF
 # ---- where postie looks without -C --------------------------------------------
 
 @test "no configuration file anywhere: exit 78 'no configuration file'" {
-	skip_if_system_config
+	hermetic
 	run_env "$T/empty-home" "$T/empty-xdg" rcpt@example.org \
 	    <"$(sample_message)"
 	assert_status 78
@@ -208,22 +286,18 @@ EOF
 }
 
 @test "HOME unset: no crash, exit 78 'no configuration file'" {
-	skip_if_system_config
-	local found
-	found=$(config_found - "$T/empty-xdg")
-	[ "$found" = "(none found)" ] ||
-	    skip "the password database's home has a config: $found"
+	hermetic
+	assert_equal "$(config_found - "$T/empty-xdg")" "(none found)" \
+	    "file found"
 	run_env - "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
 	assert_status 78
 	assert_stderr_contains "no configuration file"
 }
 
 @test "HOME=/: no crash, /.postierc never read, exit 78" {
-	skip_if_system_config
-	local found
-	found=$(config_found / "$T/empty-xdg")
-	[ "$found" = "(none found)" ] ||
-	    skip "the password database's home has a config: $found"
+	hermetic
+	assert_equal "$(config_found / "$T/empty-xdg")" "(none found)" \
+	    "file found"
 	run_env / "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
 	assert_status 78
 	assert_stderr_contains "no configuration file"
@@ -231,7 +305,7 @@ EOF
 }
 
 @test "~/.msmtprc is used when postie has no file of its own" {
-	skip_if_system_config
+	hermetic
 	fake_start
 	mkdir -p "$T/home"
 	printf '%s\n' "account work" "host 127.0.0.1" "port $FAKE_PORT" \
@@ -250,7 +324,7 @@ EOF
 }
 
 @test "\$XDG_CONFIG_HOME/msmtp/config is used after ~/.msmtprc" {
-	skip_if_system_config
+	hermetic
 	fake_start
 	mkdir -p "$T/xdg/msmtp"
 	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
@@ -261,7 +335,7 @@ EOF
 }
 
 @test "postie's own files come first: ~/.postierc over ~/.msmtprc" {
-	skip_if_system_config
+	hermetic
 	fake_start
 	mkdir -p "$T/home"
 	# Nothing listens on port 1: using this file would fail.
@@ -275,7 +349,7 @@ EOF
 }
 
 @test "\$XDG_CONFIG_HOME/postie/config over ~/.postierc; relative XDG ignored" {
-	skip_if_system_config
+	hermetic
 	fake_start "" --connections 2
 	mkdir -p "$T/home/.config/postie" "$T/xdg/postie"
 	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.postierc"
@@ -297,7 +371,7 @@ EOF
 }
 
 @test "a found file with an error is reported, not skipped for the next" {
-	skip_if_system_config
+	hermetic
 	mkdir -p "$T/home"
 	printf '%s\n' "account a" "hots x" >"$T/home/.postierc"
 	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.msmtprc"
@@ -309,7 +383,7 @@ EOF
 }
 
 @test "~/ in logfile is the home directory" {
-	skip_if_system_config
+	hermetic
 	fake_start
 	mkdir -p "$T/home"
 	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" \
@@ -319,4 +393,73 @@ EOF
 	    <"$(sample_message)"
 	assert_status 0
 	[ -s "$T/home/postie.log" ] || _fail "no log written to ~/postie.log"
+}
+
+# A config file pointing at the fake server, with DOMAIN as the EHLO name
+# (which file was used shows in the EHLO line).
+#   fake_conf FILE DOMAIN
+fake_conf() {
+	mkdir -p "$(dirname "$1")"
+	printf '%s\n' "host 127.0.0.1" "port $FAKE_PORT" "from s@example.org" \
+	    "domain $2" >"$1"
+}
+
+@test "HOME unset or /: the password database's home is used" {
+	hermetic
+	fake_start "" --connections 2
+	fake_conf "$T/pwhome/.postierc" pwhome.example.org
+	assert_equal "$(config_found - "$T/empty-xdg")" \
+	    "$(getent passwd "$(id -u)" | cut -d: -f6)/.postierc" "file found"
+	run_env - "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "EHLO pwhome.example.org"
+	run_env / "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	fake_conn_done 2
+	grep -qxF "EHLO pwhome.example.org" "$FAKE_DIR/conn-2.cmds" ||
+	    _fail "HOME=/ did not use the password database's home"
+}
+
+@test "SYSCONFDIR/postie.conf is used when the user has no postie file" {
+	hermetic
+	fake_start "" --connections 2
+	fake_conf "$T/sysconf/postie.conf" sysconf.example.org
+	# ~/.msmtprc comes after SYSCONFDIR/postie.conf: using it would fail.
+	mkdir -p "$T/home"
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.msmtprc"
+	assert_equal "$(config_found "$T/home" "$T/empty-xdg")" \
+	    "$SYSCONF/postie.conf" "file found"
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_command "EHLO sysconf.example.org"
+
+	# A user's ~/.postierc wins over it.
+	fake_conf "$T/home/.postierc" user.example.org
+	run_env "$T/home" "$T/empty-xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	fake_conn_done 2
+	grep -qxF "EHLO user.example.org" "$FAKE_DIR/conn-2.cmds" ||
+	    _fail "~/.postierc did not win over SYSCONFDIR/postie.conf"
+}
+
+@test "SYSCONFDIR/msmtprc comes after every other file" {
+	hermetic
+	fake_start
+	mkdir -p "$T/home" "$T/xdg/msmtp"
+	fake_conf "$T/sysconf/msmtprc" sys-msmtprc.example.org
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/home/.msmtprc"
+	printf '%s\n' "host 127.0.0.1" "port 1" >"$T/xdg/msmtp/config"
+	assert_equal "$(config_found "$T/home" "$T/xdg")" \
+	    "$T/home/.msmtprc" "with ~/.msmtprc"
+	rm "$T/home/.msmtprc"
+	assert_equal "$(config_found "$T/home" "$T/xdg")" \
+	    "$T/xdg/msmtp/config" "with \$XDG_CONFIG_HOME/msmtp/config"
+	rm "$T/xdg/msmtp/config"
+	assert_equal "$(config_found "$T/home" "$T/xdg")" \
+	    "$SYSCONF/msmtprc" "with only SYSCONFDIR/msmtprc"
+	run_env "$T/home" "$T/xdg" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_command "EHLO sys-msmtprc.example.org"
 }
