@@ -189,6 +189,35 @@ EOF
 	assert_stderr_one_line
 }
 
+@test "temporary DNS failure: exit 75 (not 68), quickly" {
+	# A private resolv.conf points at 127.0.0.1:53, where nothing
+	# listens: the lookup fails at once (port unreachable), which is a
+	# temporary failure, not "no such host".
+	[ "$(id -u)" -eq 0 ] || _fail "needs root (private mount namespace)"
+	command -v unshare >/dev/null || _fail "unshare missing (util-linux)"
+	# Binding 127.0.0.1:53 (UDP) works only when nothing listens there.
+	"$PYTHON3" -c 'import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", 53))' ||
+	    _fail "something listens on 127.0.0.1:53: the test needs it free"
+	printf '%s\n' 'nameserver 127.0.0.1' 'options timeout:1 attempts:1' \
+	    >"$T/resolv.conf"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind "\$0" /etc/resolv.conf && exec "\$@"' \
+    "$T/resolv.conf" "$POSTIE" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	! grep -q 'smtp\.example\.net' /etc/hosts ||
+	    _fail "smtp.example.net is in /etc/hosts"
+	write_config "host smtp.example.net" "port 2525"
+	POSTIE=$T/wrap send
+	assert_status 75
+	assert_stderr_one_line
+	assert_reason CONNECT
+	assert_stderr_contains "temporary failure looking up 'smtp.example.net'"
+	assert_elapsed_below 5
+}
+
 # ---- the server goes away -----------------------------------------------------
 
 @test "drop at the greeting: exit 75" {
@@ -343,6 +372,97 @@ EOF
 	write_config "timeout 2"
 	send
 	assert_status 0
+}
+
+@test "the total deadline: many slow RCPTs end with exit 75 near 11 s" {
+	# timeout 1: each reply may take 1 s, the session 10 T + (size in
+	# MiB + 1) T = 11 s (src/smtp.c).  Each RCPT answered after 0.85 s
+	# keeps every per-command deadline, but 16 of them (13.6 s) do not
+	# fit the total.  The only slow test of the suite.
+	local i rcpts=()
+	fake_start - --max-seconds 30 <<'EOF'
+capabilities SIZE, 8BITMIME, ENHANCEDSTATUSCODES
+on RCPT
+	sleep 850
+	default
+EOF
+	write_config "timeout 1"
+	for i in $(seq 1 16); do
+		rcpts+=("r$i@example.org")
+	done
+	run_postie "${rcpts[@]}" <"$(sample_message)"
+	assert_status 75
+	assert_stderr_one_line
+	assert_reason RCPT
+	assert_stderr_contains "total time limit of 11 s exceeded waiting for the reply to RCPT TO:<"
+	assert_elapsed_below 14
+	[ "$ELAPSED_MS" -ge 10000 ] || _fail "gave up after $ELAPSED_MS ms"
+	assert_no_message
+}
+
+@test "SIGSTOP, SIGCONT and SIGWINCH while talking: delivered exactly" {
+	local pid i rc=0
+	fake_start - <<'EOF'
+on *
+	sleep 300
+	default
+on DOT
+	sleep 300
+	default
+EOF
+	write_config
+	sample_message >/dev/null
+	"$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/msg" >"$T/out" \
+	    2>"$T/err" &
+	pid=$!
+	for i in 1 2 3 4 5 6; do
+		sleep 0.2
+		kill -STOP "$pid" 2>/dev/null || break
+		sleep 0.1
+		kill -WINCH "$pid" 2>/dev/null || true
+		kill -CONT "$pid" 2>/dev/null || break
+		kill -WINCH "$pid" 2>/dev/null || true
+	done
+	[ "$i" -ge 4 ] || _fail "postie ended before the signals ($i)"
+	wait "$pid" || rc=$?
+	status=$rc stderr=$(cat "$T/err")
+	assert_status 0
+	assert_stderr_empty
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "EINTR on every other read, write, poll and send: delivered exactly" {
+	# strace injects EINTR (the call does nothing) into every second
+	# call: each loop must retry instead of failing or losing bytes.
+	# read(2) is injected from postie's first read of stdin on (the
+	# dynamic loader's and libc's reads before it are not postie's);
+	# a first traced run counts them.
+	local k
+	command -v strace >/dev/null ||
+	    _fail "strace missing (tests/ci.sh installs it)"
+	fake_start "" --connections 2
+	write_config
+	sample_message >/dev/null
+	strace -f -o "$T/trace" -e trace=read "$POSTIE" -C "$CONFIG" \
+	    rcpt@example.org <"$T/msg" 2>"$T/err" ||
+	    _fail "postie under strace failed: $(cat "$T/err")"
+	k=$(grep -E '(^|[0-9] +)read\(' "$T/trace" |
+	    grep -nE '(^|[0-9] +)read\(0,' | head -n 1 | cut -d: -f1)
+	[ -n "$k" ] || _fail "no read of stdin traced: $(cat "$T/trace")"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec strace -f -o /dev/null \\
+    -e trace=read,write,poll,ppoll,sendto,recvfrom,sendmsg,recvmsg,writev \\
+    -e inject=write,poll,ppoll,sendto,recvfrom,sendmsg,recvmsg,writev:error=EINTR:when=1+2 \\
+    -e inject=read:error=EINTR:when=$k+2 \\
+    "$POSTIE" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	POSTIE=$T/wrap run_postie rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$(fake_messages)" 2 messages
+	assert_message 2 "$(crlf_copy "$T/msg")"
 }
 
 # ---- the server talks nonsense ------------------------------------------------
