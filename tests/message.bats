@@ -406,3 +406,71 @@ delivered_header() {
 	assert_status 0
 	assert_equal "$(find "$T/tmp" -mindepth 1 | wc -l)" 0 "files in TMPDIR"
 }
+
+# ---- the envelope sender ------------------------------------------------------
+
+# The sender of connection N's MAIL command, with its angle brackets.
+mail_from_of() {
+	fake_conn_done "$1"
+	sed -n 's/^MAIL FROM:\(<[^>]*>\).*/\1/p' "$FAKE_DIR/conn-$1.cmds"
+}
+
+# Run postie with config lines (no `from` unless given) and arguments.
+#   send_as "CONFIG LINES" ARGS...
+send_as() {
+	local conf=$1
+	shift
+	write_config
+	sed -i '/^from /d' "$CONFIG"
+	[ -z "$conf" ] || printf '%s\n' "$conf" >>"$CONFIG"
+	run_postie "$@" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+}
+
+@test "envelope sender: -f/-r, else from, else the login name qualified" {
+	local me
+	me=$(id -un)
+	fake_start "" --connections 8
+	# 1: no -f, no from: login name @ maildomain.
+	send_as "maildomain example.net"
+	# 2: no maildomain: login name @ the EHLO domain.
+	send_as ""
+	# 3: the config's from.
+	send_as "from cfg@example.org"
+	# 4: -f wins over from; 5: -r is -f; 6: attached -rX.
+	send_as "from cfg@example.org" -f cli@example.org
+	send_as "from cfg@example.org" -r r@example.org
+	send_as "from cfg@example.org" -rattached@example.org
+	# 7: allow_from_override off: the config's from despite -f.
+	send_as "$(printf '%s\n' 'from cfg@example.org' \
+	    'allow_from_override off')" -f cli@example.org
+	# 8: auto_from on: login name @ maildomain, not from.
+	send_as "$(printf '%s\n' 'from cfg@example.org' 'auto_from on' \
+	    'maildomain example.net')"
+	assert_equal "$(mail_from_of 1)" "<$me@example.net>" "no from, maildomain"
+	assert_equal "$(mail_from_of 2)" "<$me@client.example.org>" \
+	    "no from, domain"
+	assert_equal "$(mail_from_of 3)" "<cfg@example.org>" "from"
+	assert_equal "$(mail_from_of 4)" "<cli@example.org>" "-f"
+	assert_equal "$(mail_from_of 5)" "<r@example.org>" "-r"
+	assert_equal "$(mail_from_of 6)" "<attached@example.org>" "-rX"
+	assert_equal "$(mail_from_of 7)" "<cfg@example.org>" \
+	    "allow_from_override off"
+	assert_equal "$(mail_from_of 8)" "<$me@example.net>" "auto_from on"
+}
+
+@test "no From in the message: it is made from the envelope sender and -F" {
+	fake_start
+	write_config
+	sed -i '/^from /d' "$CONFIG"
+	echo "maildomain example.net" >>"$CONFIG"
+	printf '%s\n' 'To: rcpt@example.org' 'Subject: s' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/in"
+	run_postie -F 'Cron Daemon' rcpt@example.org <"$T/in"
+	assert_status 0
+	assert_equal "$(mail_from_of 1)" "<$(id -un)@example.net>" sender
+	delivered_header | grep '^From:' >"$T/from" || true
+	assert_equal "$(cat "$T/from")" \
+	    "From: Cron Daemon <$(id -un)@example.net>" "From header"
+}
