@@ -440,7 +440,7 @@ fake_conf() {
 	assert_status 0
 	fake_conn_done 2
 	grep -qxF "EHLO user.example.org" "$FAKE_DIR/conn-2.cmds" ||
-	    _fail "~/.postierc did not win over SYSCONFDIR/postie.conf"
+	    _fail "the user's .postierc did not win over SYSCONFDIR/postie.conf"
 }
 
 @test "SYSCONFDIR/msmtprc comes after every other file" {
@@ -462,4 +462,14 @@ fake_conf() {
 	assert_status 0
 	assert_stderr_empty
 	assert_command "EHLO sys-msmtprc.example.org"
+}
+
+@test "logfile_time_format sets the time stamp of logfile lines" {
+	fake_start
+	write_config "logfile $T/log" "logfile_time_format %Y=stamp"
+	send
+	assert_status 0
+	[ "$(wc -l <"$T/log")" -eq 1 ] || _fail "not one log line"
+	grep -q "^$(date +%Y)=stamp " "$T/log" ||
+	    _fail "time stamp not formatted: $(cat "$T/log")"
 }

@@ -425,6 +425,8 @@ EOF
 	done
 	[ "$i" -ge 4 ] || _fail "postie ended before the signals ($i)"
 	wait "$pid" || rc=$?
+	# What the assertions read (bats `run` sets them otherwise).
+	# shellcheck disable=SC2034
 	status=$rc stderr=$(cat "$T/err")
 	assert_status 0
 	assert_stderr_empty

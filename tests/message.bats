@@ -41,7 +41,7 @@ delivered_header() {
 	{ fixed_header_crlf; printf '\r\n..\r\n...\r\n..hidden\r\nmiddle\r\n..\r\n\r\n.. \r\nlast\r\n.\r\n'; } \
 	    >"$T/want-raw"
 	cmp "$T/want-raw" "$T/raw" || _fail "stuffed content differs"
-	! fake_log | grep -q 'bare CR/LF'
+	refute_log_contains 'bare CR/LF'
 }
 
 @test "-i and -oi change nothing: postie always reads to end of input" {
@@ -63,7 +63,7 @@ delivered_header() {
 	{ fixed_header_crlf; printf '\r\nlf\r\ncr\r\ncrlf\r\nmix\r\n\r\n\r\nend\r\n'; } \
 	    >"$T/want"
 	assert_message 1 "$T/want"
-	! fake_log | grep -q 'bare CR/LF'
+	refute_log_contains 'bare CR/LF'
 }
 
 @test "CR-only input, header included" {
@@ -473,4 +473,42 @@ send_as() {
 	delivered_header | grep '^From:' >"$T/from" || true
 	assert_equal "$(cat "$T/from")" \
 	    "From: Cron Daemon <$(id -un)@example.net>" "From header"
+}
+
+@test "remove_bcc_headers off and keepbcc on: Bcc is removed all the same" {
+	local conf
+	fake_start "" --connections 2
+	for conf in "remove_bcc_headers off" "keepbcc on"; do
+		write_config "$conf"
+		{ fixed_header; printf '%s\n' 'Bcc: hidden@example.org' '' \
+		    'body'; } >"$T/in"
+		run_postie -t <"$T/in"
+		assert_status 0
+	done
+	{ fixed_header_crlf; printf '\r\nbody\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+	assert_message 2 "$T/want"
+	assert_equal "$(fake_envelope 2 | tail -n +2 | tr -d '\r')" \
+	    "$(printf '%s\n' 'RCPT TO:<rcpt@example.org>' \
+	    'RCPT TO:<hidden@example.org>')" "-t recipients"
+}
+
+@test "set_to_header on: no To or Cc gets To: undisclosed-recipients:;" {
+	fake_start "" --connections 2
+	write_config "set_to_header on"
+	printf '%s\n' 'From: sender@example.org' 'Subject: s' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/in"
+	run_postie a@example.org <"$T/in"
+	assert_status 0
+	delivered_header >"$T/h"
+	assert_equal "$(grep -c '^To:' "$T/h")" 1 "To fields"
+	grep -qx 'To: undisclosed-recipients:;' "$T/h" ||
+	    _fail "no undisclosed To:" "$(cat "$T/h")"
+	# Off (the default): no To is added.
+	write_config
+	run_postie a@example.org <"$T/in"
+	assert_status 0
+	sed -n '/^\r\{0,1\}$/q;p' "$(fake_message_path 2)" | tr -d '\r' >"$T/h2"
+	! grep -q '^To:' "$T/h2" || _fail "a To was added:" "$(cat "$T/h2")"
 }

@@ -415,3 +415,66 @@ EOF
 	[ "$reads" -gt 0 ] && [ "$reads" -lt 100 ] ||
 	    _fail "$reads read calls for 20,000 lines:" "$(cat "$T/calls")"
 }
+
+@test "connect timeout: a host that never answers the SYN, exit 75 near it" {
+	# A listener with a full accept queue drops further SYNs: the
+	# connect hangs until postie's own deadline (timeout 1).
+	"$PYTHON3" -c '
+import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(0)
+fill = []
+for i in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(l.getsockname())
+    fill.append(c)
+open(sys.argv[1] + ".tmp", "w").write(str(l.getsockname()[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(15)
+' "$T/port" 3>&- &
+	local pid=$! i
+	for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	FAKE_PORT=$(cat "$T/port")
+	write_config "timeout 1"
+	run_postie rcpt@example.org <"$(sample_message)"
+	kill "$pid" 2>/dev/null || true
+	assert_status 75
+	assert_stderr_one_line
+	assert_stderr_contains "CONNECT: connection to 127.0.0.1 port $FAKE_PORT timed out"
+	assert_elapsed_below 4
+	[ "$ELAPSED_MS" -ge 900 ] || _fail "gave up after $ELAPSED_MS ms"
+}
+
+@test "TCP_NODELAY is set on the connection (no Nagle stalls)" {
+	command -v strace >/dev/null ||
+	    _fail "strace missing (tests/ci.sh installs it)"
+	fake_start
+	write_config
+	run --separate-stderr strace -o "$T/trace" -e trace=setsockopt \
+	    "$POSTIE" -C "$CONFIG" rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	grep -q 'TCP_NODELAY, \[1\]' "$T/trace" ||
+	    _fail "no TCP_NODELAY:" "$(cat "$T/trace")"
+}
+
+@test "SIGPIPE is ignored: -v into a closed stderr pipe still delivers" {
+	# Python gives the child the default SIGPIPE disposition and a
+	# stderr pipe whose reader is already gone: every -v line is EPIPE.
+	fake_start
+	write_config
+	sample_message >/dev/null
+	run "$PYTHON3" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+with open(sys.argv[1], "rb") as f:
+    rc = subprocess.call(sys.argv[2:], stdin=f, stderr=w,
+                         restore_signals=True)
+print(rc)
+' "$T/msg" "$POSTIE" -v -C "$CONFIG" rcpt@example.org
+	assert_equal "$output" 0 "postie's exit status (negative: killed)"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
