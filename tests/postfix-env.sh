@@ -375,8 +375,7 @@ do_start()
 	make_queue
 	: >"$DIR/maillog"
 
-	set -- $(free_ports 1)
-	smtp_port=$1
+	smtp_port=$(free_ports 1)
 	write_main_cf
 	write_master_cf "$smtp_port"
 	write_tables

@@ -31,8 +31,12 @@ setup_file() {
 	PF_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-postfix.XXXXXX")
 	export PF_DIR
 	# every box-NAME this file uses
-	sh "$PF_ENV_SH" start "$PF_DIR" $(grep -o 'box-[a-z0-9-]*' \
-	    "$BATS_TEST_FILENAME" | sort -u)
+	# shellcheck disable=SC2046
+	if ! sh "$PF_ENV_SH" start "$PF_DIR" $(grep -o 'box-[a-z0-9-]*' \
+	    "$BATS_TEST_FILENAME" | sort -u); then
+		sh "$PF_ENV_SH" stop "$PF_DIR"
+		return 1
+	fi
 	# shellcheck disable=SC1091
 	. "$PF_DIR/env"
 	cat >"$PF_DIR/postie.conf" <<EOF
@@ -69,6 +73,8 @@ setup() {
 	# shellcheck disable=SC1091
 	. "$PF_DIR/env"
 	W="$BATS_TEST_TMPDIR"
+	# run_postie (common.bash) uses it
+	# shellcheck disable=SC2034
 	CONFIG=$PF_DIR/postie.conf
 }
 
@@ -84,7 +90,18 @@ pf_postie() {
 	run_postie "$@"
 	echo "postie exit $status"
 	echo "stdout: $output"
+	# shellcheck disable=SC2154
 	echo "stderr: $stderr"
+}
+
+# refute CMD...: fail when CMD succeeds (a bare `! cmd` does not fail a
+# bats test unless it is the last command).
+refute() {
+	if "$@"; then
+		echo "unexpectedly true: $*"
+		return 1
+	fi
+	return 0
 }
 
 # pf_expect IN OUT: the bytes a Maildir holds for input IN once the
@@ -248,7 +265,7 @@ EOF
 	tail -n 3 "$W/got" | od -c >&2
 	[ "$(tail -c 17 "$W/got")" = "no final newline" ]
 	[ "$(tail -c 1 "$W/got" | od -An -c | tr -d ' ')" = '\n' ]
-	! grep -q "$(printf '\r')" "$W/got"
+	refute grep -q "$(printf '\r')" "$W/got"
 }
 
 @test "postfix: 8-bit UTF-8 body arrives unchanged" {
@@ -354,8 +371,8 @@ EOF
 	pf_expect "$W/nobcc" "$W/expected"
 	for b in box-t1 box-t2 box-t3 box-t4 box-t5; do
 		f=$(pf_delivered "$b")
-		! grep -qi '^X-Postie-Test-Saw-Bcc:' "$f"
-		! grep -qi '^Bcc:.*box-t' "$f"
+		refute grep -qi '^X-Postie-Test-Saw-Bcc:' "$f"
+		refute grep -qi '^Bcc:.*box-t' "$f"
 		pf_same "$W/expected" "$f"
 	done
 	# each exactly once
@@ -410,7 +427,7 @@ EOF
 	pf_expect "$W/nobcc" "$W/expected"
 	for b in box-r1 box-r2; do
 		f=$(pf_delivered "$b")
-		! grep -qi '^X-Postie-Test-Saw-Bcc:' "$f"
+		refute grep -qi '^X-Postie-Test-Saw-Bcc:' "$f"
 		pf_same "$W/expected" "$f"
 	done
 	sleep 0.5
@@ -492,7 +509,7 @@ EOF
 	[[ "$line" == *"rcpt=0/1"* ]]
 	[[ "$line" != *" data=1"* ]]
 	[[ "$line" != *"bdat="* ]]
-	! grep -q "postie-test-postfix/cleanup.*allbad" "$PF_MAILLOG"
+	refute grep -q "postie-test-postfix/cleanup.*allbad" "$PF_MAILLOG"
 }
 
 @test "postfix: message over message_size_limit -> exit 69, refused before DATA" {
