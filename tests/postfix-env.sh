@@ -40,6 +40,13 @@
 #       N messages in new/, then print their paths, oldest first. Exit 1 on
 #       timeout (printing what is there, and the tail of the mail log on
 #       stderr).
+#   postfix-env.sh held DIR ADDRESS [SECONDS]
+#       wait (default 5 s) for a message to ADDRESS (a box-hold-* address)
+#       in the hold queue and print its envelope records and extracted
+#       header (postcat -e -h); among them "named_attribute:
+#       encoding=8bit" when the client sent BODY=8BITMIME (7bit for
+#       BODY=7BIT, absent without BODY=), and "message_size: ..." whose
+#       sixth number is non-zero when the client sent SMTPUTF8.
 #   postfix-env.sh strip FILE
 #       print a delivered message without the header lines Postfix
 #       prepends (Return-Path, X-Original-To, Delivered-To, Received and
@@ -54,7 +61,10 @@
 # "X-Postie-Test-Saw-Bcc: yes" (cleanup(8) would drop it silently).
 # The recipient access table answers temp@example.org with 451 4.3.0,
 # reject@example.org with 550 5.7.1 and full@example.org with 552 5.2.2;
-# any other unknown user gets Postfix's own 550 5.1.1.
+# any other unknown user gets Postfix's own 550 5.1.1. Mail to any
+# box-hold-* address is accepted and put on hold (not delivered) so that
+# `held` can show its queue file: the envelope as Postfix recorded it.
+# A bare LF from the client is refused (smtpd_forbid_bare_newline).
 # message_size_limit is 10485760 (10 MiB) and is offered in EHLO SIZE.
 #
 # Later (issue 3): a submission port with STARTTLS and an implicit-TLS
@@ -248,6 +258,10 @@ notify_classes =
 delay_warning_time = 0
 
 smtputf8_enable = yes
+# A bare LF anywhere from the client (commands or DATA) is refused with
+# 550 5.5.2, loopback included: postie must never send one.
+smtpd_forbid_bare_newline = reject
+smtpd_forbid_bare_newline_exclusions =
 message_size_limit = $PF_SIZE_LIMIT
 mailbox_size_limit = 0
 virtual_mailbox_limit = 0
@@ -325,6 +339,7 @@ EOF
 /^temp@example\.org$/	451 4.3.0 temporary failure for postie tests
 /^reject@example\.org$/	550 5.7.1 recipient rejected for postie tests
 /^full@example\.org$/	552 5.2.2 mailbox full for postie tests
+/^box-hold-/	HOLD held for postie tests
 EOF
 }
 
@@ -479,6 +494,29 @@ do_wait_mail()
 	done
 }
 
+do_held()
+{
+	addr=$1 limit=${2:-5}
+	end=$(( $(date +%s) + limit ))
+	while :; do
+		# queue file names are hex; DIR has no blanks (mktemp)
+		# shellcheck disable=SC2044
+		for f in $(find "$DIR/queue/hold" -type f 2>/dev/null); do
+			out=$(pf postcat -e -h "$f" 2>/dev/null) || continue
+			if printf '%s\n' "$out" | grep -qx "recipient: $addr"; then
+				printf '%s\n' "$out"
+				return 0
+			fi
+		done
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "postfix-env: no held message for $addr" >&2
+			tail -n 10 "$DIR/maillog" >&2 || true
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # Drop the header lines Postfix prepends on delivery.
 do_strip()
 {
@@ -521,7 +559,9 @@ stop)	DIR=${1:-}; do_stop ;;
 wait-mail)
 	[ $# -ge 3 ] || die "usage: postfix-env.sh wait-mail DIR USER N [SECONDS]"
 	DIR=$1; shift; do_wait_mail "$@" ;;
+held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
+	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check|start DIR|stop DIR|wait-mail DIR USER N [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check|start DIR|stop DIR|wait-mail DIR USER N [S]|held DIR ADDR [S]|strip FILE" ;;
 esac

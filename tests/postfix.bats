@@ -447,6 +447,52 @@ EOF
 	pf_same "$W/expected" "$f"
 }
 
+# ---- what Postfix recorded about the envelope (held, not delivered) ---------
+
+# pf_smtputf8_flags QUEUE-INFO: the sixth number of the message_size record
+pf_smtputf8_flags() {
+	printf '%s\n' "$1" | awk '$1 == "message_size:" { print $7; exit }'
+}
+
+@test "postfix: an 8-bit body is declared with BODY=8BITMIME" {
+	{
+		pf_headers body8 box-hold-8bit
+		printf '\r\nGrüße\r\n'
+	} >"$W/in"
+	pf_postie box-hold-8bit@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	info=$(sh "$PF_ENV_SH" held "$PF_DIR" box-hold-8bit@example.org)
+	echo "$info"
+	grep -qx 'named_attribute: encoding=8bit' <<<"$info"
+	[ "$(pf_smtputf8_flags "$info")" = 0 ]
+}
+
+@test "postfix: a 7-bit message is not declared 8BITMIME, nor SMTPUTF8" {
+	{
+		pf_headers body7 box-hold-7bit
+		printf '\r\nplain ASCII\r\n'
+	} >"$W/in"
+	pf_postie box-hold-7bit@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	info=$(sh "$PF_ENV_SH" held "$PF_DIR" box-hold-7bit@example.org)
+	echo "$info"
+	refute grep -q 'encoding=8bit' <<<"$info"
+	[ "$(pf_smtputf8_flags "$info")" = 0 ]
+}
+
+@test "postfix: a UTF-8 envelope sender is declared with SMTPUTF8" {
+	{
+		pf_headers utf8sender box-hold-utf8
+		printf '\r\nfrom a UTF-8 address\r\n'
+	} >"$W/in"
+	pf_postie -f 'jörg@example.org' box-hold-utf8@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	info=$(sh "$PF_ENV_SH" held "$PF_DIR" box-hold-utf8@example.org)
+	echo "$info"
+	grep -qx 'sender: jörg@example.org' <<<"$info"
+	[ "$(pf_smtputf8_flags "$info")" != 0 ]
+}
+
 # ---- failures --------------------------------------------------------------
 
 @test "postfix: 550 for one recipient -> exit 67, the others get the message" {
@@ -533,4 +579,20 @@ EOF
 	[[ "$line" != *" data=1"* ]]
 	[[ "$line" != *"bdat="* ]]
 	[[ "$line" != *" mail=1"* ]]
+}
+
+
+# ---- last: the whole file's sessions ---------------------------------------
+
+@test "postfix: smtpd logged no protocol complaint about any postie session" {
+	# bare LF (refused here), improper pipelining, non-SMTP commands,
+	# dropped connections, timeouts
+	run grep -E 'bare <LF>|improper command pipelining|non-SMTP command|lost connection|timeout after|too many errors|smtpd\[[0-9]+\]: warning:' "$PF_MAILLOG"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	# and every session ended with QUIT
+	run grep -c 'disconnect from' "$PF_MAILLOG"
+	total=$output
+	run grep -c 'disconnect from.* quit=1 ' "$PF_MAILLOG"
+	[ "$output" -eq "$total" ]
 }
