@@ -127,9 +127,16 @@ do_fetch()
 		    die "Postfix's shared libraries are still missing"
 	fi
 	getent group postdrop >/dev/null || groupadd --system postdrop
-	getent passwd postfix >/dev/null ||
-	    useradd --system --no-create-home --home-dir /nonexistent \
-	    --shell /usr/sbin/nologin --user-group postfix
+	if ! getent passwd postfix >/dev/null; then
+		if getent group postfix >/dev/null; then
+			grp="--gid postfix"
+		else
+			grp="--user-group"
+		fi
+		# shellcheck disable=SC2086
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin $grp postfix
+	fi
 	# As the package would set them (postfix check warns otherwise).
 	for f in postqueue postdrop; do
 		chgrp postdrop "$TREE/usr/sbin/$f"
