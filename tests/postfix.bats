@@ -349,6 +349,51 @@ EOF
 	pf_same "$W/expected" "$f"
 }
 
+@test "postfix: a leading mbox 'From ' line is not delivered" {
+	{
+		printf 'From sender@postie.test Sun Nov 22 12:00:00 2026\n'
+		pf_headers mbox box-mbox
+		printf '\nFrom here on the body\n>From quoted\n'
+	} >"$W/in"
+	pf_postie box-mbox@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	tail -n +2 "$W/in" >"$W/nofrom"
+	pf_expect "$W/nofrom" "$W/expected"
+	f=$(pf_delivered box-mbox)
+	pf_same "$W/expected" "$f"
+}
+
+@test "postfix: missing From, Date and Message-ID are added once (Postfix adds none here)" {
+	printf 'Subject: postfix interop bare\n\nbody only\n' >"$W/in"
+	pf_postie box-bare@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	f=$(pf_delivered box-bare)
+	sh "$PF_ENV_SH" strip "$f" >"$W/got"
+	cat "$W/got"
+	[ "$(grep -ci '^From:' "$W/got")" -eq 1 ]
+	[ "$(grep -ci '^Date:' "$W/got")" -eq 1 ]
+	[ "$(grep -ci '^Message-ID:' "$W/got")" -eq 1 ]
+	grep -qi '^From:.*sender@postie\.test' "$W/got"
+	grep -qiE '^Message-ID: *<[^<>@ ]+@[^<>@ ]+>$' "$W/got"
+	grep -qx 'Subject: postfix interop bare' "$W/got"
+	# the body is untouched and follows the only blank line
+	[ "$(sed -n '/^$/,$p' "$W/got")" = "$(printf '\nbody only')" ]
+}
+
+@test "postfix: a comma-separated recipient argument (cron MAILTO) reaches each" {
+	{
+		pf_headers commas box-c1
+		printf '\r\ncron output\r\n'
+	} >"$W/in"
+	pf_postie -i 'box-c1@example.org,box-c2@example.org,box-c3@example.org' <"$W/in"
+	[ "$status" -eq 0 ]
+	pf_expect "$W/in" "$W/expected"
+	for b in box-c1 box-c2 box-c3; do
+		f=$(pf_delivered "$b")
+		pf_same "$W/expected" "$f"
+	done
+}
+
 # ---- -t, Bcc, groups -------------------------------------------------------
 
 @test "postfix: -t delivers to To, Cc and Bcc; Bcc never reaches Postfix" {
