@@ -83,8 +83,8 @@
 #   -o smtpd_sasl_auth_enable=yes, and implicit TLS on 127.0.0.1:PORT3
 #   with -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes.
 # - DIR/env and DIR/ports: PF_SUBMISSION_PORT, PF_SMTPS_PORT.
-# - stop: stop Dovecot the same way (its processes work under DIR, so
-#   procs_in_dir already finds what is left).
+# - stop: stop Dovecot too (dovecot -c ... stop); check that procs_in_dir
+#   finds its leftovers (their cwd must be under DIR) or kill by pid file.
 
 set -eu
 
