@@ -17,6 +17,7 @@ cd "$top"
 packages="build-essential autoconf automake pkg-config
 	libgnutls28-dev libidn2-dev libbsd-dev
 	clang bats mandoc python3 gnutls-bin zsh fish strace
+	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
 	iproute2 util-linux procps"
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
