@@ -407,6 +407,40 @@ delivered_header() {
 	assert_equal "$(find "$T/tmp" -mindepth 1 | wc -l)" 0 "files in TMPDIR"
 }
 
+@test "while talking to the server the spool is unlinked, mode 0600" {
+	# The server waits before its greeting: postie has spooled the whole
+	# message by then.  Its spool must be an open, already unlinked file
+	# that only the owner could have read, even under umask 000.
+	local pid fd link mode spool=''
+	fake_start - <<'EOF'
+on CONNECT
+	sleep 1500
+	default
+EOF
+	write_config
+	mkdir "$T/tmp"
+	sample_message >/dev/null
+	(umask 000; TMPDIR=$T/tmp exec "$POSTIE" -C "$CONFIG" rcpt@example.org \
+	    <"$T/msg" >/dev/null 2>"$T/err") &
+	pid=$!
+	sleep 0.7
+	for fd in /proc/"$pid"/fd/*; do
+		link=$(readlink "$fd") || continue
+		if [[ "$link" == "$T/tmp/"* ]]; then
+			spool=$link
+			mode=$(stat -L -c %a "$fd")
+		fi
+	done
+	local found
+	found=$(find "$T/tmp" -mindepth 1 | wc -l)
+	wait "$pid" || _fail "postie failed: $(cat "$T/err")"
+	[ -n "$spool" ] || _fail "no open spool file under \$TMPDIR"
+	[[ "$spool" == *" (deleted)" ]] || _fail "spool not unlinked: $spool"
+	assert_equal "$mode" 600 "spool mode"
+	assert_equal "$found" 0 "files in TMPDIR during the session"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
 # ---- the envelope sender ------------------------------------------------------
 
 # The sender of connection N's MAIL command, with its angle brackets.

@@ -8,6 +8,12 @@
 
 load common
 
+# Run strace.  LeakSanitizer cannot work under ptrace: it is turned off
+# for traced runs (this matters only for an ASan build).
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
+}
+
 # The mail-from line postie sends for $1 (a file of LF lines) when the
 # server offers SIZE.
 mail_from() {
@@ -387,8 +393,10 @@ EOF
 
 @test "no per-line system calls: 20,000 lines go out in a few large writes" {
 	# About 1 MiB of 52-byte lines.  Per-line writes (to the spool or
-	# the socket) or per-line reads would make thousands of calls; the
-	# whole run, dynamic loader included, stays well under 100 of each.
+	# the socket) or per-line reads would make thousands of calls; from
+	# postie's first read of stdin on (what the dynamic loader or a
+	# sanitizer runtime reads before does not count) there are well
+	# under 100 of each.
 	command -v strace >/dev/null ||
 	    _fail "strace missing (tests/ci.sh installs it)"
 	fake_start
@@ -398,22 +406,23 @@ EOF
 	    printf "line %06d of the body, short but not very short\n", i }' \
 	    >>"$T/msg"
 	[ "$(file_size "$T/msg")" -gt 1000000 ] || _fail "message too small"
-	run --separate-stderr strace -f -c -o "$T/calls" \
+	run --separate-stderr traced -f -o "$T/calls" \
 	    -e trace=write,sendto,writev,sendmsg,pwrite64,read,recvfrom,readv,pread64 \
 	    "$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/msg"
 	assert_status 0
 	assert_stderr_empty
 	assert_message 1 "$(crlf_copy "$T/msg")"
-	# strace -c: "% time seconds usecs/call calls [errors] syscall".
+	# Each line: "PID name(fd, ...) = result".
+	sed -n '/^[0-9]* *read(0,/,$p' "$T/calls" >"$T/after"
+	[ -s "$T/after" ] || _fail "no read of stdin traced"
 	local writes reads
-	writes=$(awk '$NF ~ /^(write|sendto|writev|sendmsg|pwrite64)$/ {
-	    n += $4 } END { print n + 0 }' "$T/calls")
-	reads=$(awk '$NF ~ /^(read|recvfrom|readv|pread64)$/ {
-	    n += $4 } END { print n + 0 }' "$T/calls")
+	writes=$(grep -cE '^[0-9]* *(write|sendto|writev|sendmsg|pwrite64)\(' \
+	    "$T/after")
+	reads=$(grep -cE '^[0-9]* *(read|recvfrom|readv|pread64)\(' "$T/after")
 	[ "$writes" -gt 0 ] && [ "$writes" -lt 100 ] ||
-	    _fail "$writes write calls for 20,000 lines:" "$(cat "$T/calls")"
+	    _fail "$writes write calls for 20,000 lines:" "$(cut -c1-80 "$T/after")"
 	[ "$reads" -gt 0 ] && [ "$reads" -lt 100 ] ||
-	    _fail "$reads read calls for 20,000 lines:" "$(cat "$T/calls")"
+	    _fail "$reads read calls for 20,000 lines:" "$(cut -c1-80 "$T/after")"
 }
 
 @test "connect timeout: a host that never answers the SYN, exit 75 near it" {
@@ -453,7 +462,7 @@ time.sleep(15)
 	    _fail "strace missing (tests/ci.sh installs it)"
 	fake_start
 	write_config
-	run --separate-stderr strace -o "$T/trace" -e trace=setsockopt \
+	run --separate-stderr traced -o "$T/trace" -e trace=setsockopt \
 	    "$POSTIE" -C "$CONFIG" rcpt@example.org <"$(sample_message)"
 	assert_status 0
 	grep -q 'TCP_NODELAY, \[1\]' "$T/trace" ||
