@@ -1,8 +1,9 @@
 /*
  * addr_parse_list() (addr.h) over a header value, with `ends`: every
  * offset within the value, no CR, LF or NUL in any address, a reason
- * exactly when it fails.  The addresses then go through the checks and
- * conversions the -t path applies to them.
+ * exactly when it fails, each address parsing again to itself.  The
+ * addresses then go through the checks and conversions the -t path
+ * applies to them.
  */
 #include "config.h"
 #include <stdlib.h>
@@ -43,6 +44,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		(void)addr_check_parsed(out.v[i], &e2);
 		buf_reset(&e2);
+		/* What comes out is an addr-spec: parsed again it is one
+		 * address, itself. */
+		{
+			struct strlist	 again = STRLIST_INIT;
+
+			FUZZ_ASSERT(addr_parse_list(out.v[i], &again, NULL,
+			    &e2) == 0);
+			FUZZ_ASSERT(again.n == 1);
+			FUZZ_ASSERT(strcmp(again.v[0], out.v[i]) == 0);
+			strlist_release(&again);
+		}
 		(void)addr_is_local(out.v[i]);
 		(void)addr_needs_utf8(out.v[i]);
 		q = addr_qualify(out.v[i], "example.org");

@@ -1,9 +1,10 @@
 /*
  * canon_feed()/canon_finish() and dot_feed()/dot_finish() (canon.h,
  * dotstuff.h) over a message body fed in chunks chosen by the input's
- * first bytes: the same output as one feed, no bare CR or LF, NULs gone
- * and counted, and after dot-stuffing exactly one terminator, at the end,
- * with un-stuffing giving back the canonical text.
+ * first byte: the same output as one feed, no bare CR or LF, NULs gone
+ * and counted, canonical text unchanged by a second pass; after
+ * dot-stuffing exactly one terminator, at the end, and un-stuffing gives
+ * back the canonical text.
  */
 #include "config.h"
 #include <string.h>
@@ -72,6 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.len > 0)
 		FUZZ_ASSERT(whole.len >= 2 && whole.data[whole.len - 2] == '\r' &&
 		    whole.data[whole.len - 1] == '\n');
+
+	/* Canonical text is a fixed point. */
+	buf_reset(&s2);
+	canon_init(&c2);
+	canon_feed(&c2, buf_str(&whole), whole.len, &s2);
+	canon_finish(&c2, &s2);
+	FUZZ_ASSERT(s2.len == whole.len && c2.nuls == 0);
+	FUZZ_ASSERT(whole.len == 0 || memcmp(s2.data, whole.data, whole.len) == 0);
+	buf_reset(&s2);
 
 	/* Dot-stuff the canonical text, whole and in chunks.  With NULL
 	 * and 0 (an empty buffer's data), canon_feed() and dot_feed()

@@ -2,7 +2,8 @@
  * hdr_parse() (header.h) over the start of a message: *consumed within
  * the input, field names as documented, every field's raw bytes a whole
  * field in canonical CRLF (as hdr_write() puts them out), and the value
- * map of hdr_value_map() pointing at the value's bytes in the raw field.
+ * map of hdr_value_map() pointing at the value's bytes in the raw field;
+ * what hdr_write() puts out parses back to the same fields.
  * Input holding NUL only has its bounds checked (the message code strips
  * NULs first).  Then the edits the message code makes, with the output
  * still canonical.
@@ -80,6 +81,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	hdr_write(&h, &out);
 	check_crlf(out.data, out.len);
+	/* What hdr_write() puts out parses back to the same fields. */
+	{
+		struct hdrlist	 h2;
+		size_t		 c2 = (size_t)-1;
+
+		hdr_init(&h2);
+		FUZZ_ASSERT(hdr_parse(&h2, buf_str(&out), out.len, &c2) ==
+		    h.n);
+		FUZZ_ASSERT(c2 == out.len);
+		for (i = 0; i < h.n; i++) {
+			FUZZ_ASSERT(strcmp(h2.f[i].name, h.f[i].name) == 0);
+			FUZZ_ASSERT(strcmp(h2.f[i].raw, h.f[i].raw) == 0);
+		}
+		hdr_release(&h2);
+	}
 
 	/* Edits as message.c makes them, output still canonical. */
 	if (h.n > 0) {
