@@ -97,13 +97,24 @@ shadow() {
 	done
 	mount --bind "$ns/farm$n" "$1"
 }
+# A missing SYSCONFDIR is made inside the shadow of its nearest existing
+# ancestor; never at the root, which a mount cannot shadow for us.
 d=$sysconf
 while [ ! -d "$d" ]; do d=$(dirname "$d"); done
-shadow "$d"
-mkdir -p "$sysconf"
-for f in "$t/sysconf"/*; do
-	[ -e "$f" ] && cp -p "$f" "$sysconf/"
-done
+if [ "$d" != / ]; then
+	shadow "$d"
+	mkdir -p "$sysconf"
+	for f in "$t/sysconf"/*; do
+		[ -e "$f" ] && cp -p "$f" "$sysconf/"
+	done
+elif [ -n "$(ls -A "$t/sysconf")" ]; then
+	echo "hermetic: $sysconf does not exist and cannot be made" >&2
+	exit 99
+fi
+if [ ! -d "$pwhome" ]; then
+	echo "hermetic: the password database's home $pwhome is missing" >&2
+	exit 99
+fi
 mount --bind "$t/pwhome" "$pwhome"
 exec "$postie" "$@"
 EOF
