@@ -546,3 +546,18 @@ send_as() {
 	sed -n '/^\r\{0,1\}$/q;p' "$(fake_message_path 2)" | tr -d '\r' >"$T/h2"
 	! grep -q '^To:' "$T/h2" || _fail "a To was added:" "$(cat "$T/h2")"
 }
+
+@test "-r and -f values with white space or line breaks are refused" {
+	fake_start
+	write_config
+	run_postie -r $'me@example.org\r\nRCPT TO:<evil@example.org>' \
+	    a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "line break"
+	run_postie -f 'me @example.org' a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "white space"
+	run_postie -r$'me@example.org\tx' a@example.org <<<"hi"
+	assert_status 64
+	assert_no_connection
+}

@@ -253,6 +253,17 @@ EOF
 	assert_stderr_contains "b@example.org"
 }
 
+@test "every recipient refused temporarily: exit 75, no content sent" {
+	fake_start - <<'EOF'
+on RCPT => reply 450 4.2.1 try again later
+EOF
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 75
+	assert_no_message
+	refute_transcript_contains 'Subject:'
+	assert_stderr_contains "try again later"
+}
+
 @test "every recipient rejected, server answers 354 anyway: empty data" {
 	fake_start - <<'EOF'
 on RCPT => reply 550 5.1.1 no such user
