@@ -561,3 +561,34 @@ send_as() {
 	assert_status 64
 	assert_no_connection
 }
+
+@test "smuggling: every 4-byte mix of '.', CR, LF and 'x' arrives normalised" {
+	# 256 sequences, concatenated: bare CR and LF, CR CR LF, dots after
+	# each kind of break, ".\r" and "\n.\n".  On the wire: no bare CR or
+	# LF, exactly one terminator at the end, and after unstuffing the
+	# body with every break made CRLF.
+	fake_start
+	"$PYTHON3" - "$T/body" "$T/want-body" <<'PY'
+import itertools, re, sys
+body = b"".join(bytes(p) for p in itertools.product(b".\r\nx", repeat=4))
+open(sys.argv[1], "wb").write(body)
+want = re.sub(rb"\r\n|\r|\n", b"\r\n", body)
+if not want.endswith(b"\r\n"):
+    want += b"\r\n"
+open(sys.argv[2], "wb").write(want)
+PY
+	{ fixed_header; printf '\n'; cat "$T/body"; } >"$T/in"
+	{ fixed_header_crlf; printf '\r\n'; cat "$T/want-body"; } >"$T/want"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	assert_message 1 "$T/want"
+	refute_log_contains 'bare CR/LF'
+	# The raw content: one CRLF.CRLF, at the very end.
+	"$PYTHON3" - "$(fake_message_path 1).raw" <<'PY' || _fail "raw content"
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+assert raw.endswith(b"\r\n.\r\n"), "no terminator at the end"
+assert raw.count(b"\r\n.\r\n") == 1, "a second terminator"
+assert not re.search(rb"\r(?!\n)|(?<!\r)\n", raw), "bare CR or LF"
+PY
+}
