@@ -76,12 +76,15 @@ next_of(const char *p, const char *end, int ch)
 void
 canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 {
-	const char	*p = in, *end = in + n, *cr, *lf, *nul, *stop;
+	const char	*p, *end, *cr, *lf, *nul, *stop;
 	char		*o, *start;
 	size_t		 run;
 
+	/* Before any arithmetic: `in` may be NULL when n is 0. */
 	if (n == 0)
 		return;
+	p = in;
+	end = in + n;
 	/* Worst case: every byte a lone line ending, plus a pending CR. */
 	buf_grow(out, 2 * n + 2);
 	start = o = out->data + out->len;

@@ -20,12 +20,15 @@ dot_init(struct dotstuff *d)
 void
 dot_feed(struct dotstuff *d, const char *in, size_t n, struct buf *out)
 {
-	const char	*p = in, *end = in + n, *lf;
+	const char	*p, *end, *lf;
 	char		*o;
 	size_t		 run;
 
+	/* Before any arithmetic: `in` may be NULL when n is 0. */
 	if (n == 0)
 		return;
+	p = in;
+	end = in + n;
 	/* Worst case (non-canonical input): a '.' added for every byte. */
 	buf_grow(out, 2 * n);
 	o = out->data + out->len;

@@ -612,7 +612,8 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 			goto out;
 		}
 	}
-	hdr_parse(&h, hb.data + s.skip, s.hdr_end - s.skip, NULL);
+	/* buf_str(): an empty input leaves hb.data NULL. */
+	hdr_parse(&h, buf_str(&hb) + s.skip, s.hdr_end - s.skip, NULL);
 	if (rewrite_headers(&h, o, m, le, err) == -1)
 		goto out;
 
