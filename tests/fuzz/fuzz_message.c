@@ -5,7 +5,7 @@
  * the sender and how the message arrives (a pipe or a regular file); the
  * rest is the message.  The spool must hold canonical CRLF text ending in
  * CRLF, with the empty line before body_off and no Bcc field left; the
- * -t recipients no CR or LF.
+ * recipients no CR or LF, no bare local name, no duplicate.
  */
 #include "config.h"
 #include <sys/types.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "addr.h"
 #include "aliases.h"
 #include "buf.h"
 #include "conf.h"
@@ -167,8 +168,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(strchr(buf_str(&err), '\n') == NULL);
 	} else {
 		check_spool(&m);
-		for (i = 0; i < m.hdr_rcpts.n; i++)
+		/* Aliases applied and bare names qualified. */
+		for (i = 0; i < m.hdr_rcpts.n; i++) {
 			FUZZ_ASSERT(strpbrk(m.hdr_rcpts.v[i], "\r\n") == NULL);
+			FUZZ_ASSERT(!addr_is_local(m.hdr_rcpts.v[i]));
+		}
 		if (!o.extract)
 			FUZZ_ASSERT(m.hdr_rcpts.n == 0);
 
@@ -180,9 +184,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0) {
 			FUZZ_ASSERT(env.from != NULL);
 			FUZZ_ASSERT(env.rcpts.n > 0);
-			for (i = 0; i < env.rcpts.n; i++)
+			/* No duplicates, nothing unqualified. */
+			for (i = 0; i < env.rcpts.n; i++) {
 				FUZZ_ASSERT(strpbrk(env.rcpts.v[i],
 				    "\r\n") == NULL);
+				FUZZ_ASSERT(!addr_is_local(env.rcpts.v[i]));
+				FUZZ_ASSERT(strlist_find(&env.rcpts,
+				    env.rcpts.v[i]) == (long)i);
+			}
 		}
 		envelope_release(&env);
 	}
