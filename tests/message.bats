@@ -592,3 +592,53 @@ assert raw.count(b"\r\n.\r\n") == 1, "a second terminator"
 assert not re.search(rb"\r(?!\n)|(?<!\r)\n", raw), "bare CR or LF"
 PY
 }
+
+# ---- closed standard descriptors (daemons and cron jobs run with them) --------
+
+@test "stdin closed: exit 74, nothing sent" {
+	# A closed fd 0 is not an empty message: the first file postie
+	# opens (its spool) must not become "stdin".
+	fake_start
+	write_config
+	status=0
+	(exec 0<&-; exec timeout -k 5 10 "$POSTIE" -C "$CONFIG" \
+	    rcpt@example.org >"$T/out" 2>"$T/err") || status=$?
+	# shellcheck disable=SC2034 # both read by the assertions
+	{ stderr=$(cat "$T/err"); mapfile -t stderr_lines <"$T/err"; }
+	assert_status 74
+	assert_stderr_one_line
+	assert_no_message
+}
+
+@test "stderr closed: warnings and -v lines never reach the message or the server" {
+	# With fd 2 closed the spool or the socket would be the first free
+	# descriptor: anything "printed on stderr" would land in the
+	# message or on the wire.
+	fake_start
+	write_config "timeout 2"
+	{ fixed_header; printf '\nnul\0here\n'; } >"$T/in"
+	{ fixed_header_crlf; printf '\r\nnulhere\r\n'; } >"$T/want"
+	local rc=0
+	"$POSTIE" -v -C "$CONFIG" rcpt@example.org <"$T/in" >/dev/null 2>&- ||
+	    rc=$?
+	assert_equal "$rc" 0 "exit status"
+	assert_message 1 "$T/want"
+	refute_transcript_contains "<--"
+	refute_transcript_contains "warning"
+	refute_log_contains 'bare CR/LF'
+	assert_commands "EHLO client.example.org" \
+	    "$(fake_commands | grep '^MAIL')" "RCPT TO:<rcpt@example.org>" \
+	    "DATA" "QUIT"
+}
+
+@test "stdout closed: delivery is unaffected" {
+	fake_start
+	write_config
+	{ fixed_header; printf '\nbody\n'; } >"$T/in"
+	local rc=0
+	"$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/in" >&- 2>"$T/err" ||
+	    rc=$?
+	assert_equal "$rc" 0 "exit status"
+	{ fixed_header_crlf; printf '\r\nbody\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
