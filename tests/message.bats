@@ -441,6 +441,35 @@ EOF
 	assert_message 1 "$(crlf_copy "$T/msg")"
 }
 
+@test "the spool cannot be written (disk full, no TMPDIR): exit 74, nothing sent" {
+	# A 64 KiB tmpfs as TMPDIR, in a private mount namespace, and a
+	# 2 MB message: ENOSPC while spooling.
+	[ "$(id -u)" -eq 0 ] && unshare -m true ||
+	    _fail "needs root and unshare -m (a small private tmpfs)"
+	fake_start "" --connections 2
+	write_config
+	sample_message >/dev/null
+	head -c 2000000 /dev/zero | tr '\0' a | fold -w 70 >>"$T/msg"
+	mkdir "$T/small"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs "\$0" &&
+    TMPDIR="\$0" exec "\$@"' "$T/small" "$POSTIE" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	POSTIE=$T/wrap run_postie rcpt@example.org <"$T/msg"
+	assert_status 74
+	assert_stderr_one_line
+	assert_stderr_contains "No space left on device"
+	assert_no_connection
+
+	TMPDIR=$T/missing run_postie rcpt@example.org <"$T/msg"
+	assert_status 74
+	assert_stderr_one_line
+	assert_stderr_contains "$T/missing"
+	assert_no_connection
+}
+
 # ---- the envelope sender ------------------------------------------------------
 
 # The sender of connection N's MAIL command, with its angle brackets.
