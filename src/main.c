@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ static int		 deliver(struct run *);
 static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
+static int		 std_fds(void);
 
 static const char *
 base_name(const char *path)
@@ -265,12 +267,33 @@ other_mode(struct run *r)
 	}
 }
 
+/*
+ * Make sure descriptors 0, 1 and 2 are open (on /dev/null), so that no
+ * file or socket postie opens later becomes "stdin" or "stderr".  Returns
+ * 1 when stdin was closed (not an empty message: a read error).
+ */
+static int
+std_fds(void)
+{
+	int	 fd, closed0 = 0;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == 0)
+			closed0 = 1;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(EX_OSERR);
+	}
+	return closed0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct run	 r;
 	struct buf	 err = BUF_INIT;
-	int		 status;
+	int		 status, stdin_closed = std_fds();
 
 	/* A server that closes early must not kill us before we report. */
 	signal(SIGPIPE, SIG_IGN);
@@ -293,6 +316,11 @@ main(int argc, char *argv[])
 	if ((status = load_account(&r)) != EX_OK)
 		goto out;
 	pick_sender(&r);
+	if (stdin_closed) {
+		log_error("cannot read the message: standard input is closed");
+		status = EX_IOERR;
+		goto out;
+	}
 	if ((status = read_message(&r)) != EX_OK)
 		goto out;
 	status = deliver(&r);

@@ -718,6 +718,12 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		}
 		if (read_reply(s, PH_RCPT, 0) == -1)
 			goto out;
+		/* 421 is not about this recipient: the server is closing
+		 * the channel, so nothing more may be sent. */
+		if (s->r.code == 421) {
+			rejected(s, PH_RCPT);
+			goto out;
+		}
 		cls = s->r.code / 100;
 		if (cls == 2) {
 			ok[i] = 1;

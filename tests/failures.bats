@@ -84,6 +84,22 @@ EOF
 	refute_command_prefix "MAIL"
 }
 
+@test "421 to RCPT ends the session: exit 75, no further RCPT, one line" {
+	fake_start - <<'EOF'
+capabilities SIZE
+on RCPT
+	reply 421 4.3.2 shutting down
+	drop
+EOF
+	write_config
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 75
+	assert_stderr_contains "421 4.3.2 shutting down"
+	assert_stderr_one_line
+	refute_transcript_contains "RCPT TO:<b@example.org>"
+	assert_no_message
+}
+
 @test "MAIL 451: exit 75, no content" {
 	fake_start - <<'EOF'
 on MAIL => reply 451 4.3.0 temporary failure, try later
