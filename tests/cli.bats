@@ -244,3 +244,25 @@ with_syslog() {
 	[ ! -e "$T/status" ] || _fail "postie failed: $(cat "$T/status")"
 	! grep -q postie "$T/syslog" || _fail "logged: $(cat "$T/syslog")"
 }
+
+@test "-V envid is accepted and reserved for DSN: no ENVID sent yet" {
+	fake_start
+	write_config
+	run_postie -V abc123 -N success,failure -R hdrs a@example.org <<<"hi"
+	assert_status 0
+	refute_transcript_contains "ENVID="
+	refute_transcript_contains "NOTIFY="
+}
+
+@test "make install: postie in sbindir, both man pages, the completions" {
+	run make -s -C "$TOP_BUILDDIR" install DESTDIR="$T/root"
+	[ "$status" -eq 0 ] || _fail "make install failed: $output"
+	for f in '*/sbin/postie' '*/man8/postie.8' '*/man5/postie.conf.5' \
+	    '*/bash-completion/completions/postie' \
+	    '*/zsh/vendor-completions/_postie' \
+	    '*/fish/vendor_completions.d/postie.fish'; do
+		[ -n "$(find "$T/root" -path "$f" -type f)" ] ||
+		    _fail "not installed: $f"
+	done
+	[ -x "$(find "$T/root" -path '*/sbin/postie')" ] || _fail "not executable"
+}
