@@ -42,11 +42,13 @@ int		 sasl_lookup(const char *name);
 int		 sasl_needs_tls(enum sasl_mech);
 /*
  * The strongest mechanism in `offered` (the EHLO AUTH list, space
- * separated) usable with `have`; -1 with a reason in `err` when none.
- * Order: EXTERNAL (cert), SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,
- * SCRAM-SHA-256, SCRAM-SHA-1, then (TLS only) PLAIN, LOGIN; CRAM-MD5
- * only without TLS... see sasl.c for the reasoning; OAUTHBEARER/XOAUTH2
- * when a token is what we have.
+ * separated, case-insensitive) usable with `have`; -1 with a one-line
+ * reason appended to `err` when none ("the server offers no mechanism
+ * postie can use safely (offered: PLAIN LOGIN; TLS is not in use)").
+ * Order: EXTERNAL (cert sent); OAUTHBEARER, XOAUTH2 (token, TLS);
+ * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (cbind), SCRAM-SHA-256,
+ * SCRAM-SHA-1, PLAIN (TLS), LOGIN (TLS), CRAM-MD5 (password).  See
+ * sasl.c for the reasoning.
  */
 int		 sasl_choose(const char *offered, unsigned have, struct buf *err);
 
@@ -64,28 +66,68 @@ struct sasl_client {
 	struct buf	 first_bare;	/* client-first-message-bare */
 	struct buf	 server_sig;	/* expected ServerSignature */
 	int		 verified;	/* server signature checked */
+	int		 plus_offered;	/* -1 unknown; see sasl_set_offered */
+	struct buf	 server_msg;	/* see sasl_server_message */
 };
 
 void	 sasl_init(struct sasl_client *, enum sasl_mech, const char *user,
 	    const char *secret, const char *host, int port);
-/* Set channel-binding data (for -PLUS) before the first step. */
+/*
+ * Set channel-binding data before the first step: required for -PLUS
+ * (type "tls-exporter" or "tls-unique"; the string must outlive the
+ * client).  For a plain SCRAM it may be set too: the client then tells
+ * the server it could bind ("y,,", RFC 5802 section 6) when
+ * sasl_set_offered() saw no -PLUS variant of the mechanism, so that a
+ * stripped -PLUS is detected; otherwise it sends "n,,".
+ */
 void	 sasl_set_cbind(struct sasl_client *, const void *, size_t,
 	    const char *type);
-/* The initial response, sent with AUTH (RFC 4954); returns 1 when the
- * mechanism has one (written to out), 0 when it waits for a challenge. */
+/* Give the EHLO AUTH list to a SCRAM client (for the "y" flag above);
+ * without this call a plain SCRAM always sends "n,,". */
+void	 sasl_set_offered(struct sasl_client *, const char *offered);
+/*
+ * The initial response, sent with AUTH (RFC 4954); returns 1 when the
+ * mechanism has one (written to out, replacing its contents; it may be
+ * empty: EXTERNAL's is, and RFC 4954 sends an empty initial response as
+ * "="), 0 when it waits for a challenge, -1 when the mechanism cannot
+ * start with what it was given (-PLUS without channel-binding data, a
+ * ^A in an OAuth user or token).  If the engine sends AUTH without the
+ * initial response, sasl_step() answers the server's empty 334 with it.
+ */
 int	 sasl_initial(struct sasl_client *, struct buf *out);
-/* Answer a challenge.  0 with the response in `out`, or -1 with a reason
- * (a SCRAM server signature that does not verify, a malformed challenge). */
+/*
+ * Answer a challenge.  0 with the response in `out` (replaced; may be
+ * empty), or -1 with a reason appended to `err` (a SCRAM server signature
+ * that does not verify, a malformed challenge, one challenge too many,
+ * a SCRAM "e=" error with its text).  XOAUTH2 and OAUTHBEARER answer a
+ * challenge after their initial response (the server's JSON error) with
+ * an empty response and "\x01" so that the server sends its final 5xx;
+ * the JSON is then in sasl_server_message().
+ */
 int	 sasl_step(struct sasl_client *, const unsigned char *chal, size_t len,
 	    struct buf *out, struct buf *err);
+/* The server's error report (XOAUTH2/OAUTHBEARER JSON, printable and
+ * bounded) or NULL; for the 5xx message. */
+const char *sasl_server_message(const struct sasl_client *);
 /* After the server's 235: 1 when the mechanism is satisfied (SCRAM: the
  * server proved it knows the password), else 0. */
 int	 sasl_done(const struct sasl_client *);
 /* Wipe and free everything. */
 void	 sasl_release(struct sasl_client *);
 
-/* Base64 (RFC 4648) for AUTH lines; decode returns -1 on bad input. */
+/*
+ * Base64 (RFC 4648 section 4, with padding) for AUTH lines; both append
+ * to `out`.  Decode is strict: no white space, length a multiple of 4,
+ * padding only at the end, unused bits zero; -1 on bad input (out left
+ * as it was).
+ */
 void	 sasl_b64_encode(const void *, size_t, struct buf *out);
 int	 sasl_b64_decode(const char *, size_t, struct buf *out);
+
+/*
+ * For unit tests only: use `nonce` (printable, no ',') as the SCRAM
+ * client nonce instead of 24 random bytes (RFC test vectors).
+ */
+void	 sasl_set_nonce_for_test(struct sasl_client *, const char *nonce);
 
 #endif
