@@ -9,10 +9,19 @@
 /*
  * TLS client sessions on GnuTLS.  Verification happens inside the
  * handshake (gnutls_session_set_verify_cert2 with the TLS-server key
- * purpose), so it cannot be forgotten: chain to the trust store, host
- * name, key purpose, validity dates, must-staple.  A pin or fingerprint
- * replaces the chain check only.  TLS 1.2 is the floor on top of the
- * system priorities unless `priorities` is given.
+ * purpose), so it cannot be forgotten: chain to the trust store (and the
+ * CRL, when given), host name or IP address, key purpose, validity dates,
+ * must-staple.  A host name must be in a subjectAltName: a certificate
+ * that has it only in its subject CN is refused.
+ *
+ * A pin or fingerprint replaces the chain check and the host name (it
+ * names the one server certificate or key to accept); the validity dates
+ * and the key purpose (when the certificate states one) are still
+ * checked, and GnuTLS still checks that the server holds the key.
+ * certcheck 0 verifies nothing at all.
+ *
+ * TLS 1.2 is the floor on top of the system priorities unless
+ * `priorities` is given.  Nothing here prints or exits.
  */
 
 struct tls_params {
@@ -39,17 +48,55 @@ void		 tls_free(struct tls *);
 
 /*
  * Handshake over a connected non-blocking fd, bounded by `deadline`
- * (now_ms() clock), verifying as above.  Returns 0, or -1 with a one-line
- * reason in `err` ("certificate has expired", "certificate is for
- * 'a.example', not 'b.example'", "unknown issuer", ...).
+ * (now_ms() clock), verifying as above.  Once per struct tls.  Returns 0,
+ * or -1 with a one-line reason appended to `err`, lowercase, no prefix:
+ *   certificate has expired (not after 2021-01-01 00:00:00 UTC)
+ *   certificate is not yet valid (not before ...)
+ *   certificate is not valid for 'HOST'
+ *   certificate is not valid for 'HOST' (the name is only in its subject
+ *     CN, without subjectAltName)
+ *   certificate issuer is unknown (not in the trust store)
+ *   certificate is self-signed and not in the trust store
+ *   certificate was issued by a certificate that is not a CA
+ *   certificate is not for TLS servers (key purpose)
+ *   certificate requires an OCSP staple (must-staple) and the server
+ *     sent none
+ *   certificate has been revoked
+ *   certificate does not match tls_fingerprint (the server's is AB:..)
+ *   public key does not match the pin in tls_fingerprint (the server's
+ *     is sha256//...)
+ *   server offers only TLS versions postie refuses (older than TLS 1.2)
+ *   timed out during the TLS handshake
+ *   the server closed the connection during the TLS handshake
+ *   TLS handshake failed: GNUTLS-TEXT (does the server speak TLS here?)
+ *   invalid tls_priorities at 'REST-OF-STRING'
+ *   cannot load trust file 'F': ...   (and other setup errors)
  */
 int		 tls_handshake(struct tls *, int fd, const struct tls_params *,
 		    long long deadline, struct buf *err);
 
-/* iobuf ops over an established session; ctx is the struct tls *. */
+/* 1 when `host` is an IP literal (1.2.3.4, ::1, [::1], [IPv6:::1]): it
+ * gets no SNI and is checked against the certificate's IP entries. */
+int		 tls_host_is_ip(const char *host);
+
+/* Check a tls_fingerprint value before connecting (config time): 0, or
+ * -1 with the reason in `err`.  SHA-1 and MD5 fingerprints are refused. */
+int		 tls_fingerprint_check(const char *, struct buf *err);
+
+/* After an I/O op failed with EIO (or read said EOF): GnuTLS's reason,
+ * for messages ("the server closed the connection without a TLS
+ * close_notify" after a read of 0). */
+const char	*tls_last_error(const struct tls *);
+
+/*
+ * iobuf ops over an established session; ctx is the struct tls *.  read
+ * returns 0 (end of stream) also when the server closed without
+ * close_notify, so that the engine can accept that after the final 250;
+ * other TLS errors are -1 with errno EIO (see tls_last_error()).
+ */
 extern const struct io_ops tls_io_ops;
 
-/* Send close_notify (best effort, bounded). */
+/* Send close_notify (gnutls_bye SHUT_WR; best effort, bounded). */
 void		 tls_bye(struct tls *, long long deadline);
 
 /* "TLS1.3", "TLS1.2", ... */
