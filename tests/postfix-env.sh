@@ -17,24 +17,35 @@
 #
 # (The libraries are the runtime dependencies of the unpacked Postfix
 # binaries; installing them changes no mail setup. `fetch` installs any
-# that are still missing itself when it runs as root.)
+# that are still missing itself when it runs as root. For `start --auth`
+# it also installs dovecot-core, whose system service it then stops and
+# disables, and needs certtool from gnutls-bin for tests/certs.sh.)
 #
 # Usage:
 #   postfix-env.sh fetch
 #       apt-get download postfix into $POSTIE_TEST_CACHE (default
 #       /var/cache/postie-test) and unpack it; create the postfix user and
-#       the postdrop group when missing. Idempotent; fast when done.
+#       the postdrop group when missing. Install the dovecot-core package
+#       when it is missing, and then stop and disable the system-wide
+#       Dovecot service that the package starts (the tests run their own
+#       Dovecot; a system one that was already there is left alone).
+#       Idempotent; fast when done.
 #   postfix-env.sh check
 #       exit 0 when `fetch` has been done, 1 (with a message) when not.
-#   postfix-env.sh start DIR [box-NAME...]
+#   postfix-env.sh start DIR [--auth] [--certs CERTDIR] [box-NAME...]
 #       write DIR/conf/{main.cf,master.cf,...}, start Postfix with its
 #       queue, data, logs (DIR/maillog) and Maildirs (DIR/mail) under DIR,
 #       listening on 127.0.0.1 ports chosen free now, and wait for its
 #       220 greeting. The ports and paths are written to DIR/env as shell
 #       assignments (PF_SMTP_PORT=..., PF_MAILDIR_BASE=...) and to
 #       DIR/ports as "name port" lines.
+#       With --auth, also TLS and SASL (see "TLS and SASL" below): a
+#       private Dovecot for SASL and three more smtpd listeners.
+#       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
+#       made) the test certificates; Postfix serves CERTDIR/valid.pem.
 #   postfix-env.sh stop DIR
-#       stop it and kill any process left working in DIR. Safe to repeat.
+#       stop it (and its Dovecot) and kill any process left working in
+#       DIR. Safe to repeat.
 #   postfix-env.sh wait-mail DIR USER N [SECONDS]
 #       wait (default 20 s) until USER@example.org's Maildir holds at least
 #       N messages in new/, then print their paths, oldest first. Exit 1 on
@@ -71,20 +82,37 @@
 # Timing on the development machine: fetch 1.4 s the first time, 0.15 s
 # when done; start 0.7 s; stop 0.5 s.
 #
-# Later (issue 3) the TLS/SASL ports are additions, not changes:
-# - start: free_ports 3 instead of 1; certificates made by the suite
-#   (certtool) go in DIR/conf and main.cf gets smtpd_tls_cert_file,
-#   smtpd_tls_key_file, smtpd_sasl_type = dovecot, smtpd_sasl_path =
-#   private/auth; Dovecot (dovecot -c DIR/dovecot.conf, base_dir under DIR,
-#   passwd-file userdb/passdb, auth listener at DIR/queue/private/auth)
-#   starts before Postfix.
-# - write_master_cf: two more smtpd lines, submission on 127.0.0.1:PORT2
-#   with -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes
-#   -o smtpd_sasl_auth_enable=yes, and implicit TLS on 127.0.0.1:PORT3
-#   with -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes.
-# - DIR/env and DIR/ports: PF_SUBMISSION_PORT, PF_SMTPS_PORT.
-# - stop: stop Dovecot too (dovecot -c ... stop); check that procs_in_dir
-#   finds its leftovers (their cwd must be under DIR) or kill by pid file.
+# TLS and SASL (start --auth)
+# - Dovecot (package dovecot-core, run as `dovecot -c DIR/dovecot/
+#   dovecot.conf` with base_dir DIR/dovecot/run, log DIR/dovecot.log)
+#   does SASL for Postfix through a unix listener at
+#   DIR/queue/private/auth (smtpd_sasl_type = dovecot, smtpd_sasl_path =
+#   private/auth). It offers PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1 and
+#   SCRAM-SHA-256 (Dovecot 2.3 has no -PLUS variants) for one user,
+#   alice@example.org, whose password is stored {PLAIN} in a passwd-file,
+#   so that every mechanism can use it (CRAM-MD5 and SCRAM need the
+#   plain or their own stored form). There is no auth failure delay and
+#   no auth penalty, so wrong-password tests are fast.
+# - Postfix serves CERTDIR/valid.pem (tests/certs.sh: mail.example.test,
+#   IP 127.0.0.1 and ::1, signed by CERTDIR/ca.pem) and listens on:
+#     submission  STARTTLS required (smtpd_tls_security_level=encrypt),
+#                 AUTH only after TLS (smtpd_tls_auth_only=yes)
+#     smtps       implicit TLS (smtpd_tls_wrappermode=yes), AUTH
+#     clearauth   no TLS at all, AUTH offered in the clear (PLAIN and
+#                 LOGIN included): a client must refuse to send a
+#                 password there
+#   On all three the relay restrictions are permit_sasl_authenticated,
+#   reject (an unauthenticated RCPT gets 554 5.7.1); the recipient access
+#   table above still applies. The smtp port is unchanged (no TLS, no
+#   AUTH). smtpd logs "sasl_method=NAME, sasl_username=alice@example.org"
+#   for each authenticated message, and Dovecot logs failures.
+# - DIR/env adds PF_SUBMISSION_PORT, PF_SMTPS_PORT, PF_CLEARAUTH_PORT,
+#   PF_TLS_HOST (mail.example.test), PF_CA_FILE, PF_AUTH_USER,
+#   PF_AUTH_PASSWORD and PF_DOVECOT_LOG; DIR/ports the three ports.
+# - Dovecot's processes work in DIR/dovecot/run, so `stop` finds them.
+#
+# Timing on the development machine: start --auth 0.8 s (certificates
+# already made; tests/certs.sh itself takes 0.2 s), stop 0.5 s.
 
 set -eu
 
@@ -93,6 +121,12 @@ TREE=$CACHE/postfix-root
 PF_DOMAIN=example.org
 PF_USERS="alice bob carol"
 PF_SIZE_LIMIT=10485760
+PF_TLS_HOST=mail.example.test
+PF_AUTH_USER=alice@example.org
+PF_AUTH_PASSWORD=alice-Secret-42
+AUTH=0
+CERTDIR=
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 die()
 {
@@ -157,6 +191,42 @@ do_fetch()
 		chgrp postdrop "$TREE/usr/sbin/$f"
 		chmod 2755 "$TREE/usr/sbin/$f"
 	done
+	fetch_dovecot
+	return 0
+}
+
+have_dovecot()
+{
+	[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/auth ] &&
+	    getent passwd dovecot >/dev/null &&
+	    getent passwd dovenull >/dev/null
+}
+
+# Dovecot is used from the installed package (its binaries have compiled-in
+# paths), run only with a private config. The package enables and starts a
+# system-wide Dovecot (with dovecot-core alone it listens on no TCP port
+# and would not conflict); when this installs the package, it stops and
+# disables that service so that the machine runs nothing new.
+fetch_dovecot()
+{
+	have_dovecot && return 0
+	was_installed=0
+	[ -x /usr/sbin/dovecot ] && was_installed=1
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends dovecot-core >/dev/null 2>&1 ||
+	    { apt-get update >/dev/null &&
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	      --no-install-recommends dovecot-core >/dev/null; } ||
+	    die "cannot install dovecot-core"
+	have_dovecot || die "dovecot-core installed but incomplete"
+	[ "$was_installed" = 1 ] && return 0
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now dovecot.service dovecot.socket \
+		    >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/dovecot ]; then
+		/etc/init.d/dovecot stop >/dev/null 2>&1 || true
+		update-rc.d dovecot disable >/dev/null 2>&1 || true
+	fi
 	return 0
 }
 
@@ -181,6 +251,15 @@ do_check()
 	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "postfix-env: a private Postfix must be started as root" >&2
+		return 1
+	fi
+	if [ "$AUTH" = 1 ] && ! have_dovecot; then
+		echo "postfix-env: dovecot-core is missing:" \
+		    "run 'sh tests/postfix-env.sh fetch'" >&2
+		return 1
+	fi
+	if [ "$AUTH" = 1 ] && ! command -v certtool >/dev/null 2>&1; then
+		echo "postfix-env: certtool is missing (package gnutls-bin)" >&2
 		return 1
 	fi
 	return 0
@@ -312,14 +391,52 @@ virtual_uid_maps = static:$MAIL_UID
 virtual_gid_maps = static:$MAIL_GID
 virtual_minimum_uid = 1
 EOF
+	[ "$AUTH" = 1 ] || return 0
+	cat >>"$DIR/conf/main.cf" <<EOF
+
+# TLS and SASL (start --auth). The smtp port stays plaintext without AUTH;
+# master.cf turns them on for submission, smtps and clearauth.
+smtpd_tls_cert_file = $CERTDIR/valid.pem
+smtpd_tls_key_file = $CERTDIR/valid.key
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = no
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = private/auth
+smtpd_sasl_auth_enable = no
+smtpd_sasl_authenticated_header = no
+broken_sasl_auth_clients = no
+EOF
 }
 
-# $1: smtp port. Later listeners (submission, smtps) go here.
+# $1: smtp port; with --auth, $2 $3 $4: submission, smtps, clearauth.
 write_master_cf()
 {
+	auth_listeners=
+	if [ "$AUTH" = 1 ]; then
+		relay="-o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+		auth_listeners="127.0.0.1:$2 inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_sasl_auth_enable=yes
+  $relay
+127.0.0.1:$3 inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  $relay
+127.0.0.1:$4 inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/clearauth
+  -o smtpd_tls_security_level=none
+  -o smtpd_tls_auth_only=no
+  -o smtpd_sasl_auth_enable=yes
+  $relay"
+	fi
 	cat >"$DIR/conf/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:$1 inet n - n - - smtpd
+$auth_listeners
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -385,13 +502,87 @@ make_queue()
 	: >"$q/quick-start"
 }
 
+# A private Dovecot for SASL only: no protocols, no TCP listener, its
+# sockets in DIR/dovecot/run and its auth listener in Postfix's queue.
+write_dovecot_conf()
+{
+	dv=$DIR/dovecot
+	mkdir -p "$dv/run" "$dv/state"
+	chmod 755 "$dv"
+	printf '%s:{PLAIN}%s::::::\n' "$PF_AUTH_USER" "$PF_AUTH_PASSWORD" \
+	    >"$dv/passwd"
+	chgrp dovecot "$dv/passwd"
+	chmod 640 "$dv/passwd"
+	cat >"$dv/dovecot.conf" <<EOF
+# Private Dovecot (SASL for Postfix) for postie's tests; written by
+# tests/postfix-env.sh.
+base_dir = $dv/run
+state_dir = $dv/state
+instance_name = postie-test-$(basename "$DIR")
+protocols =
+listen = 127.0.0.1
+shutdown_clients = yes
+log_path = $DIR/dovecot.log
+ssl = no
+default_internal_user = dovecot
+default_login_user = dovenull
+# Postfix alone decides where AUTH is offered (smtpd_tls_auth_only).
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
+auth_verbose = yes
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $dv/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $DIR/queue/private/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+service anvil {
+  # no auth penalty (growing delays after failures from one IP)
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+}
+
+start_dovecot()
+{
+	write_dovecot_conf
+	: >"$DIR/dovecot.log"
+	if ! dovecot -c "$DIR/dovecot/dovecot.conf" >"$DIR/dovecot/start.log" 2>&1
+	then
+		cat "$DIR/dovecot/start.log" "$DIR/dovecot.log" >&2
+		die "dovecot start failed"
+	fi
+	i=0
+	while [ ! -S "$DIR/queue/private/auth" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			cat "$DIR/dovecot.log" >&2
+			die "no Dovecot auth socket at $DIR/queue/private/auth"
+		fi
+		sleep 0.05
+	done
+}
+
 do_start()
 {
 	do_check || exit 1
 	[ -n "${DIR:-}" ] || die "usage: postfix-env.sh start DIR"
 	mkdir -p "$DIR"
 	DIR=$(cd "$DIR" && pwd -P)
-	if [ -f "$DIR/queue/pid/master.pid" ]; then
+	if [ -f "$DIR/queue/pid/master.pid" ] ||
+	    [ -f "$DIR/dovecot/run/master.pid" ]; then
 		do_stop
 	fi
 	MAIL_UID=$(id -u nobody)
@@ -403,8 +594,8 @@ do_start()
 	    test -x "$DIR" 2>/dev/null ||
 	    die "$DIR is not reachable for user postfix; use a directory" \
 	    "whose parents are searchable by all (e.g. under /tmp)"
-	rm -rf "$DIR/conf" "$DIR/queue" "$DIR/data" "$DIR/mail"
-	rm -f "$DIR/maillog" "$DIR/env" "$DIR/ports"
+	rm -rf "$DIR/conf" "$DIR/queue" "$DIR/data" "$DIR/mail" "$DIR/dovecot"
+	rm -f "$DIR/maillog" "$DIR/env" "$DIR/ports" "$DIR/dovecot.log"
 	mkdir -p "$DIR/conf" "$DIR/queue" "$DIR/data" "$DIR/mail"
 	chown postfix:postfix "$DIR/data"
 	chmod 700 "$DIR/data"
@@ -412,9 +603,21 @@ do_start()
 	make_queue
 	: >"$DIR/maillog"
 
-	smtp_port=$(free_ports 1)
+	if [ "$AUTH" = 1 ]; then
+		# shellcheck disable=SC2046
+		set -- $(free_ports 4)
+		smtp_port=$1 sub_port=$2 smtps_port=$3 clear_port=$4
+		CERTDIR=${CERTDIR:-$DIR/certs}
+		mkdir -p "$CERTDIR"
+		CERTDIR=$(cd "$CERTDIR" && pwd -P)
+		sh "$HERE/certs.sh" "$CERTDIR" ||
+		    die "tests/certs.sh $CERTDIR failed"
+	else
+		smtp_port=$(free_ports 1)
+		set -- "$smtp_port"
+	fi
 	write_main_cf
-	write_master_cf "$smtp_port"
+	write_master_cf "$@"
 	write_tables
 	# Postfix waits (in 0.3 s steps) until main.cf is 2 s old, in case it
 	# is still being written: date the files back.
@@ -430,6 +633,21 @@ PF_SIZE_LIMIT=$PF_SIZE_LIMIT
 PF_MAILLOG='$DIR/maillog'
 EOF
 	printf 'smtp %s\n' "$smtp_port" >"$DIR/ports"
+	if [ "$AUTH" = 1 ]; then
+		cat >>"$DIR/env" <<EOF
+PF_SUBMISSION_PORT=$sub_port
+PF_SMTPS_PORT=$smtps_port
+PF_CLEARAUTH_PORT=$clear_port
+PF_TLS_HOST=$PF_TLS_HOST
+PF_CA_FILE='$CERTDIR/ca.pem'
+PF_AUTH_USER='$PF_AUTH_USER'
+PF_AUTH_PASSWORD='$PF_AUTH_PASSWORD'
+PF_DOVECOT_LOG='$DIR/dovecot.log'
+EOF
+		printf 'submission %s\nsmtps %s\nclearauth %s\n' \
+		    "$sub_port" "$smtps_port" "$clear_port" >>"$DIR/ports"
+		start_dovecot
+	fi
 
 	if ! pf postfix start >"$DIR/start.log" 2>&1; then
 		cat "$DIR/start.log" "$DIR/maillog" >&2
@@ -449,12 +667,21 @@ EOF
 # (every Postfix daemon works in its queue directory).
 procs_in_dir()
 {
-	for p in /proc/[0-9]*; do
-		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-		case $cwd in
-		"$DIR"/*|"$DIR") echo "${p#/proc/}" ;;
-		esac
-	done
+	# one find, not a readlink per process (DIR has no glob characters)
+	find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$DIR" -o -lname "$DIR/*" \) \
+	    2>/dev/null | sed -n 's,^/proc/\([0-9]*\)/cwd$,\1,p'
+}
+
+# term_master PIDFILE CWD: SIGTERM to the pid in PIDFILE if that process
+# works in CWD (a stale pid file names no one else's process).
+term_master()
+{
+	[ -f "$1" ] || return 0
+	mpid=$(tr -cd '0-9' <"$1" 2>/dev/null || true)
+	[ -n "$mpid" ] || return 0
+	if [ "$(readlink "/proc/$mpid/cwd" 2>/dev/null)" = "$2" ]; then
+		kill -s TERM "$mpid" 2>/dev/null || true
+	fi
 }
 
 do_stop()
@@ -463,8 +690,12 @@ do_stop()
 	[ -d "$DIR" ] || return 0
 	DIR=$(cd "$DIR" && pwd -P)
 	pidfile=$DIR/queue/pid/master.pid
-	if [ -f "$DIR/conf/main.cf" ] && [ -f "$pidfile" ]; then
-		pf postfix stop >/dev/null 2>&1 || true
+	dvpidfile=$DIR/dovecot/run/master.pid
+	# Both masters stop their children on SIGTERM. (`postfix stop` sends
+	# the same signal, then polls in 1 s steps; `doveadm stop` waits 2 s.)
+	term_master "$pidfile" "$DIR/queue"
+	term_master "$dvpidfile" "$DIR/dovecot/run"
+	if [ -f "$pidfile" ] || [ -f "$dvpidfile" ]; then
 		i=0
 		while [ $i -lt 50 ] && [ -n "$(procs_in_dir)" ]; do
 			sleep 0.1
@@ -482,7 +713,7 @@ do_stop()
 			i=$((i + 1))
 		done
 	done
-	rm -f "$pidfile"
+	rm -f "$pidfile" "$dvpidfile"
 	return 0
 }
 
@@ -566,16 +797,23 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
 fetch)	do_fetch ;;
-check)	do_check ;;
+check)	[ "${1:-}" = --auth ] && AUTH=1
+	do_check ;;
 start)	DIR=${1:-}
 	[ $# -gt 0 ] && shift
-	for b in "$@"; do
-		case $b in
-		box-*) ;;
-		*) die "mailbox names must start with box-: '$b'" ;;
+	PF_BOXES="box-1 box-2 box-3"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--auth)	AUTH=1 ;;
+		--certs)
+			[ $# -ge 2 ] || die "--certs needs a directory"
+			CERTDIR=$2
+			shift ;;
+		box-*)	PF_BOXES="$PF_BOXES $1" ;;
+		*) die "mailbox names must start with box-: '$1'" ;;
 		esac
+		shift
 	done
-	PF_BOXES="box-1 box-2 box-3 $*"
 	do_start ;;
 stop)	DIR=${1:-}; do_stop ;;
 wait-mail)
@@ -585,5 +823,5 @@ held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
 	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check|start DIR|stop DIR|wait-mail DIR USER N [S]|held DIR ADDR [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|held DIR ADDR [S]|strip FILE" ;;
 esac
