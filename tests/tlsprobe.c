@@ -11,7 +11,8 @@
  * "error: REASON" and exits 1 (2 for usage or connect errors).
  * --describe prints tls_describe() after "ok"; --send writes TEXT and a
  * CRLF over the session, then says "sent"; --cb prints the channel
- * binding type and its length.
+ * binding type and its bytes in hex ("channel binding tls-exporter 52a1...").
+ * Then "client certificate sent" or "... not sent".
  */
 #include "config.h"
 
@@ -121,9 +122,12 @@ main(int argc, char **argv)
 	}
 	if (cb) {
 		buf_reset(&out);
-		if (tls_channel_binding(t, &out, &cbtype) == 0)
-			printf("channel binding %s %zu\n", cbtype, out.len);
-		else
+		if (tls_channel_binding(t, &out, &cbtype) == 0) {
+			printf("channel binding %s ", cbtype);
+			for (size_t k = 0; k < out.len; k++)
+				printf("%02x", (unsigned char)out.data[k]);
+			printf("\n");
+		} else
 			printf("channel binding none\n");
 	}
 	if (send != NULL) {
