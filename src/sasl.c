@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -278,19 +277,36 @@ sasl_set_cbind(struct sasl_client *c, const void *data, size_t len,
 	c->cbind_type = type;
 }
 
+/*
+ * RFC 5802's "y" flag means "I can bind, and I think you cannot": only
+ * when the server offers no SCRAM-*-PLUS at all.  When it offers one
+ * (even for another hash), a forced plain SCRAM says "n": a server that
+ * reads "supports channel binding" broadly would fail a "y", and an
+ * attacker stripping only one -PLUS gains nothing, as sasl_choose()
+ * then picks the other.
+ */
 void
 sasl_set_offered(struct sasl_client *c, const char *offered)
 {
-	char	 plus[32];
+	const char	*p = offered, *q;
 
-	if (!is_scram(c->mech) || is_plus(c->mech)) {
-		c->plus_offered = 1;
+	c->plus_offered = 0;
+	if (offered == NULL)
 		return;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return;
+		for (q = p; *q != '\0' && *q != ' ' && *q != '\t'; q++)
+			;
+		if (q - p > 10 && strncasecmp(p, "SCRAM-", 6) == 0 &&
+		    strncasecmp(q - 5, "-PLUS", 5) == 0) {
+			c->plus_offered = 1;
+			return;
+		}
+		p = q;
 	}
-	if (snprintf(plus, sizeof(plus), "%s-PLUS", names[c->mech]) >=
-	    (int)sizeof(plus))
-		return;
-	c->plus_offered = offered_has(offered, plus);
 }
 
 void
@@ -306,7 +322,13 @@ sasl_server_message(const struct sasl_client *c)
 	return c->server_msg.len > 0 ? c->server_msg.data : NULL;
 }
 
-/* RFC 5802 saslname: ',' and '=' escaped as =2C and =3D. */
+/*
+ * RFC 5802 saslname: ',' and '=' escaped as =2C and =3D.  Full SASLprep
+ * (RFC 4013) is not applied to the user name or the password: their
+ * bytes go through as configured (UTF-8 expected).  ASCII credentials,
+ * the usual case, are unaffected; a non-ASCII password works when the
+ * server stored it in the same normalisation form.
+ */
 static void
 add_saslname(struct buf *b, const char *s)
 {

@@ -77,13 +77,13 @@ void	 sasl_init(struct sasl_client *, enum sasl_mech, const char *user,
  * (type "tls-exporter" or "tls-unique"; the string must outlive the
  * client).  For a plain SCRAM it may be set too: the client then tells
  * the server it could bind ("y,,", RFC 5802 section 6) when
- * sasl_set_offered() saw no -PLUS variant of the mechanism, so that a
+ * sasl_set_offered() saw no SCRAM-*-PLUS in the AUTH list, so that a
  * stripped -PLUS is detected; otherwise it sends "n,,".
  */
 void	 sasl_set_cbind(struct sasl_client *, const void *, size_t,
 	    const char *type);
 /* Give the EHLO AUTH list to a SCRAM client (for the "y" flag above);
- * without this call a plain SCRAM always sends "n,,". */
+ * without this call a plain SCRAM always sends "n,,".  Any mechanism. */
 void	 sasl_set_offered(struct sasl_client *, const char *offered);
 /*
  * The initial response, sent with AUTH (RFC 4954); returns 1 when the

@@ -23,8 +23,8 @@ digests, channel bindings), so a client that gets anything wrong fails.
     offered      the mechanisms the EHLO offered (list of str) or None.
                  Used for RFC 5802's "y" flag: a client that says "y"
                  (I can bind, I think you cannot) fails when the server
-                 offered the -PLUS variant.  None: the -PLUS variant
-                 counts as offered when cbind is not None.
+                 offered any SCRAM-*-PLUS.  None: -PLUS counts as
+                 offered when cbind is not None.
     iterations, salt (bytes), server_nonce (str), challenge (bytes, the
                  CRAM-MD5 challenge): fixed values for test vectors;
                  random by default
@@ -319,7 +319,8 @@ class Server:
             return self.fail("SCRAM-PLUS without p=")
         elif flag == "y":
             if self.offered is not None:
-                supports = (self.mech + "-PLUS") in self.offered
+                supports = any(m.startswith("SCRAM-") and
+                               m.endswith("-PLUS") for m in self.offered)
             else:
                 supports = self.cbind is not None
             if supports:
@@ -504,7 +505,8 @@ def selftest():
     for offered, cbind, want in (
             (None, cb, "fail"), (None, None, "ok"),
             (["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"], cb, "fail"),
-            (["SCRAM-SHA-256", "SCRAM-SHA-1-PLUS"], cb, "ok"),
+            (["SCRAM-SHA-256", "SCRAM-SHA-1-PLUS"], cb, "fail"),
+            (["SCRAM-SHA-256", "PLAIN"], None, "ok"),
             (["SCRAM-SHA-256"], cb, "ok")):
         s = Server("SCRAM-SHA-256", users, {}, cbind, "tls-unique",
                    offered=offered)

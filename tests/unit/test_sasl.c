@@ -216,6 +216,18 @@ test_oauth_external(void)
 	sasl_init(&c, SASL_OAUTHBEARER, "u\001", "token", "h", 25);
 	CHECK_INT(sasl_initial(&c, &out), -1);
 	sasl_release(&c);
+	/* ... also when the initial response goes after an empty 334. */
+	sasl_init(&c, SASL_XOAUTH2, "u", "to\001ken", NULL, 0);
+	buf_reset(&err);
+	CHECK_INT(step(&c, "", &out, &err), -1);
+	CHECK_STR(buf_str(&err), "cannot start XOAUTH2 with these credentials");
+	sasl_release(&c);
+	/* OAUTHBEARER: host without port, and no user (no a=). */
+	sasl_init(&c, SASL_OAUTHBEARER, "", "T", "mx.example", 0);
+	CHECK_INT(sasl_initial(&c, &out), 1);
+	CHECK(mem_eq(&out, "n,,\001host=mx.example\001auth=Bearer T\001\001",
+	    35));
+	sasl_release(&c);
 
 	sasl_init(&c, SASL_EXTERNAL, "", NULL, NULL, 0);
 	CHECK_INT(sasl_initial(&c, &out), 1);
@@ -404,6 +416,25 @@ test_scram(void)
 	scram_bad_first("e=unknown-user", 0, "the server says: unknown-user");
 	scram_bad_first("r=" N1 "x\0,s=QSXCR+Q6sek8bf92,i=4096", 54,
 	    "printable");
+	scram_bad_first("r=" N1 "x\n,s=QSXCR+Q6sek8bf92,i=4096", 0,
+	    "printable");
+	{
+		struct buf	 huge = BUF_INIT;
+
+		buf_addstr(&huge, "r=" N1);
+		while (huge.len < 5000)
+			buf_addch(&huge, 'x');
+		buf_addstr(&huge, ",s=QSXCR+Q6sek8bf92,i=4096");
+		scram_bad_first(huge.data, 0, "too long");
+		buf_release(&huge);
+	}
+	/* Non-ASCII credentials go through as UTF-8 bytes. */
+	sasl_init(&c, SASL_SCRAM_SHA_256, "j\xc3\xbcrgen", "p\xc3\xa4ss",
+	    NULL, 0);
+	sasl_set_nonce_for_test(&c, "abc");
+	CHECK_INT(sasl_initial(&c, &out), 1);
+	CHECK_STR(buf_str(&out), "n,,n=j\xc3\xbcrgen,r=abc");
+	sasl_release(&c);
 
 	/* Channel binding: -PLUS sends p=TYPE and the data in c=. */
 	sasl_init(&c, SASL_SCRAM_SHA_1_PLUS, "user", "pencil", NULL, 0);
@@ -433,7 +464,7 @@ test_scram(void)
 	sasl_init(&c, SASL_SCRAM_SHA_1, "user", "pencil", NULL, 0);
 	sasl_set_nonce_for_test(&c, N1);
 	sasl_set_cbind(&c, cb, sizeof(cb) - 1, "tls-exporter");
-	sasl_set_offered(&c, "PLAIN SCRAM-SHA-1 SCRAM-SHA-256-PLUS");
+	sasl_set_offered(&c, "PLAIN SCRAM-SHA-1 SCRAM-SHA-256");
 	CHECK_INT(sasl_initial(&c, &out), 1);
 	CHECK_STR(buf_str(&out), "y,,n=user,r=" N1);
 	CHECK_INT(step(&c, SF1, &out, &err), 0);
@@ -444,6 +475,19 @@ test_scram(void)
 	sasl_set_offered(&c, "scram-sha-1-plus SCRAM-SHA-1");
 	CHECK_INT(sasl_initial(&c, &out), 1);
 	CHECK(strncmp(buf_str(&out), "n,,n=user,r=", 12) == 0);
+	sasl_release(&c);
+	/* Any SCRAM-*-PLUS counts (a forced SCRAM-SHA-1 says "n"). */
+	sasl_init(&c, SASL_SCRAM_SHA_1, "user", "pencil", NULL, 0);
+	sasl_set_cbind(&c, cb, sizeof(cb) - 1, "tls-unique");
+	sasl_set_offered(&c, "SCRAM-SHA-1 SCRAM-SHA-512-PLUS");
+	CHECK_INT(sasl_initial(&c, &out), 1);
+	CHECK(strncmp(buf_str(&out), "n,,n=user,r=", 12) == 0);
+	sasl_release(&c);
+	sasl_init(&c, SASL_SCRAM_SHA_1, "user", "pencil", NULL, 0);
+	sasl_set_cbind(&c, cb, sizeof(cb) - 1, "tls-unique");
+	sasl_set_offered(&c, "SCRAM-SHA-1 PLAIN-PLUS -PLUS SCRAM-PLUS");
+	CHECK_INT(sasl_initial(&c, &out), 1);
+	CHECK(strncmp(buf_str(&out), "y,,n=user,r=", 12) == 0);
 	sasl_release(&c);
 	/* Without sasl_set_offered: "n". */
 	sasl_init(&c, SASL_SCRAM_SHA_1, "user", "pencil", NULL, 0);
