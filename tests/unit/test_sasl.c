@@ -624,6 +624,157 @@ test_choose(void)
 	buf_release(&err);
 }
 
+/* Deterministic pseudo-random numbers (xorshift32). */
+static unsigned
+rnd(void)
+{
+	static unsigned	 x = 2463534242u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/* A random edit of `in`: flip, insert or delete bytes, or truncate. */
+static void
+mutate(const char *in, struct buf *out)
+{
+	static const char	 pick[] = ",=rsiv0123456789+/ABCxyz\0\001\377";
+	size_t			 n, pos;
+	int			 k;
+
+	buf_reset(out);
+	buf_addstr(out, in);
+	for (k = (int)(rnd() % 4) + 1; k > 0; k--) {
+		pos = out->len > 0 ? rnd() % out->len : 0;
+		switch (rnd() % 5) {
+		case 0:
+			if (out->len > 0)
+				out->data[pos] = pick[rnd() % (sizeof(pick) - 1)];
+			break;
+		case 1:
+			if (out->len > 0)
+				out->data[pos] = (char)(rnd() & 0xff);
+			break;
+		case 2:
+			buf_addch(out, 0);	/* room for one more */
+			memmove(out->data + pos + 1, out->data + pos,
+			    out->len - 1 - pos);
+			out->data[pos] = pick[rnd() % (sizeof(pick) - 1)];
+			break;
+		case 3:
+			if (out->len > 0) {
+				n = out->len - pos - 1;
+				memmove(out->data + pos, out->data + pos + 1, n);
+				buf_truncate(out, out->len - 1);
+			}
+			break;
+		default:
+			buf_truncate(out, pos);
+			break;
+		}
+	}
+}
+
+static int
+printable(const struct buf *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] < 0x20 ||
+		    (unsigned char)b->data[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * Random damage to the server's SCRAM messages and to base64 input: the
+ * client never crashes (run under valgrind/ASan), every refusal has a
+ * printable reason, only the exact server signature verifies, and the
+ * strict decoder accepts only canonical base64 (encode(decode(s)) == s).
+ */
+static void
+test_mutations(void)
+{
+	struct sasl_client	 c;
+	struct buf		 m = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+	struct buf		 dec = BUF_INIT, enc = BUF_INIT;
+	int			 i, rc, bad = 0, ok = 0, refused = 0;
+	size_t			 k;
+
+	for (i = 0; i < 3000; i++) {
+		mutate(SF1, &m);
+		sasl_init(&c, SASL_SCRAM_SHA_1, "user", "pencil", NULL, 0);
+		sasl_set_nonce_for_test(&c, N1);
+		(void)sasl_initial(&c, &out);
+		buf_reset(&err);
+		rc = sasl_step(&c, (const unsigned char *)m.data, m.len, &out,
+		    &err);
+		if (rc == 0 && strncmp(buf_str(&out), "c=biws,r=" N1, 33) != 0)
+			bad++;
+		if (rc == -1 && (err.len == 0 || !printable(&err)))
+			bad++;
+		if (rc != 0 && rc != -1)
+			bad++;
+		if (rc == 0) {
+			mutate(SV1, &m);
+			buf_reset(&err);
+			rc = sasl_step(&c, (const unsigned char *)m.data, m.len,
+			    &out, &err);
+			if (rc == 0 && !mem_eq(&m, SV1, strlen(SV1)) &&
+			    strncmp(m.data, SV1 ",", strlen(SV1) + 1) != 0)
+				ok++;	/* verified a changed signature */
+			else if (rc == -1 && (err.len == 0 ||
+			    !printable(&err)))
+				bad++;
+			if (sasl_done(&c) != (rc == 0))
+				bad++;
+		} else
+			refused++;
+		sasl_release(&c);
+	}
+	CHECK_INT(bad, 0);
+	/* Both messages were exercised (about 200 reach server-final). */
+	CHECK(refused > 100 && refused < 2900);
+	/* Only the exact signature (maybe with extensions) verifies. */
+	CHECK_INT(ok, 0);
+
+	for (i = 0; i < 20000; i++) {
+		mutate(i % 2 ? "Zm9vYmE=" : "QSXCR+Q6sek8bf92", &m);
+		buf_reset(&dec);
+		if (sasl_b64_decode(m.data, m.len, &dec) == 0) {
+			buf_reset(&enc);
+			sasl_b64_encode(dec.data, dec.len, &enc);
+			if (!mem_eq(&enc, m.data, m.len))
+				bad++;
+		} else if (dec.len != 0)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+
+	for (i = 0; i < 5000; i++) {
+		mutate("PLAIN LOGIN SCRAM-SHA-256 XOAUTH2", &m);
+		buf_reset(&err);
+		rc = sasl_choose(m.data, rnd() & 0x1f, &err);
+		for (k = 0; k < m.len; k++)
+			if (m.data[k] >= 'a' && m.data[k] <= 'z')
+				m.data[k] = (char)(m.data[k] - 'a' + 'A');
+		if (rc >= 0 && (rc >= SASL_NMECHS || err.len != 0 ||
+		    strstr(m.data, sasl_name((enum sasl_mech)rc)) == NULL))
+			bad++;
+		if (rc < 0 && (err.len == 0 || !printable(&err)))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	buf_release(&m);
+	buf_release(&out);
+	buf_release(&err);
+	buf_release(&dec);
+	buf_release(&enc);
+}
+
 int
 main(void)
 {
@@ -634,5 +785,6 @@ main(void)
 	test_oauth_external();
 	test_scram();
 	test_choose();
+	test_mutations();
 	return t_done();
 }
