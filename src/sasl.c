@@ -859,6 +859,9 @@ sasl_b64_decode(const char *s, size_t len, struct buf *out)
 	}
 	return 0;
 bad:
-	buf_truncate(out, start);
+	/* Not buf_truncate(): when nothing was added yet, the fresh
+	 * allocation of buf_grow() may not hold its NUL. */
+	out->len = start;
+	out->data[start] = '\0';
 	return -1;
 }

@@ -55,6 +55,16 @@ test_b64(void)
 		    &b), -1);
 		CHECK_STR(buf_str(&b), "keep");
 	}
+	/* A failed decode into an empty buffer leaves it empty. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct buf	 e = BUF_INIT;
+
+		CHECK_INT(sasl_b64_decode(bad[i], i == 15 ? 4 : strlen(bad[i]),
+		    &e), -1);
+		CHECK_STR(buf_str(&e), "");
+		CHECK_INT(e.len, 0);
+		buf_release(&e);
+	}
 	/* Every byte value round-trips, at every length modulo 3. */
 	for (i = 0; i < sizeof(all); i++)
 		all[i] = (unsigned char)(255 - i);
