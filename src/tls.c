@@ -937,7 +937,7 @@ const char *
 tls_last_error(const struct tls *t)
 {
 	if (t == NULL || t->last_error == 0)
-		return "TLS error";
+		return "no TLS error";
 	if (t->last_error == GNUTLS_E_PREMATURE_TERMINATION)
 		return "the server closed the connection without a TLS "
 		    "close_notify";

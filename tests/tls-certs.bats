@@ -38,17 +38,21 @@ teardown() {
 	serv_stop
 }
 
+# A port below the usual ephemeral range (32768-60999), so that it is
+# rarely taken; serve() tries another when it is.
+random_port() {
+	echo $((20000 + RANDOM % 12000))
+}
+
 # serve CERT [gnutls-serv options...]: start gnutls-serv with CERT.pem/.key
 # on a free port; SERV_PORT, SERV_PID, SERV_LOG.  Bounded: 5 s to listen,
-# three ports tried.
+# five ports tried (gnutls-serv says "bind() failed" and stays up when the
+# port is taken).
 serve() {
 	local cert=$1 try i
 	shift
-	for try in 1 2 3; do
-		SERV_PORT=$("$PYTHON3" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+	for try in 1 2 3 4 5; do
+		SERV_PORT=$(random_port)
 		: >"$SERV_LOG"
 		gnutls-serv --x509certfile "$CERTS/$cert.pem" \
 		    --x509keyfile "$CERTS/$cert.key" -p "$SERV_PORT" "$@" \
@@ -58,6 +62,7 @@ print(s.getsockname()[1])')
 			if grep -q "listening on IPv4.*done" "$SERV_LOG"; then
 				return 0
 			fi
+			grep -q "failed" "$SERV_LOG" && break
 			kill -0 "$SERV_PID" 2>/dev/null || break
 			sleep 0.05
 		done
@@ -376,47 +381,103 @@ pin_of() {
 
 # ---- servers that do not speak TLS ------------------------------------------
 
-@test "a plaintext server on a TLS port fails the handshake at once" {
-	SERV_PORT=$("$PYTHON3" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+# raw_server GREETING: a plain TCP server on SERV_PORT that sends
+# GREETING (may be empty: a silent server) and holds the connection 5 s.
+raw_server() {
 	"$PYTHON3" -c '
 import socket, sys, time
 s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
+s.bind(("127.0.0.1", 0))
 s.listen(5)
 s.settimeout(10)
+print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
-c.sendall(b"220 plain.example ESMTP\r\n")
-time.sleep(2)
-' "$SERV_PORT" </dev/null >/dev/null 2>&1 3>&- &
+c.sendall(sys.argv[1].encode())
+time.sleep(5)
+' "$1" </dev/null >"$T/raw.port" 2>/dev/null 3>&- &
 	SERV_PID=$!
-	sleep 0.3
+	wait_port_file "$T/raw.port"
+}
+
+# wait_port_file FILE: wait (at most 5 s) for a server to write its port
+# into FILE; sets SERV_PORT.
+wait_port_file() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$1" ] && break
+		sleep 0.05
+	done
+	SERV_PORT=$(cat "$1")
+	[ -n "$SERV_PORT" ]
+}
+
+@test "a plaintext server on a TLS port fails the handshake at once" {
+	raw_server $'220 plain.example ESMTP\r\n'
 	probe_ca
 	assert_status 1
-	assert_equal "${lines[0]}" "error: TLS handshake failed: An unexpected TLS packet was received. (does the server speak TLS here?)"
+	# The middle is GnuTLS's own text ("An unexpected TLS packet was
+	# received.").
+	[[ ${lines[0]} == "error: TLS handshake failed: "*" (does the server speak TLS here?)" ]]
 }
 
 @test "a silent server hits the handshake deadline" {
-	SERV_PORT=$("$PYTHON3" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
-	"$PYTHON3" -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(5)
-s.settimeout(10)
-c, _ = s.accept()
-time.sleep(5)
-' "$SERV_PORT" </dev/null >/dev/null 2>&1 3>&- &
-	SERV_PID=$!
-	sleep 0.3
-	run timeout 10 "$TLSPROBE" 127.0.0.1 "$SERV_PORT" --host "$HOST" --trust "$CERTS/ca.pem" --timeout 1
+	raw_server ""
+	run timeout 10 "$TLSPROBE" 127.0.0.1 "$SERV_PORT" --host "$HOST" \
+	    --trust "$CERTS/ca.pem" --timeout 1
 	assert_status 1
 	assert_equal "${lines[0]}" "error: timed out during the TLS handshake"
+}
+
+# ---- the iobuf ops over a session ---------------------------------------------
+
+@test "lines written and read through tls_io_ops (gnutls-serv --echo)" {
+	serve valid --echo
+	probe_ca --send "EHLO client.example" --read 1
+	assert_equal "${lines[1]}" "sent"
+	assert_equal "${lines[2]}" "got EHLO client.example"
+}
+
+# tls_server MODE: a Python TLS server on SERV_PORT that sends two lines
+# and closes, with close_notify (MODE clean) or without (abrupt).
+tls_server() {
+	cat >"$T/tlsclose.py" <<'PY'
+import socket, ssl, sys
+cert, key, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.settimeout(10)
+t = ctx.wrap_socket(c, server_side=True)
+t.sendall(b"250 one\r\n250 two\r\n")
+if mode == "clean":
+    t.unwrap().close()
+else:
+    socket.socket(fileno=t.detach()).close()
+PY
+	"$PYTHON3" "$T/tlsclose.py" "$CERTS/valid.pem" "$CERTS/valid.key" "$1" \
+	    </dev/null >"$T/tlsclose.port" 2>"$T/tlsclose.err" 3>&- &
+	SERV_PID=$!
+	wait_port_file "$T/tlsclose.port"
+}
+
+@test "a close without close_notify reads as the end of the stream, and says so" {
+	tls_server abrupt
+	probe_ca --read 10
+	assert_status 0
+	assert_equal "${lines[1]}" "got 250 one"
+	assert_equal "${lines[2]}" "got 250 two"
+	assert_equal "${lines[3]}" "eof: the server closed the connection without a TLS close_notify"
+}
+
+@test "a close with close_notify reads as the end of the stream" {
+	tls_server clean
+	probe_ca --read 10
+	assert_status 0
+	assert_equal "${lines[2]}" "got 250 two"
+	assert_equal "${lines[3]}" "eof: no TLS error"
 }

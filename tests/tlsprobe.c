@@ -5,6 +5,7 @@
  *   tlsprobe HOST PORT [--trust F] [--crl F] [--host NAME]
  *       [--fingerprint X] [--priorities P] [--certcheck 0]
  *       [--cert F --key F] [--timeout SECS] [--describe] [--send TEXT]
+ *       [--read N] [--cb]
  *
  * HOST/PORT are where to connect; --host is the name to verify and send
  * as SNI (default HOST).  Prints "ok VERSION" and exits 0, or
@@ -12,7 +13,9 @@
  * --describe prints tls_describe() after "ok"; --send writes TEXT and a
  * CRLF over the session, then says "sent"; --cb prints the channel
  * binding type and its bytes in hex ("channel binding tls-exporter 52a1...").
- * Then "client certificate sent" or "... not sent".
+ * --read N reads at most N lines ("got LINE" each; at the end of the
+ * stream "eof: " and tls_last_error()).  Then "client certificate sent" or
+ * "... not sent".
  */
 #include "config.h"
 
@@ -27,14 +30,40 @@
 #include "tls.h"
 #include "util.h"
 
+static void	usage(void);
+static void	read_lines(struct iobuf *, struct tls *, int, long long);
+
 static void
 usage(void)
 {
 	fputs("usage: tlsprobe HOST PORT [--trust F] [--crl F] [--host NAME] "
 	    "[--fingerprint X]\n\t[--priorities P] [--certcheck 0] "
 	    "[--cert F --key F] [--timeout SECS]\n\t[--describe] "
-	    "[--send TEXT] [--cb]\n", stderr);
+	    "[--send TEXT] [--read N] [--cb]\n", stderr);
 	exit(2);
+}
+
+/* Read at most `max` lines: "got LINE" each, then how the stream ended
+ * if it did. */
+static void
+read_lines(struct iobuf *io, struct tls *t, int max, long long deadline)
+{
+	const char	*line;
+	size_t		 len;
+	enum io_result	 ior = IO_OK;
+
+	while (max-- > 0) {
+		ior = iobuf_getline(io, &line, &len, 1000, deadline);
+		if (ior != IO_OK)
+			break;
+		printf("got %.*s\n", (int)len, line);
+	}
+	if (ior == IO_EOF)
+		printf("eof: %s\n", tls_last_error(t));
+	else if (ior == IO_TIMEOUT)
+		printf("read timeout\n");
+	else if (ior != IO_OK)
+		printf("read error: %s\n", tls_last_error(t));
 }
 
 int
@@ -50,7 +79,7 @@ main(int argc, char **argv)
 	long long		 deadline;
 	long			 secs = 10;
 	char			*end;
-	int			 i, fd, describe = 0, cb = 0, rc = 0;
+	int			 i, fd, describe = 0, cb = 0, rc = 0, readn = 0;
 
 	if (argc < 3)
 		usage();
@@ -92,7 +121,11 @@ main(int argc, char **argv)
 			tp.cert_file = argv[++i];
 		else if (strcmp(o, "--key") == 0)
 			tp.key_file = argv[++i];
-		else if (strcmp(o, "--send") == 0)
+		else if (strcmp(o, "--read") == 0) {
+			readn = (int)strtol(argv[++i], &end, 10);
+			if (*end != '\0' || readn <= 0 || readn > 1000)
+				usage();
+		} else if (strcmp(o, "--send") == 0)
 			send = argv[++i];
 		else if (strcmp(o, "--timeout") == 0) {
 			secs = strtol(argv[++i], &end, 10);
@@ -130,14 +163,16 @@ main(int argc, char **argv)
 		} else
 			printf("channel binding none\n");
 	}
+	(void)iobuf_set_ops(&io, &tls_io_ops, t);
 	if (send != NULL) {
-		(void)iobuf_set_ops(&io, &tls_io_ops, t);
 		iobuf_queuef(&io, "%s\r\n", send);
 		if (iobuf_flush(&io, deadline) == IO_OK)
 			printf("sent\n");
 		else
 			printf("send error: %s\n", tls_last_error(t));
 	}
+	if (readn > 0)
+		read_lines(&io, t, readn, deadline);
 	printf("client certificate %s\n", tls_client_cert_sent(t) ?
 	    "sent" : "not sent");
 	tls_bye(t, deadline);
