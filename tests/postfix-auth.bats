@@ -74,6 +74,7 @@ setup() {
 
 teardown() {
 	common_teardown
+	pa_quiesce
 }
 
 # ---- helpers ---------------------------------------------------------------
@@ -241,6 +242,21 @@ pa_sasl_method() {
 	done
 	echo "no sasl_method logged for queue id '$1'" >&2
 	return 1
+}
+
+# pa_quiesce: wait (at most 5 s) until smtpd has logged the end of every
+# session it logged the start of, so that the next test's pa_mark is not
+# fooled by a late "disconnect from" line of this one.
+pa_quiesce() {
+	local i=0 c d
+	[ -n "${PF_MAILLOG:-}" ] || return 0
+	while [ $i -lt 100 ]; do
+		c=$(grep -c ': connect from' "$PF_MAILLOG" || true)
+		d=$(grep -c ': disconnect from' "$PF_MAILLOG" || true)
+		[ "$c" -gt "$d" ] || return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
 }
 
 # pa_mark; ...; pa_session: smtpd's "disconnect from" line (with its
