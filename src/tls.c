@@ -666,6 +666,9 @@ handshake_reason(struct tls *t, int r, struct buf *err)
 			return;
 		}
 		break;
+	case GNUTLS_E_TIMEDOUT:
+		buf_addstr(err, "timed out during the TLS handshake");
+		return;
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 		buf_addstr(err, "server offers only TLS versions postie "
 		    "refuses (older than TLS 1.2)");
@@ -806,6 +809,8 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 	}
 
 	gnutls_transport_set_int(t->session, fd);
+	/* GnuTLS's own bound (40 s by default) follows our deadline. */
+	gnutls_handshake_set_timeout(t->session, (unsigned)ms_left(deadline));
 	for (;;) {
 		r = gnutls_handshake(t->session);
 		if (r == GNUTLS_E_SUCCESS)

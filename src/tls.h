@@ -44,6 +44,7 @@ struct tls;
 
 /* A new, unconnected session object. */
 struct tls	*tls_new(void);
+/* Free it (NULL is fine); the fd stays open: the caller closes it. */
 void		 tls_free(struct tls *);
 
 /*

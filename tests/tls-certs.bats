@@ -162,8 +162,14 @@ pin_of() {
 	refused muststaple "certificate requires an OCSP staple (must-staple) and the server sent none"
 }
 
-@test "a certificate with the name only in its CN (no SAN) is refused" {
-	refused cnonly "certificate is not valid for 'mail.example.test' (the name is only in its subject CN, without subjectAltName)"
+@test "a certificate with the name only in its CN (no SAN) is refused, TLS 1.3 and 1.2" {
+	local why="certificate is not valid for 'mail.example.test' (the name is only in its subject CN, without subjectAltName)"
+	refused cnonly "$why"
+	serv_stop
+	serve cnonly --priority NORMAL:-VERS-ALL:+VERS-TLS1.2
+	probe_ca
+	assert_status 1
+	assert_equal "${lines[0]}" "error: $why"
 }
 
 @test "a revoked certificate is refused with the CRL, accepted without" {
