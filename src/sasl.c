@@ -53,6 +53,7 @@ static int	 is_plus(enum sasl_mech);
 static int	 offered_has(const char *, const char *);
 static void	 add_offered(struct buf *, const char *);
 static void	 add_saslname(struct buf *, const char *);
+static int	 has_ctla(const struct buf *);
 static int	 scram_initial(struct sasl_client *, struct buf *);
 static int	 scram_first(struct sasl_client *, const unsigned char *,
 		    size_t, struct buf *, struct buf *);
@@ -342,6 +343,13 @@ add_saslname(struct buf *b, const char *s)
 	}
 }
 
+/* A ^A inside would break the OAuth key/value framing. */
+static int
+has_ctla(const struct buf *b)
+{
+	return b->len > 0 && memchr(b->data, '\001', b->len) != NULL;
+}
+
 int
 sasl_initial(struct sasl_client *c, struct buf *out)
 {
@@ -363,8 +371,7 @@ sasl_initial(struct sasl_client *c, struct buf *out)
 		c->step = 1;
 		return 1;
 	case SASL_XOAUTH2:
-		if (memchr(c->user.data, '\001', ul) != NULL ||
-		    memchr(c->secret.data, '\001', sl) != NULL)
+		if (has_ctla(&c->user) || has_ctla(&c->secret))
 			return -1;
 		buf_grow(out, ul + sl + 32);
 		buf_addstr(out, "user=");
@@ -375,9 +382,8 @@ sasl_initial(struct sasl_client *c, struct buf *out)
 		c->step = 1;
 		return 1;
 	case SASL_OAUTHBEARER:
-		if (memchr(c->user.data, '\001', ul) != NULL ||
-		    memchr(c->secret.data, '\001', sl) != NULL ||
-		    memchr(c->host.data, '\001', c->host.len) != NULL)
+		if (has_ctla(&c->user) || has_ctla(&c->secret) ||
+		    has_ctla(&c->host))
 			return -1;
 		/* RFC 7628: gs2 header, then key=value pairs. */
 		buf_grow(out, 3 * ul + c->host.len + sl + 64);
@@ -420,6 +426,8 @@ sasl_step(struct sasl_client *c, const unsigned char *chal, size_t len,
 	size_t		 i;
 	int		 r;
 
+	if (chal == NULL)	/* an empty challenge from an empty buffer */
+		chal = (const unsigned char *)"";
 	buf_reset(out);
 	switch (c->mech) {
 	case SASL_PLAIN:

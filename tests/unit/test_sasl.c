@@ -395,6 +395,18 @@ test_scram(void)
 	CHECK_INT(step(&c, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ", &out, &err), -1);
 	CHECK_INT(sasl_done(&c), 0);
 	sasl_release(&c);
+	/* An empty challenge may come as NULL (an empty buffer). */
+	scram_start(&c, SASL_SCRAM_SHA_1, &out);
+	CHECK_INT(sasl_step(&c, NULL, 0, &out, &err), -1);
+	sasl_release(&c);
+	scram_start(&c, SASL_SCRAM_SHA_1, &out);
+	CHECK_INT(step(&c, SF1, &out, &err), 0);
+	CHECK_INT(sasl_step(&c, NULL, 0, &out, &err), -1);
+	sasl_release(&c);
+	sasl_init(&c, SASL_PLAIN, "u", "p", NULL, 0);
+	CHECK_INT(sasl_step(&c, NULL, 0, &out, &err), 0);
+	CHECK(mem_eq(&out, "\0u\0p", 4));
+	sasl_release(&c);
 	/* A 235 straight after the client-final: not done. */
 	scram_start(&c, SASL_SCRAM_SHA_256, &out);
 	CHECK_INT(sasl_done(&c), 0);
