@@ -70,6 +70,9 @@ struct sasl_client {
 	struct buf	 server_msg;	/* see sasl_server_message */
 };
 
+/* Copies user, secret (in one allocation, wiped by sasl_release) and
+ * host; the caller wipes its own copy of the secret.  port > 0 and a
+ * non-empty host go into OAUTHBEARER's port= and host=. */
 void	 sasl_init(struct sasl_client *, enum sasl_mech, const char *user,
 	    const char *secret, const char *host, int port);
 /*
@@ -96,10 +99,14 @@ void	 sasl_set_offered(struct sasl_client *, const char *offered);
  */
 int	 sasl_initial(struct sasl_client *, struct buf *out);
 /*
- * Answer a challenge.  0 with the response in `out` (replaced; may be
- * empty), or -1 with a reason appended to `err` (a SCRAM server signature
- * that does not verify, a malformed challenge, one challenge too many,
- * a SCRAM "e=" error with its text).  XOAUTH2 and OAUTHBEARER answer a
+ * Answer a challenge (`chal` may be NULL when `len` is 0).  0 with the
+ * response in `out` (replaced; may be empty), or -1 with a one-line,
+ * printable reason appended to `err` (a SCRAM server signature that does
+ * not verify, a server nonce that does not extend ours, an iteration
+ * count outside 4096..1000000, a malformed challenge, one challenge too
+ * many, a SCRAM "e=" error with its text).  SCRAM's server-final comes
+ * in a 334 and is answered with an empty response.  XOAUTH2 and
+ * OAUTHBEARER answer a
  * challenge after their initial response (the server's JSON error) with
  * an empty response and "\x01" so that the server sends its final 5xx;
  * the JSON is then in sasl_server_message().
