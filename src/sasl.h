@@ -106,10 +106,9 @@ int	 sasl_initial(struct sasl_client *, struct buf *out);
  * count outside 4096..1000000, a malformed challenge, one challenge too
  * many, a SCRAM "e=" error with its text).  SCRAM's server-final comes
  * in a 334 and is answered with an empty response.  XOAUTH2 and
- * OAUTHBEARER answer a
- * challenge after their initial response (the server's JSON error) with
- * an empty response and "\x01" so that the server sends its final 5xx;
- * the JSON is then in sasl_server_message().
+ * OAUTHBEARER answer a challenge after their initial response (the
+ * server's JSON error) with an empty response and "\x01" so that the
+ * server sends its final 5xx; the JSON is then in sasl_server_message().
  */
 int	 sasl_step(struct sasl_client *, const unsigned char *chal, size_t len,
 	    struct buf *out, struct buf *err);
