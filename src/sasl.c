@@ -262,7 +262,8 @@ sasl_init(struct sasl_client *c, enum sasl_mech mech, const char *user,
 	buf_addstr(&c->user, user != NULL ? user : "");
 	if (secret != NULL) {
 		n = strlen(secret);
-		buf_grow(&c->secret, n);	/* one allocation: no stray copy */
+		/* One allocation: no stray copy. */
+		buf_grow(&c->secret, n);
 		buf_add(&c->secret, secret, n);
 	}
 	buf_addstr(&c->host, host != NULL ? host : "");
@@ -663,7 +664,8 @@ scram_first(struct sasl_client *c, const unsigned char *chal, size_t len,
 	}
 	for (i = 0; i < ilen; i++) {
 		if (iter[i] < '0' || iter[i] > '9') {
-			buf_addstr(err, "SCRAM iteration count is not a number");
+			buf_addstr(err, "SCRAM iteration count is not a "
+			    "number");
 			goto out;
 		}
 		n = n * 10 + (unsigned long)(iter[i] - '0');

@@ -50,7 +50,8 @@ int		 sasl_needs_tls(enum sasl_mech);
  * SCRAM-SHA-1, PLAIN (TLS), LOGIN (TLS), CRAM-MD5 (password).  See
  * sasl.c for the reasoning.
  */
-int		 sasl_choose(const char *offered, unsigned have, struct buf *err);
+int		 sasl_choose(const char *offered, unsigned have,
+		    struct buf *err);
 
 struct sasl_client {
 	enum sasl_mech	 mech;

@@ -533,8 +533,8 @@ def selftest():
     check("step after done", s.step(b"")[0], "fail")
 
     # PLAIN, LOGIN, CRAM-MD5 (RFC 2195 example), EXTERNAL.
-    check("plain", Server("PLAIN", users, {}).start(b"\0tim\0tanstaaftanstaaf"),
-          ("ok", None))
+    check("plain", Server("PLAIN", users, {}).start(
+        b"\0tim\0tanstaaftanstaaf"), ("ok", None))
     check("plain authzid", Server("PLAIN", users, {}).start(
         b"tim\0tim\0tanstaaftanstaaf"), ("ok", None))
     check("plain other authzid", Server("PLAIN", users, {}).start(

@@ -27,7 +27,8 @@ test_b64(void)
 	static const struct {
 		const char	*plain, *enc;
 	} v[] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
 		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
 		{ "foobar", "Zm9vYmFy" },
 	};
@@ -283,7 +284,8 @@ scram_vector(enum sasl_mech m, const char *user, const char *pass,
 
 #define N1	"fyko+d2lbbFgONRv9qkxdawL"
 #define SF1	"r=" N1 "3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"
-#define CF1	"c=biws,r=" N1 "3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
+#define CF1	"c=biws,r=" N1 "3rfcNHYJY1ZVvWVs7j,"	\
+		"p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
 #define SV1	"v=rmF9pqV8S7suAoZWja4dJRkFsKQ="
 #define N256	"rOprNGfwEbeRWgbNEkqO"
 #define SF256	"r=" N256 "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"	\
@@ -598,9 +600,9 @@ test_choose(void)
 		{ "PLAIN", 0, -1, "no credentials to authenticate with "
 		    "(offered: PLAIN)" },
 		{ "PLAINX XPLAIN PLAI", P | L, -1, NULL },
-		{ "OAUTHBEARER XOAUTH2", T, -1, "the server offers no mechanism "
-		    "postie can use safely (offered: OAUTHBEARER XOAUTH2; TLS "
-		    "is not in use)" },
+		{ "OAUTHBEARER XOAUTH2", T, -1, "the server offers no "
+		    "mechanism postie can use safely (offered: OAUTHBEARER "
+		    "XOAUTH2; TLS is not in use)" },
 		{ "OAUTHBEARER XOAUTH2", T | L, SASL_OAUTHBEARER, NULL },
 		{ "SCRAM-SHA-256 SCRAM-SHA-1", P | B, SASL_SCRAM_SHA_256,
 		    NULL },
@@ -673,7 +675,8 @@ mutate(const char *in, struct buf *out)
 		switch (rnd() % 5) {
 		case 0:
 			if (out->len > 0)
-				out->data[pos] = pick[rnd() % (sizeof(pick) - 1)];
+				out->data[pos] =
+				    pick[rnd() % (sizeof(pick) - 1)];
 			break;
 		case 1:
 			if (out->len > 0)
@@ -688,7 +691,8 @@ mutate(const char *in, struct buf *out)
 		case 3:
 			if (out->len > 0) {
 				n = out->len - pos - 1;
-				memmove(out->data + pos, out->data + pos + 1, n);
+				memmove(out->data + pos, out->data + pos + 1,
+				    n);
 				buf_truncate(out, out->len - 1);
 			}
 			break;
