@@ -113,7 +113,12 @@ _postie()
 		;;
 	-*)
 		opts='-t -i -oi -v -f -r -F -C -bm -bp -bi -q -V -N -R -B
-		    -m -n -G -U -h -L -p -A -O -o -d -X --help --version --'
+		    -m -n -G -U -h -L -p -A -O -o -d -X -P -S --pretend
+		    --serverinfo --tls --tls-starttls --tls-certcheck
+		    --tls-trust-file --tls-crl-file --tls-fingerprint
+		    --tls-cert-file --tls-key-file --tls-priorities
+		    --tls-host-override --tls-min-dh-prime-bits
+		    --help --version --'
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		return
 		;;

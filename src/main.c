@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct run {
 	struct options		 opts;
 	struct conf		 conf;
 	const struct account	*acct;
+	struct account		 acct_copy;	/* with --tls* overrides */
 	struct aliases		 aliases;
 	int			 have_aliases;
 	char			*env_from;
@@ -46,6 +48,8 @@ static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
+static void		 apply_overrides(struct run *);
+static int		 pretend(const struct run *);
 
 static const char *
 base_name(const char *path)
@@ -108,6 +112,7 @@ load_account(struct run *r)
 	if (rc != EX_OK)
 		return rc;
 
+	apply_overrides(r);
 	log_account(r->acct);
 	if (r->acct->aliases != NULL) {
 		if (aliases_load(&r->aliases, r->acct->aliases, &err) == -1) {
@@ -240,10 +245,104 @@ deliver(struct run *r)
 	return status;
 }
 
+/*
+ * msmtp-style --tls* options replace the account's keyword of the same
+ * name.  The account is copied (its strings stay the config's), so the
+ * loaded configuration itself never changes.
+ */
+static const struct {
+	const char	*keyword;
+	size_t		 off;
+} override_fields[] = {
+	{ "tls",		offsetof(struct account, tls) },
+	{ "tls_starttls",	offsetof(struct account, tls_starttls) },
+	{ "tls_certcheck",	offsetof(struct account, tls_certcheck) },
+	{ "tls_trust_file",	offsetof(struct account, tls_trust_file) },
+	{ "tls_crl_file",	offsetof(struct account, tls_crl_file) },
+	{ "tls_fingerprint",	offsetof(struct account, tls_fingerprint) },
+	{ "tls_key_file",	offsetof(struct account, tls_key_file) },
+	{ "tls_cert_file",	offsetof(struct account, tls_cert_file) },
+	{ "tls_priorities",	offsetof(struct account, tls_priorities) },
+	{ "tls_host_override",	offsetof(struct account, tls_host_override) },
+	{ "tls_min_dh_prime_bits",
+	    offsetof(struct account, tls_min_dh_prime_bits) },
+};
+
+static void
+apply_overrides(struct run *r)
+{
+	const struct strlist	*ov = &r->opts.overrides;
+	size_t			 i, k;
+	char			**slot;
+
+	if (ov->n == 0)
+		return;
+	r->acct_copy = *r->acct;
+	for (i = 0; i + 1 < ov->n; i += 2)
+		for (k = 0; k < sizeof(override_fields) /
+		    sizeof(override_fields[0]); k++)
+			if (strcmp(ov->v[i], override_fields[k].keyword) == 0) {
+				slot = (char **)(void *)((char *)&r->acct_copy +
+				    override_fields[k].off);
+				*slot = ov->v[i + 1];
+			}
+	r->acct = &r->acct_copy;
+}
+
+static void
+show(const char *key, const char *value)
+{
+	printf("%-22s= %s\n", key, value != NULL ? value : "(not set)");
+}
+
+/* -P: the resolved account, as msmtp --pretend shows it; no secret. */
+static int
+pretend(const struct run *r)
+{
+	const struct account	*a = r->acct;
+	char			 num[32];
+
+	printf("configuration file    = %s\n",
+	    r->conf.path != NULL ? r->conf.path : "(none)");
+	show("account", a->name);
+	show("host", a->host);
+	snprintf(num, sizeof(num), "%d", a->port);
+	show("port", a->port > 0 ? num : "(default)");
+	show("socket", a->socket);
+	show("source_ip", a->source_ip);
+	snprintf(num, sizeof(num), "%d", a->timeout);
+	show("timeout", a->timeout > 0 ? num : "(default: 60 s)");
+	show("protocol", a->protocol == PROTO_LMTP ? "lmtp" : "smtp");
+	show("domain", a->domain);
+	show("from", a->from);
+	show("maildomain", a->maildomain);
+	show("auth", a->auth);
+	show("user", a->user);
+	show("password", a->password != NULL ? "*" : NULL);
+	show("passwordeval", a->passwordeval);
+	show("tls", a->tls);
+	show("tls_starttls", a->tls_starttls);
+	show("tls_trust_file", a->tls_trust_file);
+	show("tls_crl_file", a->tls_crl_file);
+	show("tls_fingerprint", a->tls_fingerprint);
+	show("tls_key_file", a->tls_key_file);
+	show("tls_cert_file", a->tls_cert_file);
+	show("tls_certcheck", a->tls_certcheck);
+	show("tls_priorities", a->tls_priorities);
+	show("tls_host_override", a->tls_host_override);
+	show("logfile", a->logfile);
+	show("syslog", a->syslog_set && a->syslog == NULL ? "off" :
+	    a->syslog != NULL ? a->syslog : "LOG_MAIL");
+	show("aliases", a->aliases);
+	return ferror(stdout) ? EX_IOERR : EX_OK;
+}
+
 /* Modes other than sending, until the queue and -bs/-bv arrive. */
 static int
 other_mode(struct run *r)
 {
+	int	 status;
+
 	switch (r->opts.mode) {
 	case MODE_HELP:
 		fputs(options_usage(), stdout);
@@ -260,9 +359,14 @@ other_mode(struct run *r)
 	case MODE_NEWALIASES:
 		/* Loading the account loads and checks its aliases file. */
 		return load_account(r);
+	case MODE_PRETEND:
+		if ((status = load_account(r)) != EX_OK)
+			return status;
+		return pretend(r);
 	default:
-		log_error("mode %s is not supported yet",
-		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" : "-bv");
+		log_error("%s is not supported yet",
+		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" :
+		    r->opts.mode == MODE_VERIFY ? "-bv" : "-S");
 		return EX_USAGE;
 	}
 }

@@ -24,7 +24,8 @@ static int	set_mode(struct options *, const char *, struct buf *);
 static int	take_value(struct options *, int, const char *, struct buf *);
 static int	add_recipients(struct options *, const char *, struct buf *);
 static int	check_from(const char *, struct buf *);
-static int	parse_long(struct options *, const char *, struct buf *);
+static int	parse_long(struct options *, int, char *const [], int *,
+		    struct buf *);
 static void	replace(char **, const char *);
 
 void
@@ -33,6 +34,7 @@ options_init(struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->mode = MODE_SEND;
 	strlist_init(&o->rcpts);
+	strlist_init(&o->overrides);
 }
 
 void
@@ -47,6 +49,7 @@ options_release(struct options *o)
 	free(o->dsn_ret);
 	free(o->body_type);
 	strlist_release(&o->rcpts);
+	strlist_release(&o->overrides);
 	options_init(o);
 }
 
@@ -150,16 +153,75 @@ take_value(struct options *o, int opt, const char *v, struct buf *err)
 	return 0;
 }
 
+/*
+ * Long options that set one account keyword each, as msmtp spells them:
+ * "--tls-trust-file=F" or "--tls-trust-file F"; on/off ones take an
+ * optional "=on|off" and mean "on" alone.
+ */
+static const struct {
+	const char	*name;
+	const char	*keyword;
+	int		 onoff;
+} keyword_opts[] = {
+	{ "tls",		"tls",			1 },
+	{ "tls-starttls",	"tls_starttls",		1 },
+	{ "tls-certcheck",	"tls_certcheck",	1 },
+	{ "tls-trust-file",	"tls_trust_file",	0 },
+	{ "tls-crl-file",	"tls_crl_file",		0 },
+	{ "tls-fingerprint",	"tls_fingerprint",	0 },
+	{ "tls-key-file",	"tls_key_file",		0 },
+	{ "tls-cert-file",	"tls_cert_file",	0 },
+	{ "tls-priorities",	"tls_priorities",	0 },
+	{ "tls-host-override",	"tls_host_override",	0 },
+	{ "tls-min-dh-prime-bits", "tls_min_dh_prime_bits", 0 },
+};
+
 static int
-parse_long(struct options *o, const char *arg, struct buf *err)
+parse_long(struct options *o, int argc, char *const argv[], int *i,
+    struct buf *err)
 {
-	if (strcmp(arg, "--help") == 0)
+	const char	*arg = argv[*i] + 2, *eq, *val;
+	size_t		 n, k;
+
+	if (strcmp(arg, "help") == 0)
 		o->mode = MODE_HELP;
-	else if (strcmp(arg, "--version") == 0)
+	else if (strcmp(arg, "version") == 0)
 		o->mode = MODE_VERSION;
+	else if (strcmp(arg, "serverinfo") == 0)
+		o->mode = MODE_SERVERINFO;
+	else if (strcmp(arg, "pretend") == 0)
+		o->mode = MODE_PRETEND;
 	else {
-		buf_addf(err, "unknown option '%s'", arg);
-		return -1;
+		eq = strchr(arg, '=');
+		n = eq == NULL ? strlen(arg) : (size_t)(eq - arg);
+		for (k = 0; k < sizeof(keyword_opts) / sizeof(keyword_opts[0]);
+		    k++)
+			if (strlen(keyword_opts[k].name) == n &&
+			    strncmp(keyword_opts[k].name, arg, n) == 0)
+				break;
+		if (k == sizeof(keyword_opts) / sizeof(keyword_opts[0])) {
+			buf_addf(err, "unknown option '%s'", argv[*i]);
+			return -1;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (keyword_opts[k].onoff)
+			val = "on";
+		else if (*i + 1 < argc)
+			val = argv[++*i];
+		else {
+			buf_addf(err, "option '--%s' requires an argument",
+			    keyword_opts[k].name);
+			return -1;
+		}
+		if (keyword_opts[k].onoff && strcmp(val, "on") != 0 &&
+		    strcmp(val, "off") != 0) {
+			buf_addf(err, "option '--%s' takes 'on' or 'off', "
+			    "not '%s'", keyword_opts[k].name, val);
+			return -1;
+		}
+		strlist_add(&o->overrides, keyword_opts[k].keyword);
+		strlist_add(&o->overrides, val);
 	}
 	return 0;
 }
@@ -198,7 +260,7 @@ options_parse(struct options *o, int argc, char *const argv[],
 		if (arg[0] != '-' || arg[1] == '\0')
 			break;
 		if (arg[1] == '-') {
-			if (parse_long(o, arg, err) == -1)
+			if (parse_long(o, argc, argv, &i, err) == -1)
 				return -1;
 			continue;
 		}
@@ -209,6 +271,10 @@ options_parse(struct options *o, int argc, char *const argv[],
 				o->ignore_dots = 1;
 			else if (*p == 'v')
 				o->verbose++;
+			else if (*p == 'S')
+				o->mode = MODE_SERVERINFO;
+			else if (*p == 'P')
+				o->mode = MODE_PRETEND;
 			else if (strchr(ignored_flags, *p) != NULL)
 				continue;
 			else if (*p == 'd')
@@ -264,6 +330,14 @@ options_usage(void)
 "  -F NAME       full name for an added From header\n"
 "  -C FILE       configuration file\n"
 "  -v            print the SMTP dialogue on standard error\n"
+"  -P, --pretend print the account that would be used (password as '*')\n"
+"  -S, --serverinfo\n"
+"                connect and print what the server offers (TLS, AUTH)\n"
+"  --tls[=on|off], --tls-starttls[=on|off], --tls-certcheck[=on|off],\n"
+"  --tls-trust-file=F, --tls-crl-file=F, --tls-fingerprint=FP,\n"
+"  --tls-cert-file=F, --tls-key-file=F, --tls-priorities=P,\n"
+"  --tls-host-override=HOST, --tls-min-dh-prime-bits=N\n"
+"                override the account's keyword of the same name\n"
 "  -bm           deliver a message (default); -bp list the queue;\n"
 "                -bi check aliases; -q process the queue\n"
 "  -V ENVID, -N NOTIFY, -R RET\n"

@@ -20,7 +20,9 @@ enum mode {
 	MODE_HELP,		/* --help */
 	MODE_QUEUE_RUN,		/* -q */
 	MODE_SMTP_STDIO,	/* -bs */
-	MODE_VERIFY		/* -bv */
+	MODE_VERIFY,		/* -bv */
+	MODE_SERVERINFO,	/* -S, --serverinfo */
+	MODE_PRETEND		/* -P, --pretend */
 };
 
 struct options {
@@ -37,6 +39,9 @@ struct options {
 	char		*dsn_ret;	/* -R, reserved */
 	char		*body_type;	/* -B */
 	struct strlist	 rcpts;		/* recipient arguments, split on ',' */
+	/* msmtp-style per-keyword long options (--tls-trust-file=F ...),
+	 * as "keyword", "value" pairs in order; applied over the account. */
+	struct strlist	 overrides;
 };
 
 void	options_init(struct options *);

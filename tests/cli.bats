@@ -266,3 +266,29 @@ with_syslog() {
 	done
 	[ -x "$(find "$T/root" -path '*/sbin/postie')" ] || _fail "not executable"
 }
+
+@test "-P prints the resolved account, the password only as '*'" {
+	printf 'account default\nhost mx.example.org\nport 587\nuser bob\npassword hunter2\n' >"$T/rc"
+	chmod 600 "$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -P
+	[ "$status" -eq 0 ] || _fail "status $status: $stderr"
+	[[ "$output" == *"host                  = mx.example.org"* ]] || _fail "$output"
+	[[ "$output" == *"password              = *"* ]] || _fail "$output"
+	[[ "$output" != *hunter2* ]] || _fail "password shown"
+}
+
+@test "--tls* long options override the account's keywords" {
+	printf 'account default\nhost mx.example.org\ntls_trust_file /a.pem\n' >"$T/rc"
+	chmod 600 "$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" --pretend \
+	    --tls-trust-file=/b.pem --tls-certcheck=off --tls-host-override \
+	    other.example.org
+	[ "$status" -eq 0 ] || _fail "status $status: $stderr"
+	[[ "$output" == *"tls_trust_file        = /b.pem"* ]] || _fail "$output"
+	[[ "$output" == *"tls_certcheck         = off"* ]] || _fail "$output"
+	[[ "$output" == *"tls_host_override     = other.example.org"* ]] ||
+	    _fail "$output"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -P --tls=maybe
+	[ "$status" -eq 64 ] || _fail "status $status"
+	[[ "$stderr" == *"takes 'on' or 'off'"* ]] || _fail "$stderr"
+}

@@ -34,8 +34,13 @@ mode_options() {
 
 # Long options parse_long() knows, as "-help", "-version".
 long_options() {
-	sed -n '/^parse_long(/,/^}/p' "$top/src/options.c" |
-	    grep -o '"--[a-z-]*"' | tr -d '"' | sed 's/^-//' | sort -u
+	{
+		sed -n '/^parse_long(/,/^}/p' "$top/src/options.c" |
+		    grep -o 'strcmp(arg, "[a-z-]*")' | sed 's/.*"\(.*\)".*/\1/'
+		# msmtp-style per-keyword options: the table's first column.
+		sed -n '/^} keyword_opts\[\] = {/,/^};/p' "$top/src/options.c" |
+		    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)".*/\1/p'
+	} | sed 's/^/-/' | sort -u
 }
 
 # Keywords of conf.c's table, plus the section commands.

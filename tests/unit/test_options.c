@@ -184,9 +184,39 @@ test_null_sender_and_modes(void)
 	buf_release(&err);
 }
 
+static void
+test_long_and_diagnostics(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a[] = { "postie", "--tls-trust-file=/ca.pem",
+	    "--tls-certcheck", "--tls-host-override", "mx.example.org", "-P",
+	    NULL };
+	const char	*s[] = { "postie", "-S", NULL };
+	const char	*bad[] = { "postie", "--tls=maybe", NULL };
+	const char	*miss[] = { "postie", "--tls-priorities", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "postie", a, &err), 0);
+	CHECK_INT(o.mode, MODE_PRETEND);
+	CHECK_INT(o.overrides.n, 6);
+	CHECK_STR(o.overrides.v[0], "tls_trust_file");
+	CHECK_STR(o.overrides.v[1], "/ca.pem");
+	CHECK_STR(o.overrides.v[3], "on");
+	CHECK_STR(o.overrides.v[5], "mx.example.org");
+	CHECK_INT(parse(&o, "postie", s, &err), 0);
+	CHECK_INT(o.mode, MODE_SERVERINFO);
+	CHECK_INT(parse(&o, "postie", bad, &err), -1);
+	CHECK_INT(parse(&o, "postie", miss, &err), -1);
+	CHECK(strstr(buf_str(&err), "requires an argument") != NULL);
+	options_release(&o);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
+	test_long_and_diagnostics();
 	test_bundles_and_values();
 	test_ignored();
 	test_stops_at_first_nonoption();
