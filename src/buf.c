@@ -52,6 +52,8 @@ buf_grow(struct buf *b, size_t extra)
 		cap = cap / 2 * 3;
 	b->data = xreallocarray(b->data, cap, 1);
 	b->cap = cap;
+	/* Keep the invariant for a buffer that owned nothing before. */
+	b->data[b->len] = '\0';
 }
 
 void
