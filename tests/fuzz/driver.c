@@ -42,6 +42,7 @@ static unsigned long long rng;
 static struct input *seeds;
 static size_t	 nseeds;
 
+static void	 save_input(void);
 static void	 on_signal(int);
 static void	 run_one(const uint8_t *, size_t);
 static int	 load_file(const char *, int);
@@ -64,8 +65,12 @@ static const char *const dict[] = {
 	"Name <root>", "undisclosed-recipients:;",
 };
 
+/* In a sanitizer build a report ends the process without a signal: the
+ * runtime calls this back first (weak, so other builds link without it). */
+void	__sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
 static void
-on_signal(int sig)
+save_input(void)
 {
 	int	 fd;
 
@@ -76,7 +81,14 @@ on_signal(int sig)
 		(void)!write(2, "input written to ", 17);
 		(void)!write(2, crash_path, strlen(crash_path));
 		(void)!write(2, "\n", 1);
+		cur = NULL;
 	}
+}
+
+static void
+on_signal(int sig)
+{
+	save_input();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -311,6 +323,8 @@ main(int argc, char *argv[])
 	signal(SIGSEGV, on_signal);
 	signal(SIGBUS, on_signal);
 	signal(SIGFPE, on_signal);
+	if (__sanitizer_set_death_callback != NULL)
+		__sanitizer_set_death_callback(save_input);
 
 	if (argc > 1) {
 		for (w = 1; w < argc; w++)

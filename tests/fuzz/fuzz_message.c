@@ -118,13 +118,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-#ifndef FUZZ_KNOWN_BUGS
-	/* An empty message: message_spool() computes NULL + 0 (UBSan:
-	 * "applying zero offset to null pointer" at hdr_parse(&h, hb.data
-	 * + s.skip, ...)).  Reported; skipped until it is fixed. */
-	if (size == 2)
-		return 0;
-#endif
 	b0 = data[0];
 	b1 = data[1];
 	data += 2;
