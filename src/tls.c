@@ -1007,6 +1007,10 @@ tls_channel_binding(struct tls *t, struct buf *out, const char **type)
 		    GNUTLS_CB_TLS_EXPORTER, &cb);
 		*type = "tls-exporter";
 	} else {
+		/* Without the extended master secret (RFC 7627) tls-unique
+		 * does not bind the session (the triple handshake attack). */
+		if (!gnutls_session_ext_master_secret_status(t->session))
+			return -1;
 		r = gnutls_session_channel_binding(t->session,
 		    GNUTLS_CB_TLS_UNIQUE, &cb);
 		*type = "tls-unique";

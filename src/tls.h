@@ -106,8 +106,11 @@ const char	*tls_version(const struct tls *);
  * subject, issuer, validity, SHA-256 fingerprint, public-key pin. */
 void		 tls_describe(const struct tls *, struct buf *out);
 /*
- * Channel-binding data for SCRAM-*-PLUS: "tls-exporter" (RFC 9266) on
- * TLS 1.3, "tls-unique" on TLS 1.2.  Returns 0 and sets *type, or -1.
+ * Channel-binding data for SCRAM-*-PLUS, appended to `out`: "tls-exporter"
+ * (RFC 9266, 32 bytes) on TLS 1.3, "tls-unique" (the first Finished, 12
+ * bytes) on TLS 1.2.  Returns 0 and sets *type, or -1: no session, or
+ * TLS 1.2 without the extended master secret, where tls-unique binds
+ * nothing (RFC 7627); -PLUS is then not offered.
  */
 int		 tls_channel_binding(struct tls *, struct buf *out,
 		    const char **type);

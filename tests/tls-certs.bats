@@ -326,7 +326,7 @@ pin_of() {
 
 # ---- channel binding, describe, client certificates -----------------------
 
-@test "channel binding: tls-exporter on TLS 1.3, tls-unique on TLS 1.2, as the server computes them" {
+@test "channel binding: tls-exporter on TLS 1.3, tls-unique on TLS 1.2 (with EMS only), as the server computes them" {
 	local want
 	serve valid
 	probe_ca --cb
@@ -341,6 +341,13 @@ pin_of() {
 	want=$(sed -n "s/.*'tls-unique': //p" "$SERV_LOG" | head -n 1)
 	[ -n "$want" ]
 	assert_equal "${lines[1]}" "channel binding tls-unique $want"
+	# TLS 1.2 without the extended master secret: tls-unique binds
+	# nothing, none is given.
+	serv_stop
+	serve valid --priority NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH
+	probe_ca --cb
+	assert_status 0
+	assert_equal "${lines[1]}" "channel binding none"
 }
 
 @test "tls_describe gives version, cipher suite, subject, issuer, dates, fingerprint and pin" {
