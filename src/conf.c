@@ -569,6 +569,8 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 		    strcmp(arg, "plain") == 0 ||
 		    strcmp(arg, "scram-sha-1") == 0 ||
 		    strcmp(arg, "scram-sha-256") == 0 ||
+		    strcmp(arg, "scram-sha-1-plus") == 0 ||
+		    strcmp(arg, "scram-sha-256-plus") == 0 ||
 		    strcmp(arg, "cram-md5") == 0 ||
 		    strcmp(arg, "digest-md5") == 0 ||
 		    strcmp(arg, "gssapi") == 0 ||
@@ -857,21 +859,28 @@ int
 conf_check_supported(const struct account *a, struct buf *err)
 {
 	enum kw		 k;
+	const char	*what = NULL;
 
-	if (a->tls != NULL && strcmp(a->tls, "on") == 0)
-		k = K_TLS;
-	else if (a->auth != NULL && strcmp(a->auth, "off") != 0)
+	if (a->auth != NULL && (strcmp(a->auth, "digest-md5") == 0 ||
+	    strcmp(a->auth, "gssapi") == 0 || strcmp(a->auth, "ntlm") == 0)) {
 		k = K_AUTH;
-	else if (a->proxy_host != NULL)
+		what = a->auth;
+	} else if (a->proxy_host != NULL)
 		k = K_PROXY_HOST;
 	else if (a->eval != NULL)
 		k = K_EVAL;
 	else
 		return 0;
 	buf_reset(err);
-	buf_addf(err, "%s:%d: '%s' is not yet supported",
-	    a->file != NULL ? a->file : "(config)", a->kw_line[k],
-	    fields[k].name);
+	if (what != NULL)
+		buf_addf(err, "%s:%d: 'auth %s' is not supported (postie has "
+		    "plain, login, cram-md5, scram-sha-1, scram-sha-256, their "
+		    "-plus variants, xoauth2, oauthbearer and external)",
+		    a->file != NULL ? a->file : "(config)", a->kw_line[k], what);
+	else
+		buf_addf(err, "%s:%d: '%s' is not yet supported",
+		    a->file != NULL ? a->file : "(config)", a->kw_line[k],
+		    fields[k].name);
 	return -1;
 }
 

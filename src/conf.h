@@ -49,10 +49,12 @@ struct account {
 	int		 allow_from_override;	/* 0: -f does not replace from */
 
 	/* TLS and authentication: parsed, validated as msmtp does and kept
-	 * as written (on/off keywords as "on" or "off", NULL when unset or
-	 * given an empty argument); until they are implemented,
-	 * conf_check_supported() refuses `tls on` and `auth` other than
-	 * `off`.  Paths have "~/" expanded. */
+	 * as written (on/off keywords as "on" or "off", NULL when unset:
+	 * the engine tells "unset" from "off", e.g. `tls` unset means TLS
+	 * is required except on loopback and unix sockets).  `auth` is
+	 * "on", "off" or a lower-case mechanism name ("scram-sha-256-plus");
+	 * conf_check_supported() refuses the msmtp methods postie lacks
+	 * (digest-md5, gssapi, ntlm).  Paths have "~/" expanded. */
 	char		*tls;
 	char		*tls_starttls;
 	char		*tls_trust_file;
@@ -130,8 +132,9 @@ const struct account *conf_account(const struct conf *, const char *name);
 /*
  * Refuse settings that postie parses but cannot act on yet: -1 with
  * "FILE:LINE: 'tls' is not yet supported" in `err`, naming the line that
- * set it (in the account, a parent or `defaults`).  Refused now: tls on,
- * auth other than off, proxy_host, eval.
+ * set it (in the account, a parent or `defaults`).  Refused now:
+ * proxy_host, eval, and `auth digest-md5|gssapi|ntlm` ("'auth gssapi' is
+ * not supported (postie has ...)").
  */
 int	 conf_check_supported(const struct account *, struct buf *err);
 

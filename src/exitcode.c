@@ -48,6 +48,8 @@ static const struct exit_rule rules[] = {
 	  "network read or write error" },
 	{ ANY,     4,   LE_NONE,     EX_TEMPFAIL,
 	  "the server answered 4xx (temporary failure)" },
+	{ PH_AUTH, 0,   LE_NONE,     EX_UNAVAILABLE,
+	  "credentials are configured but the server offers no AUTH, or no usable mechanism; nothing was sent" },
 	{ PH_AUTH, 5,   LE_NONE,     EX_NOPERM,
 	  "the server rejected the credentials (5xx to AUTH)" },
 	{ PH_RCPT, 5,   LE_NONE,     EX_NOUSER,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,17 +21,18 @@
 #include "iobuf.h"
 #include "net.h"
 #include "reply.h"
+#include "sasl.h"
 #include "smtp.h"
+#include "tls.h"
 #include "util.h"
 #include "xmalloc.h"
 
 /*
  * The engine is split so that later work plugs in without rewrites:
  *
- *   session_open()   connect, greeting, EHLO/LHLO (HELO fallback)
- *                    -- issue 3: STARTTLS (iobuf_set_ops(), refuse
- *                    read-ahead, EHLO again, forget the caps) and AUTH
- *                    go here, between ehlo() and the transaction --
+ *   session_open()   connect, implicit TLS, greeting, EHLO/LHLO (HELO
+ *                    fallback), STARTTLS (iobuf_set_ops(), refuse
+ *                    read-ahead, EHLO again, forget the caps), AUTH
  *   transaction()    MAIL, RCPT..., DATA, body, final reply; one message,
  *                    so a queue runner can call it again on the same
  *                    session (RSET between messages)
@@ -46,6 +48,10 @@
 #define QUIT_MAX_MS	 5000
 #define BODY_CHUNK	 65536
 #define MIB		 (1024LL * 1024)
+#define AUTH_MAX_STEPS	 10	/* 334 challenges per AUTH */
+#define AUTH_MAX_LINE	 12288	/* RFC 4954 4: AUTH line with its response */
+
+enum tls_mode { TM_PLAIN, TM_STARTTLS, TM_IMPLICIT };
 
 struct session {
 	const struct smtp_params *p;
@@ -65,6 +71,10 @@ struct session {
 	struct caps		 caps;
 	struct buf		 what;		/* the command awaiting a reply */
 	struct buf		 tmp;
+	enum tls_mode		 tls_mode;
+	struct tls		*tls;		/* non-NULL once established */
+	int			 tls_verified;	/* certificate or pin checked */
+	int			 redact;	/* trace 334 lines redacted */
 };
 
 static void	fail(struct session *, enum phase, int, enum local_err,
@@ -81,6 +91,21 @@ static void	rejected(struct session *, enum phase);
 static int	unexpected(struct session *, enum phase);
 static const char *helo_name(struct session *, struct buf *);
 static int	ehlo(struct session *);
+static int	is_loopback(const struct sockaddr_storage *);
+static int	choose_tls(struct session *, const struct sockaddr_storage *);
+static int	tls_start(struct session *, enum phase);
+static int	starttls(struct session *);
+static int	is_on(const char *);
+static int	is_off(const char *);
+static int	want_auth(const struct account *);
+static int	offered(const char *, const char *);
+static int	send_secret(struct session *, struct buf *, const char *);
+static void	encode_into(struct buf *, const struct buf *);
+static int	password_only(const struct account *, struct buf *,
+		    struct buf *);
+static int	authenticate(struct session *);
+static int	auth_exchange(struct session *, struct sasl_client *,
+		    const char *);
 static int	session_open(struct session *);
 static void	session_close(struct session *, int);
 static void	add_failure(struct session *, const char *, int);
@@ -97,7 +122,10 @@ smtp_result_init(struct smtp_result *res)
 	memset(res, 0, sizeof(*res));
 	buf_init(&res->msg);
 	buf_init(&res->server);
+	buf_init(&res->warn);
 	res->phase = PH_LOCAL;
+	(void)snprintf(res->tls, sizeof(res->tls), "off");
+	res->auth = "off";
 }
 
 void
@@ -114,6 +142,7 @@ smtp_result_release(struct smtp_result *res)
 	res->nfailed = 0;
 	buf_release(&res->msg);
 	buf_release(&res->server);
+	buf_release(&res->warn);
 }
 
 /* Record the outcome: phase, reply code, local error, one-line reason. */
@@ -261,7 +290,10 @@ read_reply(struct session *s, enum phase ph, int quiet)
 			io_failed(s, ph, ior, 0, quiet);
 			return -1;
 		}
-		trace(s, '<', line, len);
+		if (s->redact && len >= 3 && memcmp(line, "334", 3) == 0)
+			trace(s, '<', "334 [redacted]", 14);
+		else
+			trace(s, '<', line, len);
 		st = reply_feed(&s->r, line, len, &why);
 		if (st == REPLY_DONE)
 			break;
@@ -405,6 +437,8 @@ session_open(struct session *s)
 {
 	struct net_target	 t;
 	struct buf		 err = BUF_INIT, addr = BUF_INIT;
+	struct sockaddr_storage	 peer;
+	socklen_t		 plen = sizeof(peer);
 	enum local_err		 le;
 
 	memset(&t, 0, sizeof(t));
@@ -434,6 +468,16 @@ session_open(struct session *s)
 	iobuf_init(&s->io, s->fd);
 	s->have_io = 1;
 
+	memset(&peer, 0, sizeof(peer));
+	if (t.socket != NULL)
+		peer.ss_family = AF_UNIX;
+	else if (getpeername(s->fd, (struct sockaddr *)&peer, &plen) == -1)
+		peer.ss_family = AF_UNSPEC;
+	if (choose_tls(s, &peer) == -1)
+		return -1;
+	if (s->tls_mode == TM_IMPLICIT && tls_start(s, PH_TLS) == -1)
+		return -1;
+
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "the greeting");
 	if (read_reply(s, PH_GREETING, 0) == -1)
@@ -444,8 +488,428 @@ session_open(struct session *s)
 	}
 	if (ehlo(s) == -1)
 		return -1;
-	/* Issue 3: STARTTLS and AUTH go here. */
+	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
+		return -1;
+	if (want_auth(s->acct) && authenticate(s) == -1)
+		return -1;
 	return 0;
+}
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	const unsigned char		*b;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+		return 1;
+	b = sin6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127;
+}
+
+static int
+is_on(const char *v)
+{
+	return v != NULL && strcmp(v, "on") == 0;
+}
+
+static int
+is_off(const char *v)
+{
+	return v != NULL && strcmp(v, "off") == 0;
+}
+
+/*
+ * Secure by default: `tls` unset means TLS is required unless the peer
+ * is loopback or a unix socket.  Implicit TLS with `tls_starttls off`, or
+ * when it is unset and the port is 465.
+ */
+static int
+choose_tls(struct session *s, const struct sockaddr_storage *peer)
+{
+	const struct account	*a = s->acct;
+	int			 required;
+
+	if (is_off(a->tls))
+		required = 0;
+	else if (is_on(a->tls))
+		required = 1;
+	else
+		required = peer->ss_family != AF_UNIX && !is_loopback(peer);
+	if (!required) {
+		s->tls_mode = TM_PLAIN;
+		return 0;
+	}
+	if (is_off(a->tls_starttls) ||
+	    (a->tls_starttls == NULL && a->socket == NULL && s->port == 465))
+		s->tls_mode = TM_IMPLICIT;
+	else
+		s->tls_mode = TM_STARTTLS;
+	return 0;
+}
+
+/*
+ * Handshake on the connected fd and swap the iobuf ops.  Whatever was
+ * read ahead has been refused by the caller already.
+ */
+static int
+tls_start(struct session *s, enum phase ph)
+{
+	const struct account	*a = s->acct;
+	struct tls_params	 tp;
+	struct buf		 err = BUF_INIT;
+
+	memset(&tp, 0, sizeof(tp));
+	tp.host = a->tls_host_override != NULL ? a->tls_host_override :
+	    a->host != NULL ? a->host : "localhost";
+	tp.trust_file = a->tls_trust_file;
+	tp.crl_file = a->tls_crl_file;
+	tp.fingerprint = a->tls_fingerprint;
+	tp.certcheck = !is_off(a->tls_certcheck);
+	tp.priorities = a->tls_priorities;
+	tp.cert_file = a->tls_cert_file;
+	tp.key_file = a->tls_key_file;
+	if (!tp.certcheck && tp.fingerprint == NULL)
+		buf_addf(&s->res->warn, "tls_certcheck is off: the identity of "
+		    "'%s' is not verified", tp.host);
+	s->tls = tls_new();
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "the TLS handshake");
+	if (tls_handshake(s->tls, s->fd, &tp, deadline_in(s, s->tmo_ms),
+	    &err) == -1) {
+		fail(s, ph, 0, LE_TLS, "TLS handshake with '%s' failed: %s",
+		    tp.host, err.data != NULL ? err.data : "unknown error");
+		/* Nothing more may be sent in plaintext or otherwise. */
+		s->broken = 1;
+		buf_release(&err);
+		tls_free(s->tls);
+		s->tls = NULL;
+		return -1;
+	}
+	buf_release(&err);
+	(void)iobuf_set_ops(&s->io, &tls_io_ops, s->tls);
+	s->tls_verified = tp.certcheck || tp.fingerprint != NULL;
+	(void)snprintf(s->res->tls, sizeof(s->res->tls), "%s",
+	    tls_version(s->tls));
+	return 0;
+}
+
+/*
+ * STARTTLS alone (the last command of its group), then the handshake,
+ * then EHLO again with every plaintext capability forgotten.
+ */
+static int
+starttls(struct session *s)
+{
+	const char	*where = s->acct->socket != NULL ? s->acct->socket :
+	    s->acct->host;
+
+	if (!(s->caps.flags & CAP_STARTTLS)) {
+		fail(s, PH_STARTTLS, 0, LE_TLS, "the server %s does not offer "
+		    "STARTTLS; refusing to send in plaintext (write 'tls off' "
+		    "in the account to allow it)", where != NULL ? where : "");
+		return -1;
+	}
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "STARTTLS");
+	cmd(s, "STARTTLS");
+	if (flush(s, PH_STARTTLS, 0) == -1 ||
+	    read_reply(s, PH_STARTTLS, 0) == -1)
+		return -1;
+	if (s->r.code / 100 == 4 || s->r.code / 100 == 5) {
+		buf_reset(&s->tmp);
+		reply_summary(&s->r, &s->tmp);
+		fail(s, PH_STARTTLS, s->r.code, LE_TLS, "STARTTLS refused: %s; "
+		    "nothing was sent in plaintext", s->tmp.data);
+		return -1;
+	}
+	if (s->r.code != 220)
+		return unexpected(s, PH_STARTTLS);
+	/* Bytes after the 220 were written before our handshake: an
+	 * attacker's injection (CVE-2011-0411 and kin). */
+	if (iobuf_unread(&s->io) > 0) {
+		fail(s, PH_STARTTLS, s->r.code, LE_PROTOCOL, "the server sent "
+		    "%zu unexpected bytes after its 220 to STARTTLS (possible "
+		    "injection); nothing more was sent", iobuf_unread(&s->io));
+		return -1;
+	}
+	if (tls_start(s, PH_TLS) == -1)
+		return -1;
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (ehlo(s) == -1)
+		return -1;
+	return 0;
+}
+
+/* `auth` on or a mechanism; unset with a user set (as msmtp). */
+static int
+want_auth(const struct account *a)
+{
+	if (a->auth != NULL)
+		return strcmp(a->auth, "off") != 0;
+	return a->user != NULL && a->user[0] != '\0';
+}
+
+/* `name` is in the space-separated EHLO AUTH list. */
+static int
+offered(const char *list, const char *name)
+{
+	size_t	 n = strlen(name), w;
+
+	while (*list != '\0') {
+		while (*list == ' ')
+			list++;
+		w = strcspn(list, " ");
+		if (w == n && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += w;
+	}
+	return 0;
+}
+
+/*
+ * Queue a line that holds AUTH data, trace `shown` instead, send it and
+ * leave no copy behind: the write buffer starts empty and large enough
+ * (no realloc leaves a stale copy) and is wiped after the flush.
+ */
+static int
+send_secret(struct session *s, struct buf *line, const char *shown)
+{
+	int	 rc;
+
+	buf_wipe(&s->io.wbuf);
+	buf_grow(&s->io.wbuf, line->len + 2);
+	trace(s, '>', shown, strlen(shown));
+	iobuf_queue(&s->io, line->data != NULL ? line->data : "", line->len);
+	iobuf_queue(&s->io, "\r\n", 2);
+	buf_wipe(line);
+	rc = flush(s, PH_AUTH, 0);
+	buf_wipe(&s->io.wbuf);
+	return rc;
+}
+
+/* Base64 of `in` into an empty `out` sized up front (no stale copies). */
+static void
+encode_into(struct buf *out, const struct buf *in)
+{
+	buf_grow(out, (in->len + 2) / 3 * 4 + 4);
+	if (in->len > 0)
+		sasl_b64_encode(in->data, in->len, out);
+}
+
+/*
+ * AUTH NAME [initial-response], then one response per 334 challenge, at
+ * most AUTH_MAX_STEPS of them (a challenge line is bounded by the reply
+ * parser's REPLY_MAX_LINE).  No fallback to another mechanism.
+ */
+static int
+auth_exchange(struct session *s, struct sasl_client *c, const char *name)
+{
+	struct buf	 resp = BUF_INIT, line = BUF_INIT, chal = BUF_INIT;
+	struct buf	 err = BUF_INIT, shown = BUF_INIT;
+	int		 steps = 0, rc = -1, pending = 0, initial;
+
+	buf_reset(&s->what);
+	buf_addf(&s->what, "AUTH %s", name);
+	buf_addf(&shown, "AUTH %s", name);
+	buf_grow(&resp, 256);
+	if ((initial = sasl_initial(c, &resp)) == -1) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "AUTH %s cannot start with "
+		    "these credentials; nothing was sent", name);
+		goto out;
+	}
+	if (initial && 5 + strlen(name) + 1 + (resp.len + 2) / 3 * 4 + 2 >
+	    AUTH_MAX_LINE)
+		pending = 1;	/* sent after the first, empty, 334 */
+	buf_grow(&line, 5 + strlen(name) + 2 + (resp.len + 2) / 3 * 4 + 4);
+	buf_addf(&line, "AUTH %s", name);
+	if (initial && !pending) {
+		buf_addch(&line, ' ');
+		if (resp.len == 0)
+			buf_addch(&line, '=');
+		else
+			encode_into(&line, &resp);
+		buf_addstr(&shown, " [redacted]");
+		buf_wipe(&resp);
+	}
+	s->redact = 1;
+	if (send_secret(s, &line, shown.data) == -1)
+		goto out;
+	for (;;) {
+		if (read_reply(s, PH_AUTH, 0) == -1)
+			goto out;
+		if (s->r.code != 334)
+			break;
+		if (++steps > AUTH_MAX_STEPS) {
+			fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "the server "
+			    "sent more than %d AUTH %s challenges",
+			    AUTH_MAX_STEPS, name);
+			goto out;
+		}
+		buf_wipe(&chal);
+		if (s->r.nlines != 1 || sasl_b64_decode(s->r.text.data,
+		    s->r.text.len, &chal) == -1) {
+			fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "malformed "
+			    "AUTH %s challenge (not one line of base64)", name);
+			goto out;
+		}
+		if (pending)
+			pending = 0;	/* resp holds the initial response */
+		else {
+			buf_wipe(&resp);
+			buf_grow(&resp, 256);
+			if (sasl_step(c, (const unsigned char *)chal.data,
+			    chal.len, &resp, &err) == -1) {
+				/* RFC 4954 4: cancel with "*". */
+				buf_addstr(&line, "*");
+				if (send_secret(s, &line, "*") == 0)
+					(void)read_reply(s, PH_AUTH, 1);
+				fail(s, PH_AUTH, 0, LE_PROTOCOL, "AUTH %s: %s",
+				    name, err.data != NULL ? err.data :
+				    "the server's challenge is not valid");
+				goto out;
+			}
+		}
+		encode_into(&line, &resp);
+		buf_wipe(&resp);
+		if (send_secret(s, &line, "[redacted]") == -1)
+			goto out;
+	}
+	s->redact = 0;
+	if (s->r.code == 235 && !sasl_done(c)) {
+		fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "the server accepted "
+		    "AUTH %s without proving that it knows the password; "
+		    "nothing was sent", name);
+		goto out;
+	}
+	if (s->r.code == 235)
+		rc = 0;
+	else {
+		(void)unexpected(s, PH_AUTH);
+		if (sasl_server_message(c) != NULL)
+			buf_addf(&s->res->msg, " (%s)", sasl_server_message(c));
+	}
+out:
+	s->redact = 0;
+	buf_wipe(&resp);
+	buf_wipe(&line);
+	buf_wipe(&chal);
+	buf_release(&err);
+	buf_release(&shown);
+	return rc;
+}
+
+/* Until secret.c lands: the `password` keyword only. */
+static int
+password_only(const struct account *a, struct buf *out, struct buf *err)
+{
+	if (a->password == NULL) {
+		buf_addstr(err, "no password in the account");
+		return -1;
+	}
+	buf_grow(out, strlen(a->password));
+	buf_addstr(out, a->password);
+	return 0;
+}
+
+/*
+ * Choose the mechanism (`auth on`: the strongest offered that fits what
+ * we have; `auth NAME`: that one or nothing), fetch the secret, run the
+ * exchange, wipe.
+ */
+static int
+authenticate(struct session *s)
+{
+	const struct account	*a = s->acct;
+	struct sasl_client	 c;
+	struct buf		 err = BUF_INIT, secret = BUF_INIT;
+	struct buf		 cb = BUF_INIT;
+	const char		*cbtype = NULL, *host, *name;
+	unsigned		 have = 0;
+	int			 mech, token, rc;
+
+	host = a->host != NULL ? a->host : "localhost";
+	token = a->auth != NULL && (strcmp(a->auth, "xoauth2") == 0 ||
+	    strcmp(a->auth, "oauthbearer") == 0);
+	if (!(s->caps.flags & CAP_AUTH) || s->caps.auth[0] == '\0') {
+		fail(s, PH_AUTH, 0, LE_NONE, "credentials are configured but "
+		    "the server does not offer AUTH%s; nothing was sent",
+		    s->tls == NULL ? " on this plaintext connection ('tls on' "
+		    "may help)" : "");
+		return -1;
+	}
+	if (a->user != NULL && a->user[0] != '\0')
+		have |= token ? SASL_HAVE_TOKEN : SASL_HAVE_PASSWORD;
+	if (s->tls != NULL) {
+		if (tls_client_cert_sent(s->tls))
+			have |= SASL_HAVE_CERT;
+		if (tls_channel_binding(s->tls, &cb, &cbtype) == 0)
+			have |= SASL_HAVE_CBIND;
+		if (s->tls_verified)
+			have |= SASL_HAVE_TLS;
+	}
+	if (a->auth == NULL || strcmp(a->auth, "on") == 0) {
+		if ((mech = sasl_choose(s->caps.auth, have, &err)) == -1) {
+			fail(s, PH_AUTH, 0, LE_NONE, "no usable AUTH mechanism "
+			    "(the server offers %s): %s; nothing was sent",
+			    s->caps.auth, buf_str(&err));
+			goto fail;
+		}
+	} else if ((mech = sasl_lookup(a->auth)) == -1) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "auth '%s' is not supported",
+		    a->auth);
+		goto fail;
+	} else if (!offered(s->caps.auth, sasl_name(mech))) {
+		fail(s, PH_AUTH, 0, LE_NONE, "the server does not offer AUTH "
+		    "%s (it offers %s); nothing was sent", sasl_name(mech),
+		    s->caps.auth);
+		goto fail;
+	} else if (sasl_needs_tls(mech) && !(have & SASL_HAVE_TLS)) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s sends the secret in a "
+		    "readable form: refused without a verified TLS session "
+		    "(tls on, tls_certcheck on); nothing was sent", a->auth);
+		goto fail;
+	} else if ((mech == SASL_SCRAM_SHA_1_PLUS ||
+	    mech == SASL_SCRAM_SHA_256_PLUS) && !(have & SASL_HAVE_CBIND)) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s needs TLS channel "
+		    "binding, which this session does not have", a->auth);
+		goto fail;
+	} else if (mech == SASL_EXTERNAL && !(have & SASL_HAVE_CERT)) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "auth external needs a client "
+		    "certificate (tls_cert_file, tls_key_file) sent over TLS");
+		goto fail;
+	}
+	name = sasl_name(mech);
+	if (mech != SASL_EXTERNAL && password_only(a, &secret, &err) == -1) {
+		fail(s, PH_AUTH, 0, LE_CONFIG, "no secret for AUTH %s: %s",
+		    name, buf_str(&err));
+		goto fail;
+	}
+	sasl_init(&c, mech, a->user != NULL ? a->user : "", buf_str(&secret),
+	    host, s->port);
+	buf_wipe(&secret);
+	/* Plain SCRAM gets the binding too, for RFC 5802's "y" flag. */
+	if (have & SASL_HAVE_CBIND)
+		sasl_set_cbind(&c, cb.data, cb.len, cbtype);
+	sasl_set_offered(&c, s->caps.auth);
+	buf_wipe(&cb);
+	rc = auth_exchange(s, &c, name);
+	sasl_release(&c);
+	if (rc == 0)
+		s->res->auth = name;
+	buf_release(&err);
+	return rc;
+fail:
+	buf_wipe(&secret);
+	buf_wipe(&cb);
+	buf_release(&err);
+	return -1;
 }
 
 /* QUIT (when the stream is in a known state) and close.  Never changes
@@ -461,8 +925,16 @@ session_close(struct session *s, int quit)
 			if (flush(s, PH_QUIT, 1) == 0)
 				(void)read_reply(s, PH_QUIT, 1);
 		}
+		if (s->tls != NULL && !s->broken)
+			tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
+		/* Anything that ever held AUTH data. */
+		buf_wipe(&s->io.wbuf);
 		iobuf_release(&s->io);
 		s->have_io = 0;
+	}
+	if (s->tls != NULL) {
+		tls_free(s->tls);
+		s->tls = NULL;
 	}
 	if (s->fd != -1) {
 		close(s->fd);

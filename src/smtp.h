@@ -37,10 +37,18 @@ struct smtp_result {
 	size_t			 naccepted;
 	int			 rcpt_verdict;	/* status is the recipients' */
 	struct buf		 server;	/* "host[addr]:port" or socket */
+	/* Warnings for the front end to print once, one a line, each
+	 * without "postie: " ("tls_certcheck is off: ..."); "" when none. */
+	struct buf		 warn;
+	/* What the session used, for the log line: "TLS1.3" or "off";
+	 * the mechanism name or "off". */
+	char			 tls[16];
+	const char		*auth;		/* static string */
 };
 
 /* Called for every line sent (dir '>') or received ('<'), for -v.  AUTH
- * payloads arrive already redacted. */
+ * payloads arrive already redacted: "AUTH PLAIN [redacted]", each
+ * response as "[redacted]", each 334 challenge as "334 [redacted]". */
 typedef void (*smtp_trace_fn)(void *arg, char dir, const char *line,
 	    size_t len);
 
@@ -65,6 +73,23 @@ void	smtp_result_release(struct smtp_result *);
  * up to IOBUF_WFLUSH bytes of content); the whole session is bounded by
  * 10 T + T per MiB of message, or params->total_timeout when that is
  * smaller and > 0.
+ *
+ * TLS (from the account): `tls off` is plaintext; `tls on` requires TLS;
+ * `tls` unset requires TLS except when the peer is a loopback address
+ * (127.0.0.0/8, ::1) or a unix socket, where plaintext is used.
+ * Required TLS is implicit (handshake before the greeting) when
+ * `tls_starttls off`, or when it is unset and the port is 465; else
+ * STARTTLS.  Every TLS failure is LE_TLS (75) with nothing sent beyond
+ * EHLO/STARTTLS/QUIT, except bytes pipelined after the 220 to STARTTLS,
+ * which are a protocol error (76).
+ *
+ * AUTH when `auth` is on or a mechanism, or when it is unset and `user`
+ * is set.  The secret comes from secret_get() right before AUTH and is
+ * wiped right after.  No AUTH offered or no usable mechanism: PH_AUTH,
+ * code 0 (69), nothing sent; a forced mechanism that needs a verified
+ * TLS session without one: LE_CONFIG (78); 535 and other 5xx: 77; 4xx:
+ * 75; a SCRAM server signature that does not verify, malformed, endless
+ * or oversized challenges: 76.
  */
 int	smtp_submit(const struct smtp_params *, const struct envelope *,
 	    int spool_fd, struct smtp_result *res);

@@ -78,6 +78,30 @@
 #                           message looks like delivered
 #   file_size FILE          its size in bytes
 #
+# TLS, AUTH AND A NON-LOOPBACK PEER
+#   certs_dir               make the test certificates once per build tree
+#                           (tests/certs.sh into $TOP_BUILDDIR/tests/certs)
+#                           and set CERTS to that directory
+#   fake_start_tls NAME [SCENARIO|-] [options...]
+#                           fake_start with --tls-cert $CERTS/NAME.pem and
+#                           --tls-key $CERTS/NAME.key (STARTTLS offered;
+#                           add --tls-wrap for implicit TLS)
+#   write_tls_config [LINE...]  write_config plus "tls on" and
+#                           "tls_trust_file $CERTS/ca.pem", then the LINEs
+#   fake_tls_lines [N]      connection N's command lines, each prefixed
+#                           "T " (inside TLS) or "P " (plaintext)
+#   fake_clear [N]          every byte the client sent before TLS started
+#   refute_clear_contains STR   STR never crossed the wire in plaintext
+#                           (connection 1)
+#   netns_start             a private network namespace (unshare -n) with
+#                           lo and a veth pair, 10.200.0.1/24 on one end:
+#                           a peer address that is not loopback and routes
+#                           nowhere.  Sets NETNS_PID and NETNS_EXEC (the
+#                           nsenter prefix); fake_start and run_postie run
+#                           inside it while NETNS_EXEC is set.  Stopped by
+#                           teardown (netns_stop).  Skips the test where
+#                           `unshare -n` is not allowed.
+#
 # ASSERTIONS (each prints what it saw on failure)
 #   assert_equal ACTUAL EXPECTED [WHAT]
 #   assert_status N                $status is N
@@ -116,6 +140,7 @@ common_setup() {
 	T=$BATS_TEST_TMPDIR
 	CONFIG=$T/postierc
 	FAKE_PID='' FAKE_PORT='' FAKE_DIR='' FAKE_SOCKET=''
+	NETNS_PID='' NETNS_EXEC=''
 	if [ ! -x "$POSTIE" ]; then
 		echo "postie binary not found: POSTIE=$POSTIE" >&2
 		echo "(set POSTIE or TOP_BUILDDIR)" >&2
@@ -125,6 +150,7 @@ common_setup() {
 
 common_teardown() {
 	fake_stop
+	netns_stop
 }
 
 setup() {
@@ -156,7 +182,8 @@ fake_start() {
 		prev=$i
 	done
 	# fd 3 must be closed or bats waits for the background server.
-	"$PYTHON3" "$FAKESMTP" "${args[@]}" "$@" \
+	# shellcheck disable=SC2086 # NETNS_EXEC is a command prefix
+	${NETNS_EXEC-} "$PYTHON3" "$FAKESMTP" "${args[@]}" "$@" \
 	    </dev/null >"$FAKE_DIR/stdout" 2>"$FAKE_DIR/stderr" 3>&- &
 	FAKE_PID=$!
 	for i in $(seq 1 200); do
@@ -276,7 +303,9 @@ run_postie() {
 run_postie_noconf() {
 	local t0 t1
 	t0=$(date +%s%N)
-	run --separate-stderr timeout -k 5 "$POSTIE_TIMEOUT" "$POSTIE" "$@"
+	# shellcheck disable=SC2086 # NETNS_EXEC is a command prefix
+	run --separate-stderr ${NETNS_EXEC-} timeout -k 5 "$POSTIE_TIMEOUT" \
+	    "$POSTIE" "$@"
 	t1=$(date +%s%N)
 	ELAPSED_MS=$(((t1 - t0) / 1000000))
 }
@@ -302,6 +331,67 @@ crlf_copy() {
 
 file_size() {
 	wc -c <"$1" | tr -d ' '
+}
+
+# ---- TLS, AUTH, network namespace ---------------------------------------------
+
+certs_dir() {
+	CERTS=$TOP_BUILDDIR/tests/certs
+	sh "$TOP_SRCDIR/tests/certs.sh" "$CERTS" >&2
+}
+
+fake_start_tls() {
+	local name=$1 scenario=${2-}
+	shift
+	[ $# -gt 0 ] && shift
+	[ -n "${CERTS-}" ] || certs_dir
+	fake_start "$scenario" --tls-cert "$CERTS/$name.pem" \
+	    --tls-key "$CERTS/$name.key" "$@"
+}
+
+write_tls_config() {
+	[ -n "${CERTS-}" ] || certs_dir
+	write_config "tls on" "tls_trust_file $CERTS/ca.pem" "$@"
+}
+
+fake_tls_lines() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.tls"; }
+fake_clear() { fake_conn_done "${1:-1}"; _fake_cat "$FAKE_DIR/conn-${1:-1}.clear"; }
+
+refute_clear_contains() {
+	fake_conn_done 1
+	[ -e "$FAKE_DIR/conn-1.clear" ] || return 0
+	! grep -qF -- "$1" "$FAKE_DIR/conn-1.clear" ||
+	    _fail "sent in plaintext: $1"
+}
+
+netns_start() {
+	local i
+	# Needs root (or user namespaces) and iproute2's veth.
+	unshare -n true 2>/dev/null ||
+	    skip "cannot make a network namespace here (unshare -n)"
+	unshare -n sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	NETNS_PID=$!
+	for i in $(seq 1 50); do
+		[ "$(readlink "/proc/$NETNS_PID/ns/net" 2>/dev/null)" != \
+		    "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.02
+	done
+	NETNS_EXEC="nsenter --net=/proc/$NETNS_PID/ns/net"
+	$NETNS_EXEC sh -c 'ip link set lo up &&
+	    ip link add pv0 type veth peer name pv1 &&
+	    ip addr add 10.200.0.1/24 dev pv0 &&
+	    ip link set pv0 up && ip link set pv1 up' || {
+		echo "cannot set up a network namespace" >&2
+		return 1
+	}
+}
+
+netns_stop() {
+	if [ -n "${NETNS_PID-}" ]; then
+		kill "$NETNS_PID" 2>/dev/null || true
+		wait "$NETNS_PID" 2>/dev/null || true
+		NETNS_PID='' NETNS_EXEC=''
+	fi
 }
 
 # ---- assertions -----------------------------------------------------------------

@@ -211,26 +211,37 @@ EOF
 	assert_stderr_contains "$T/confdir: cannot read: Is a directory"
 }
 
-@test "tls on: exit 78 'not yet supported' with its line, nothing sent" {
+@test "tls on, server without STARTTLS: exit 75 naming 'tls off', nothing sent" {
 	fake_start
 	write_config "tls on" "tls_trust_file /etc/ssl/certs/ca-certificates.crt"
 	send
-	assert_status 78
+	assert_status 75
 	assert_stderr_one_line
-	assert_equal "$stderr" \
-	    "postie: $CONFIG:7: 'tls' is not yet supported"
-	assert_no_connection
+	assert_stderr_contains "does not offer STARTTLS; refusing to send in plaintext (write 'tls off' in the account to allow it)"
+	assert_commands "EHLO client.example.org" "QUIT"
 }
 
-@test "auth on from defaults: exit 78 naming the defaults line" {
+@test "auth on from defaults, server without AUTH: exit 69, nothing sent" {
 	fake_start
 	write_config
 	{ printf 'defaults\nauth on\n'; cat "$CONFIG"; } >"$T/c2"
 	mv "$T/c2" "$CONFIG"
 	send
+	assert_status 69
+	assert_stderr_one_line
+	assert_stderr_contains "credentials are configured but the server does not offer AUTH"
+	assert_commands "EHLO client.example.org" "QUIT"
+}
+
+@test "auth gssapi from defaults: exit 78 naming the defaults line" {
+	fake_start
+	write_config
+	{ printf 'defaults\nauth gssapi\n'; cat "$CONFIG"; } >"$T/c2"
+	mv "$T/c2" "$CONFIG"
+	send
 	assert_status 78
-	assert_equal "$stderr" \
-	    "postie: $CONFIG:2: 'auth' is not yet supported"
+	assert_stderr_one_line
+	assert_stderr_contains "postie: $CONFIG:2: 'auth gssapi' is not supported"
 	assert_no_connection
 }
 
@@ -245,7 +256,7 @@ EOF
 }
 
 @test "a Gmail-style ~/.msmtprc: the tls account refused, a plain one used" {
-	fake_start
+	fake_start "" --connections 2
 	cat >"$CONFIG" <<EOF
 # Set default values for all following accounts.
 defaults
@@ -256,8 +267,8 @@ logfile        $T/msmtp.log
 
 # Gmail
 account        gmail
-host           smtp.gmail.com
-port           587
+host           127.0.0.1
+port           $FAKE_PORT
 from           username@gmail.com
 user           username
 password       plain-text-password
@@ -272,18 +283,21 @@ domain         client.example.org
 
 account default : gmail
 EOF
+	chmod 600 "$CONFIG"
+	# (Gmail's host is the fake server here, and it lacks STARTTLS.)
 	send
-	assert_status 78
-	assert_stderr_contains "$CONFIG:4: 'tls' is not yet supported"
+	assert_status 75
+	assert_stderr_contains "does not offer STARTTLS"
 	assert_stderr_not_contains "plain-text-password"
-	assert_no_connection
+	refute_transcript_contains "AUTH"
+	refute_transcript_contains "MAIL"
 
 	# The same file, with the plain account as the default.
 	sed -i 's/^account default : gmail$/account default : local/' "$CONFIG"
 	send
 	assert_status 0
-	assert_command "EHLO client.example.org"
-	assert_command "MAIL FROM:<local@example.org> SIZE=$(file_size "$(crlf_copy "$T/msg" "$T/size.tmp")")"
+	fake_conn_done 2
+	grep -qxF "MAIL FROM:<local@example.org> SIZE=$(file_size "$(crlf_copy "$T/msg" "$T/size.tmp")")" "$FAKE_DIR/conn-2.cmds"
 }
 
 # ---- where postie looks without -C --------------------------------------------

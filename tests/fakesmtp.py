@@ -10,6 +10,8 @@ USAGE
     fakesmtp.py --dir DIR [--scenario FILE] [--listen ADDR] [--port N]
                 [--unix PATH] [--port-file FILE] [--connections N]
                 [--max-seconds S] [--lmtp]
+                [--tls-cert PEM --tls-key KEY] [--tls-wrap]
+                [--tls-client-ca PEM] [--tls-max 1.2]
 
     --dir DIR         where every record is written (created if missing)
     --scenario FILE   the scenario (format below); default: accept all
@@ -24,6 +26,16 @@ USAGE
                       in, the server then exits 3, so a stuck test never
                       hangs the suite
     --lmtp            LMTP mode (also the `lmtp` scenario directive)
+    --tls-cert PEM    server certificate (chain) for TLS; with it the
+    --tls-key KEY     plaintext EHLO offers STARTTLS and STARTTLS answers
+                      220 and does the handshake (Python's ssl module)
+    --tls-wrap        implicit TLS: the handshake comes before the greeting
+    --tls-client-ca PEM  ask for a client certificate and verify it with
+                      this CA (SASL EXTERNAL accepts a verified one)
+    --tls-max 1.2     highest TLS version (1.2 gives the client
+                      tls-unique channel binding, which the server side of
+                      SCRAM-*-PLUS can compute; Python's ssl module cannot
+                      export TLS 1.3 keying material for tls-exporter)
 
 RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     port            the port (or unix socket path), once listening
@@ -44,6 +56,14 @@ RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     conn-N.done     created when connection N has ended
     conn-N.peer     the client's address and port ("127.0.0.2 40312"), or
                     "unix" on a unix socket
+    conn-N.tls      one line per command line (AUTH responses included):
+                    "T " when it arrived inside TLS, "P " in plaintext,
+                    then the line as in conn-N.cmds
+    conn-N.clear    every byte the client sent before TLS started (all
+                    of them on a plaintext connection): what an observer
+                    on the wire could read
+    conn-N.tlsinfo  after a handshake: version, cipher, and "client-cert
+                    SUBJECT" when the client sent a verified certificate
     msg-M           the content of the M-th message whose DATA ended
                     (terminator seen), dot-unstuffed: exactly the bytes
                     the client meant, its final CRLF included, without the
@@ -70,6 +90,22 @@ SCENARIO FORMAT (a text file, one directive a line)
                           enforce (552).
     lmtp                  LMTP mode: LHLO instead of EHLO, one reply per
                           accepted recipient after the final dot
+    no-starttls           do not add STARTTLS to the plaintext EHLO reply
+                          even with --tls-cert (a stripped capability)
+    auth ARG...           serve AUTH with tests/fakesasl.py; the EHLO reply
+                          gets "AUTH <mechanisms>".  Several lines add up:
+                            auth mechs PLAIN LOGIN ...  the offered list
+                                 (default: every mechanism fakesasl has)
+                            auth users NAME:PASS ...    password accounts
+                            auth tokens NAME:TOKEN ...  OAuth bearer tokens
+                                 (ESCAPES apply: \\x20 is a space)
+                            auth external               EXTERNAL accepts a
+                                 verified client certificate
+                            auth bad-server-signature   SCRAM's server
+                                 signature is corrupted
+                            auth tls-only               AUTH only offered
+                                 (and accepted) inside TLS
+                          Each response line is recorded in conn-N.cmds.
     on EVENT[#K][@C] [PATTERN] => ACTION
     on EVENT[#K][@C] [PATTERN]
         ACTION            (indented lines: several actions, in order)
@@ -107,6 +143,11 @@ SCENARIO FORMAT (a text file, one directive a line)
     freeze                never answer and never read again (the client's
                           writes block once the socket buffers fill) until
                           the lifetime ends or the server is killed
+    starttls              send what is pending, then do the server side
+                          of the TLS handshake (what STARTTLS does by
+                          default after its 220): `reply 220 go` /
+                          `raw 250 injected\r\n` / `starttls` injects a
+                          line into the same segment as the 220
 
     What the server does next follows from the reply it sent, as a real
     server's state does: a 2xx to MAIL opens the transaction, a 2xx to RCPT
@@ -122,8 +163,10 @@ SCENARIO FORMAT (a text file, one directive a line)
     SIZE limit, 555 for SMTPUTF8 or BODY=8BITMIME when not offered); RCPT
     250 (503 without MAIL); DATA 354 (503 without MAIL, 554 when no
     recipient was accepted); final dot 250 (552 over the SIZE limit); RSET,
-    NOOP 250; QUIT 221 then close; STARTTLS 454 and AUTH 502 (not yet
-    implemented here); anything else 502.  Replies to pipelined commands
+    NOOP 250; QUIT 221 then close; STARTTLS 220 and the handshake with
+    --tls-cert (503 inside TLS), else 454; AUTH: the exchange with
+    fakesasl.py when an `auth` directive is given (235, or the 535/5xx it
+    says), else 502; anything else 502.  A response "*" cancels (501).  Replies to pipelined commands
     are sent together once no complete command is left in the input, as
     Postfix does.  EHLO/HELO in LMTP mode, and LHLO in SMTP mode, get 500.
 
@@ -137,18 +180,17 @@ SCENARIO FORMAT (a text file, one directive a line)
             reply 250-fake.example.org
             raw 250 SIZE\\x00\\r\\n
 
-    PLANNED ADDITIONS (TLS/SASL): a `starttls` action (handshake with
-    Python's ssl module, recording continuing in clear text), a
-    `capabilities-tls` directive, and a SASL event for the lines that
-    follow a 334 reply, with actions computing the server side of
-    PLAIN/LOGIN/CRAM-MD5/SCRAM.  They slot into the same rule table.
+    Inside TLS the EHLO reply lists the same capabilities minus STARTTLS;
+    rules can tell the two apart with #K (the second EHLO).
 """
 
 import argparse
 import os
 import re
 import signal
+import base64
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -160,7 +202,10 @@ KNOWN_VERBS = {"EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "QUIT",
                "BDAT"}
 EVENTS = KNOWN_VERBS | {"UNKNOWN", "*", "CONNECT", "DOT"}
 ACTIONS = {"reply", "raw", "default", "ignore", "sleep", "trickle",
-           "endless", "drop", "reset", "stall", "freeze"}
+           "endless", "drop", "reset", "stall", "freeze", "starttls"}
+AUTH_MECHS = ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
+              "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN", "XOAUTH2",
+              "OAUTHBEARER"]
 MAX_LINE = 1 << 20          # a command line longer than this is cut
 MAX_MESSAGE = 256 << 20     # message content kept in memory at most
 
@@ -247,6 +292,14 @@ class Scenario:
         self.caps = list(DEFAULT_CAPS)
         self.lmtp = False
         self.rules = []
+        self.no_starttls = False
+        self.auth = False
+        self.auth_mechs = None
+        self.auth_users = {}
+        self.auth_tokens = {}
+        self.auth_external = False
+        self.auth_bad_sig = False
+        self.auth_tls_only = False
 
     @staticmethod
     def parse_action(lineno, text):
@@ -294,6 +347,32 @@ class Scenario:
                 sc.caps = [c.strip() for c in rest.split(",") if c.strip()]
             elif word == "lmtp":
                 sc.lmtp = True
+            elif word == "no-starttls":
+                sc.no_starttls = True
+            elif word == "auth":
+                sc.auth = True
+                what, _, args = rest.partition(" ")
+                args = args.split()
+                if what == "mechs":
+                    sc.auth_mechs = [m.upper() for m in args]
+                elif what in ("users", "tokens"):
+                    d = sc.auth_users if what == "users" else sc.auth_tokens
+                    for a in args:
+                        u, sep, pw = a.partition(":")
+                        if not sep:
+                            raise ScenarioError("line %d: auth %s wants "
+                                                "NAME:SECRET" % (lineno, what))
+                        d[unescape(u).decode("utf-8")] = \
+                            unescape(pw).decode("utf-8")
+                elif what == "external":
+                    sc.auth_external = True
+                elif what == "bad-server-signature":
+                    sc.auth_bad_sig = True
+                elif what == "tls-only":
+                    sc.auth_tls_only = True
+                else:
+                    raise ScenarioError("line %d: unknown auth '%s'"
+                                        % (lineno, what))
             elif word == "on":
                 head, arrow, action = rest.partition("=>")
                 ev, _, pattern = head.strip().partition(" ")
@@ -342,6 +421,16 @@ class Server:
         self.nconn = 0
         self.nmsg = 0
         self.logf = open(os.path.join(self.dir, "log"), "a", buffering=1)
+        self.ctx = None
+        if args.tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.tls_max == "1.2":
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            if args.tls_client_ca:
+                ctx.verify_mode = ssl.CERT_OPTIONAL
+                ctx.load_verify_locations(args.tls_client_ca)
+            self.ctx = ctx
 
     def log(self, fmt, *a):
         self.logf.write("%.3f %s\n" % (time.time(), fmt % a if a else fmt))
@@ -409,6 +498,11 @@ class Conn:
         self.f_recv = open(p("recv"), "wb", buffering=0)
         self.f_cmds = open(p("cmds"), "wb", buffering=0)
         self.f_sent = open(p("sent"), "wb", buffering=0)
+        self.f_tls = open(p("tls"), "wb", buffering=0)
+        self.f_clear = open(p("clear"), "wb", buffering=0)
+        self.tls = False
+        self.client_cert = False
+        self.authed = False
         self.inbuf = bytearray()
         self.out = bytearray()
         self.event_out = bytearray()
@@ -433,6 +527,8 @@ class Conn:
             self.srv.log("connection %d: client closed", self.num)
             return False
         self.f_raw.write(data)
+        if not self.tls:
+            self.f_clear.write(data)
         self.f_recv.write(escape(data) + b"\n")
         self.inbuf += data
         return True
@@ -460,6 +556,55 @@ class Conn:
                 pass
             self.sock.close()
             self.open = False
+
+    def start_tls(self):
+        """The server side of the handshake, after what is pending."""
+        self.flush()
+        if self.srv.ctx is None:
+            raise Closed("starttls without --tls-cert")
+        if self.inbuf:
+            # Postfix throws pipelined plaintext away: so do we.
+            self.srv.log("connection %d: %d plaintext bytes after STARTTLS "
+                         "discarded", self.num, len(self.inbuf))
+            self.inbuf.clear()
+        try:
+            self.sock = self.srv.ctx.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.srv.log("connection %d: TLS handshake failed: %s",
+                         self.num, e)
+            raise Closed("TLS handshake failed")
+        self.tls = True
+        self.helo = False
+        self.mail, self.rcpts = None, []
+        cert = self.sock.getpeercert()
+        self.client_cert = bool(cert)
+        info = "%s %s\n" % (self.sock.version(), self.sock.cipher()[0])
+        if cert:
+            info += "client-cert %s\n" % (cert.get("subject"),)
+        with open(self.srv.path("conn-%d.tlsinfo" % self.num), "w") as f:
+            f.write(info)
+        self.srv.log("connection %d: TLS established: %s", self.num,
+                     info.strip())
+
+    def record_line(self, line):
+        self.f_cmds.write(escape(line) + b"\n")
+        self.f_tls.write((b"T " if self.tls else b"P ") + escape(line) +
+                         b"\n")
+
+    def channel_binding(self):
+        if self.tls and self.sock.version() == "TLSv1.2":
+            return self.sock.get_channel_binding("tls-unique"), "tls-unique"
+        return None, None
+
+    def auth_mechs(self):
+        sc = self.sc
+        if not sc.auth or (sc.auth_tls_only and not self.tls):
+            return []
+        mechs = list(sc.auth_mechs) if sc.auth_mechs is not None else \
+            (["EXTERNAL"] if sc.auth_external else []) + AUTH_MECHS
+        if self.channel_binding()[0] is None:
+            mechs = [m for m in mechs if not m.endswith("-PLUS")]
+        return mechs
 
     def has_line(self):
         return b"\n" in self.inbuf or len(self.inbuf) >= MAX_LINE
@@ -563,6 +708,8 @@ class Conn:
             self.srv.log("connection %d: frozen", self.num)
             while True:
                 time.sleep(3600)
+        elif name == "starttls":
+            self.start_tls()
 
     def reply(self, *lines):
         for ln in lines:
@@ -571,13 +718,15 @@ class Conn:
     # -- the protocol ------------------------------------------------------
     def run(self):
         greet = "LMTP" if self.sc.lmtp else "ESMTP"
+        if self.srv.args.tls_wrap:
+            self.start_tls()
         self.event("CONNECT", b"", lambda: self.reply(
             "220 %s %s fakesmtp" % (self.sc.hostname, greet)))
         while True:
             line = self.next_line()
             if line is None:
                 return
-            self.f_cmds.write(escape(line) + b"\n")
+            self.record_line(line)
             if self.inbuf and not self.sc.has_cap("PIPELINING"):
                 self.srv.log("connection %d: command pipelined without "
                              "PIPELINING: %s", self.num, escape(line).decode(
@@ -605,6 +754,14 @@ class Conn:
         elif verb == "DATA" and code == 354:
             self.data()
         elif verb == "QUIT":
+            if self.tls and self.open:
+                # close_notify, best effort
+                try:
+                    self.flush()
+                    self.sock.settimeout(2)
+                    self.sock = self.sock.unwrap()
+                except (ssl.SSLError, OSError, Closed):
+                    pass
             self.close()
             raise Closed("QUIT")
 
@@ -619,7 +776,14 @@ class Conn:
         self.ehlo_reply()
 
     def ehlo_reply(self):
-        lines = [self.sc.hostname] + self.sc.caps
+        caps = list(self.sc.caps)
+        if self.srv.ctx is not None and not self.tls and \
+                not self.srv.args.tls_wrap and not self.sc.no_starttls:
+            caps.append("STARTTLS")
+        mechs = self.auth_mechs()
+        if mechs:
+            caps.append("AUTH " + " ".join(mechs))
+        lines = [self.sc.hostname] + caps
         self.reply(*["250%s%s" % ("-" if i < len(lines) - 1 else " ", l)
                      for i, l in enumerate(lines)])
 
@@ -669,10 +833,73 @@ class Conn:
         self.reply("221 2.0.0 Bye")
 
     def do_STARTTLS(self, line):
-        self.reply("454 4.7.0 TLS not available")
+        if self.srv.ctx is None:
+            return self.reply("454 4.7.0 TLS not available")
+        if self.tls:
+            return self.reply("503 5.5.1 Error: TLS already active")
+        self.reply("220 2.0.0 Ready to start TLS")
+        self.start_tls()
 
     def do_AUTH(self, line):
-        self.reply("502 5.5.1 AUTH not implemented")
+        sc = self.sc
+        mechs = self.auth_mechs()
+        if not mechs:
+            return self.reply("502 5.5.1 AUTH not implemented")
+        if not self.helo:
+            return self.reply("503 5.5.1 Error: send HELO/EHLO first")
+        if self.authed:
+            return self.reply("503 5.5.1 Error: already authenticated")
+        parts = line.split()
+        mech = parts[1].upper().decode("ascii", "replace") \
+            if len(parts) > 1 else ""
+        if mech not in mechs:
+            return self.reply("504 5.5.4 Unsupported authentication "
+                              "mechanism")
+        initial = None
+        if len(parts) > 2:
+            try:
+                initial = b"" if parts[2] == b"=" else \
+                    base64.b64decode(parts[2], validate=True)
+            except ValueError:
+                return self.reply("501 5.5.2 Cannot decode response")
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import fakesasl
+        cbind, cbtype = self.channel_binding()
+        server = fakesasl.Server(mech, sc.auth_users, sc.auth_tokens, cbind,
+                                 cbtype, sc.auth_external and
+                                 self.client_cert,
+                                 bad_server_signature=sc.auth_bad_sig,
+                                 offered=mechs)
+        result = server.start(initial)
+        steps = 0
+        while True:
+            kind, data = result
+            if kind == "fail":
+                self.srv.log("connection %d: AUTH %s failed: %s", self.num,
+                             mech, data)
+                return self.reply(data)
+            if kind == "ok" and not data:
+                break
+            self.reply("334 " + base64.b64encode(data).decode("ascii"))
+            resp = self.next_line()
+            if resp is None:
+                raise Closed("client closed inside AUTH")
+            self.record_line(resp)
+            if resp == b"*":
+                return self.reply("501 5.7.0 Authentication aborted")
+            try:
+                resp = base64.b64decode(resp, validate=True)
+            except ValueError:
+                return self.reply("501 5.5.2 Cannot decode response")
+            if kind == "ok":
+                break
+            steps += 1
+            if steps > 20:
+                return self.reply("535 5.7.8 too many steps")
+            result = server.step(resp)
+        self.authed = True
+        self.srv.log("connection %d: AUTH %s ok", self.num, mech)
+        self.reply("235 2.7.0 Authentication successful")
 
     def do_UNKNOWN(self, line):
         self.reply("502 5.5.2 Error: command not recognized")
@@ -751,6 +978,11 @@ def main():
     ap.add_argument("--connections", type=int, default=1)
     ap.add_argument("--max-seconds", type=int, default=30)
     ap.add_argument("--lmtp", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-wrap", action="store_true")
+    ap.add_argument("--tls-client-ca")
+    ap.add_argument("--tls-max", choices=["1.2", "1.3"])
     args = ap.parse_args()
 
     def lifetime(signum, frame):

@@ -47,6 +47,18 @@ test_replies(void)
 	CHECK_INT(exit_status(PH_EHLO, 550, LE_NONE), EX_UNAVAILABLE);
 	CHECK_INT(exit_status(PH_HELO, 501, LE_NONE), EX_UNAVAILABLE);
 	CHECK_INT(exit_status(PH_STARTTLS, 502, LE_NONE), EX_UNAVAILABLE);
+	/* The engine reports a refused STARTTLS as LE_TLS: 75, nothing
+	 * was sent, retry once the server is fixed. */
+	CHECK_INT(exit_status(PH_STARTTLS, 502, LE_TLS), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_STARTTLS, 454, LE_TLS), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_STARTTLS, 0, LE_TLS), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_TLS, 0, LE_TLS), EX_TEMPFAIL);
+	CHECK_INT(exit_status(PH_STARTTLS, 220, LE_PROTOCOL), EX_PROTOCOL);
+	/* Credentials but no AUTH offered, or no usable mechanism: 69. */
+	CHECK_INT(exit_status(PH_AUTH, 0, LE_NONE), EX_UNAVAILABLE);
+	CHECK_INT(exit_status(PH_AUTH, 0, LE_CONFIG), EX_CONFIG);
+	CHECK_INT(exit_status(PH_AUTH, 235, LE_PROTOCOL), EX_PROTOCOL);
+	CHECK_INT(exit_status(PH_AUTH, 334, LE_PROTOCOL), EX_PROTOCOL);
 
 	/* A reply that does not fit: unexpected 2xx/3xx is a protocol
 	 * error, and 2xx outside EOM is never success. */
