@@ -732,7 +732,8 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 	isip = parse_ip(p->host, t->ip, &t->iplen);
 	if (!isip && to_alabel(p->host, &t->name, err) < 0)
 		return -1;
-	if (p->certcheck && p->fingerprint != NULL &&
+	/* A fingerprint is checked even with certcheck 0: it was asked for. */
+	if (p->fingerprint != NULL &&
 	    parse_fingerprint(p->fingerprint, &t->pin_kind, t->pin, err) < 0)
 		return -1;
 	if (setup_creds(t, p, err) < 0)
@@ -783,10 +784,10 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 		}
 	}
 
-	if (!p->certcheck)
-		;	/* verify nothing: the caller warned */
-	else if (t->pin_kind != PIN_NONE)
+	if (t->pin_kind != PIN_NONE)
 		gnutls_session_set_verify_function(t->session, pin_verify);
+	else if (!p->certcheck)
+		;	/* verify nothing: the caller warned */
 	else {
 		if (isip) {
 			t->vdata[0].type = GNUTLS_DT_IP_ADDRESS;

@@ -18,7 +18,8 @@
  * names the one server certificate or key to accept); the validity dates
  * and the key purpose (when the certificate states one) are still
  * checked, and GnuTLS still checks that the server holds the key.
- * certcheck 0 verifies nothing at all.
+ * certcheck 0 verifies nothing at all, unless a fingerprint is given:
+ * that is always checked (so certcheck || fingerprint means verified).
  *
  * TLS 1.2 is the floor on top of the system priorities unless
  * `priorities` is given.  Nothing here prints or exits.
@@ -34,7 +35,8 @@ struct tls_params {
 	const char	*fingerprint;	/* msmtp's SHA-256 "AB:CD:..." or a
 					 * public-key pin "sha256//BASE64";
 					 * NULL: CA check */
-	int		 certcheck;	/* 0: verify nothing (warned by caller) */
+	int		 certcheck;	/* 0: verify nothing (warned by caller)
+					 * unless `fingerprint` is set */
 	const char	*priorities;	/* NULL: system default + TLS1.2 floor */
 	const char	*cert_file;	/* client certificate (file or PKCS#11 URI) */
 	const char	*key_file;

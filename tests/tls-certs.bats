@@ -296,6 +296,15 @@ pin_of() {
 	done
 }
 
+@test "certcheck 0 does not lift a fingerprint that is also given" {
+	serve selfsigned
+	probe --certcheck 0 --fingerprint "$(pin_of valid)"
+	assert_status 1
+	assert_equal "${lines[0]}" "error: public key does not match the pin in tls_fingerprint (the server's is $(pin_of selfsigned))"
+	probe --certcheck 0 --fingerprint "$(fingerprint_of selfsigned)"
+	assert_status 0
+}
+
 # ---- protocol versions and priorities ----------------------------------------
 
 @test "a TLS-1.0-only server is refused (TLS 1.2 is the floor)" {
