@@ -718,7 +718,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 	const char	*errpos = NULL;
 	int		 r, soft = 0, isip;
 
-	if (t->session != NULL) {
+	if (t->host != NULL) {
 		buf_addstr(err, "TLS session already used");
 		return -1;
 	}

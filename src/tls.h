@@ -104,8 +104,13 @@ void		 tls_bye(struct tls *, long long deadline);
 
 /* "TLS1.3", "TLS1.2", ... */
 const char	*tls_version(const struct tls *);
-/* Multi-line description for -S: version, cipher suite, certificate
- * subject, issuer, validity, SHA-256 fingerprint, public-key pin. */
+/*
+ * Multi-line description for -S, appended to `out`, one "label: value"
+ * line each: "TLS version", "cipher suite", "certificate subject",
+ * "certificate issuer", "certificate valid from", "certificate valid
+ * until" (YYYY-MM-DD HH:MM:SS UTC), "SHA-256 fingerprint" (AB:CD:..., as
+ * tls_fingerprint takes it), "public-key pin" (sha256//BASE64).
+ */
 void		 tls_describe(const struct tls *, struct buf *out);
 /*
  * Channel-binding data for SCRAM-*-PLUS, appended to `out`: "tls-exporter"
