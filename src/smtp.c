@@ -22,6 +22,7 @@
 #include "net.h"
 #include "reply.h"
 #include "sasl.h"
+#include "secret.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
@@ -101,8 +102,6 @@ static int	want_auth(const struct account *);
 static int	offered(const char *, const char *);
 static int	send_secret(struct session *, struct buf *, const char *);
 static void	encode_into(struct buf *, const struct buf *);
-static int	password_only(const struct account *, struct buf *,
-		    struct buf *);
 static int	authenticate(struct session *);
 static int	auth_exchange(struct session *, struct sasl_client *,
 		    const char *);
@@ -805,19 +804,6 @@ out:
 	return rc;
 }
 
-/* Until secret.c lands: the `password` keyword only. */
-static int
-password_only(const struct account *a, struct buf *out, struct buf *err)
-{
-	if (a->password == NULL) {
-		buf_addstr(err, "no password in the account");
-		return -1;
-	}
-	buf_grow(out, strlen(a->password));
-	buf_addstr(out, a->password);
-	return 0;
-}
-
 /*
  * Choose the mechanism (`auth on`: the strongest offered that fits what
  * we have; `auth NAME`: that one or nothing), fetch the secret, run the
@@ -886,7 +872,8 @@ authenticate(struct session *s)
 		goto fail;
 	}
 	name = sasl_name(mech);
-	if (mech != SASL_EXTERNAL && password_only(a, &secret, &err) == -1) {
+	if (mech != SASL_EXTERNAL && secret_get(a, host, a->user, &secret,
+	    &err) == -1) {
 		fail(s, PH_AUTH, 0, LE_CONFIG, "no secret for AUTH %s: %s",
 		    name, buf_str(&err));
 		goto fail;

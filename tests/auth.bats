@@ -321,3 +321,23 @@ EOF
 	assert_stderr_not_contains "r="
 	assert_stderr_not_contains "$PASS"
 }
+
+@test "the secret comes from secret_get: passwordeval" {
+	fake_start_auth
+	write_tls_config "user $USER_NAME" "passwordeval echo '$PASS'" \
+	    "auth scram-sha-256"
+	send
+	assert_authenticated SCRAM-SHA-256
+}
+
+@test "the secret comes from secret_get: ~/.netrc" {
+	PASS=netrc-pass
+	fake_start_auth
+	mkdir -p "$T/home"
+	printf 'machine 127.0.0.1 login %s password %s\n' "$USER_NAME" \
+	    "$PASS" >"$T/home/.netrc"
+	chmod 600 "$T/home/.netrc"
+	write_tls_config "user $USER_NAME" "auth plain"
+	HOME=$T/home send
+	assert_authenticated PLAIN
+}
