@@ -199,8 +199,16 @@ static void
 report(const struct run *r, const struct smtp_result *res)
 {
 	struct buf	 rcpts = BUF_INIT;
-	const char	*server = buf_str(&res->server);
+	const char	*server = buf_str(&res->server), *w, *nl;
 	size_t		 i;
+
+	/* Engine warnings (tls_certcheck off, ...), one a line. */
+	for (w = buf_str(&res->warn); *w != '\0'; w = *nl ? nl + 1 : nl) {
+		if ((nl = strchr(w, '\n')) == NULL)
+			nl = w + strlen(w);
+		if (nl > w)
+			log_warn("%.*s", (int)(nl - w), w);
+	}
 
 	/* One refusal is said once, in the summary; several get a line
 	 * each so that every address and reply is there. */
@@ -218,9 +226,11 @@ report(const struct run *r, const struct smtp_result *res)
 	for (i = 0; i < r->env.rcpts.n; i++)
 		buf_addf(&rcpts, "%s%s", i > 0 ? "," : "", r->env.rcpts.v[i]);
 	log_outcome(res->status == EX_OK,
-	    "account=%s host=%s tls=off auth=off from=%s recipients=%s "
+	    "account=%s host=%s tls=%s auth=%s from=%s recipients=%s "
 	    "mailsize=%lld smtpstatus=%d smtpmsg='%s' exitcode=%s",
-	    r->acct->name, server, r->env.from, buf_str(&rcpts),
+	    r->acct->name, server, res->tls[0] != '\0' ? res->tls : "off",
+	    res->auth != NULL ? res->auth : "off", r->env.from,
+	    buf_str(&rcpts),
 	    (long long)r->env.size, res->code,
 	    res->status == EX_OK ? "ok" : buf_str(&res->msg),
 	    exit_name(res->status));
