@@ -64,6 +64,7 @@ lookup(const char *text, const char *host, const char *user)
 static void
 test_netrc(void)
 {
+	struct buf	 nul = BUF_INIT;
 	const char	*two =
 	    "machine a.example login alice password pa\n"
 	    "machine b.example login bob password pb\n"
@@ -146,7 +147,10 @@ test_netrc(void)
 	    "\r\n", "m", "u"), "p");
 	/* NULs are data, not ends. */
 	CHECK_INT(secret_netrc_lookup("machine m login u password a\0b", 30,
-	    "m", "u", &(struct buf)BUF_INIT), 1);
+	    "m", "u", &nul), 1);
+	CHECK_INT(nul.len, 3);
+	CHECK(nul.len == 3 && memcmp(nul.data, "a\0b", 3) == 0);
+	buf_wipe(&nul);
 }
 
 static void
