@@ -76,6 +76,7 @@ struct session {
 	struct tls		*tls;		/* non-NULL once established */
 	int			 tls_verified;	/* certificate or pin checked */
 	int			 redact;	/* trace 334 lines redacted */
+	struct buf		*info;		/* -S: what the server says */
 };
 
 static void	fail(struct session *, enum phase, int, enum local_err,
@@ -105,7 +106,12 @@ static void	encode_into(struct buf *, const struct buf *);
 static int	authenticate(struct session *);
 static int	auth_exchange(struct session *, struct sasl_client *,
 		    const char *);
+static void	info_lines(struct session *, const char *, const char *);
+static void	info_reply(struct session *, const char *);
+static void	info_tls(struct session *, const char *);
 static int	session_open(struct session *);
+static void	session_setup(struct session *, const struct smtp_params *,
+		    struct smtp_result *, off_t);
 static void	session_close(struct session *, int);
 static void	add_failure(struct session *, const char *, int);
 static int	send_empty_data(struct session *);
@@ -406,6 +412,8 @@ ehlo(struct session *s)
 		goto out;
 	if (s->r.code == 250) {
 		caps_parse(&s->caps, &s->r);
+		info_reply(s, s->tls != NULL ? "Capabilities (inside TLS)" :
+		    "Capabilities");
 		rc = 0;
 		goto out;
 	}
@@ -485,13 +493,56 @@ session_open(struct session *s)
 		unexpected(s, PH_GREETING);
 		return -1;
 	}
+	if (s->info != NULL) {
+		buf_addf(s->info, "SMTP server at %s\n",
+		    buf_str(&s->res->server));
+		if (s->tls != NULL && s->tls_mode == TM_IMPLICIT)
+			info_tls(s, "TLS (implicit)");
+		info_reply(s, "Greeting");
+	}
 	if (ehlo(s) == -1)
 		return -1;
 	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
 		return -1;
-	if (want_auth(s->acct) && authenticate(s) == -1)
+	if (s->info == NULL && want_auth(s->acct) && authenticate(s) == -1)
 		return -1;
 	return 0;
+}
+
+/* -S: `title`, then every line of `text` indented by 4. */
+static void
+info_lines(struct session *s, const char *title, const char *text)
+{
+	const char	*t, *nl;
+
+	if (s->info == NULL)
+		return;
+	buf_addf(s->info, "%s:\n", title);
+	for (t = text; *t != '\0'; t = nl != NULL ? nl + 1 : t + strlen(t)) {
+		nl = strchr(t, '\n');
+		buf_addf(s->info, "    %.*s\n", nl != NULL ? (int)(nl - t) :
+		    (int)strlen(t), t);
+	}
+}
+
+/* -S: the reply just read. */
+static void
+info_reply(struct session *s, const char *title)
+{
+	info_lines(s, title, buf_str(&s->r.text));
+}
+
+/* -S: the TLS session just established. */
+static void
+info_tls(struct session *s, const char *title)
+{
+	struct buf	 d = BUF_INIT;
+
+	if (s->info == NULL)
+		return;
+	tls_describe(s->tls, &d);
+	info_lines(s, title, buf_str(&d));
+	buf_release(&d);
 }
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
@@ -640,6 +691,7 @@ starttls(struct session *s)
 	}
 	if (tls_start(s, PH_TLS) == -1)
 		return -1;
+	info_tls(s, "TLS (STARTTLS)");
 	memset(&s->caps, 0, sizeof(s->caps));
 	if (ehlo(s) == -1)
 		return -1;
@@ -1248,33 +1300,63 @@ out:
 	return rc;
 }
 
+/* The session before connecting: limits from the params and the size. */
+static void
+session_setup(struct session *s, const struct smtp_params *p,
+    struct smtp_result *res, off_t size)
+{
+	long long	 t, total;
+
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->acct = p->acct;
+	s->res = res;
+	s->fd = -1;
+	s->lmtp = p->acct->protocol == PROTO_LMTP;
+	s->port = p->acct->port > 0 ? p->acct->port : s->lmtp ? 24 : 25;
+	reply_init(&s->r);
+	buf_init(&s->what);
+	buf_init(&s->tmp);
+
+	/* T per command; the whole session gets 10 T plus T per MiB. */
+	t = p->timeout > 0 ? p->timeout : DEFAULT_TIMEOUT;
+	total = 10 * t + ((long long)size / MIB + 1) * t;
+	if (p->total_timeout > 0 && p->total_timeout < total)
+		total = p->total_timeout;
+	s->tmo_ms = t * 1000;
+	s->total_ms = total * 1000;
+	s->total_deadline = now_ms() + s->total_ms;
+}
+
+int
+smtp_serverinfo(const struct smtp_params *p, struct buf *out,
+    struct smtp_result *res)
+{
+	struct session	 s;
+
+	session_setup(&s, p, res, 0);
+	s.info = out;
+	res->status = -1;
+	if (session_open(&s) == 0) {
+		if (s.caps.auth[0] != '\0')
+			buf_addf(out, "AUTH mechanisms: %s\n", s.caps.auth);
+		res->phase = PH_QUIT;
+		res->status = 0;
+	}
+	session_close(&s, 1);
+	reply_release(&s.r);
+	buf_release(&s.what);
+	buf_release(&s.tmp);
+	return res->status;
+}
+
 int
 smtp_submit(const struct smtp_params *p, const struct envelope *env,
     int spool_fd, struct smtp_result *res)
 {
 	struct session	 s;
-	long long	 t, total;
 
-	memset(&s, 0, sizeof(s));
-	s.p = p;
-	s.acct = p->acct;
-	s.res = res;
-	s.fd = -1;
-	s.lmtp = p->acct->protocol == PROTO_LMTP;
-	s.port = p->acct->port > 0 ? p->acct->port : s.lmtp ? 24 : 25;
-	reply_init(&s.r);
-	buf_init(&s.what);
-	buf_init(&s.tmp);
-
-	/* T per command; the whole session gets 10 T plus T per MiB. */
-	t = p->timeout > 0 ? p->timeout : DEFAULT_TIMEOUT;
-	total = 10 * t + ((long long)env->size / MIB + 1) * t;
-	if (p->total_timeout > 0 && p->total_timeout < total)
-		total = p->total_timeout;
-	s.tmo_ms = t * 1000;
-	s.total_ms = total * 1000;
-	s.total_deadline = now_ms() + s.total_ms;
-
+	session_setup(&s, p, res, env->size);
 	res->status = -1;
 	if (env->rcpts.n == 0)
 		fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");

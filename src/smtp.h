@@ -94,4 +94,17 @@ void	smtp_result_release(struct smtp_result *);
 int	smtp_submit(const struct smtp_params *, const struct envelope *,
 	    int spool_fd, struct smtp_result *res);
 
+/*
+ * -S/--serverinfo: connect as smtp_submit() would (same TLS decision and
+ * checks), then QUIT without AUTH or mail.  `out` gets, one item a line:
+ * "SMTP server at ...", "Greeting:" and the greeting lines indented by 4,
+ * "Capabilities:" (the EHLO reply), with TLS "TLS (STARTTLS):" or "TLS
+ * (implicit):" and tls_describe()'s lines, "Capabilities (inside TLS):",
+ * then "AUTH mechanisms: ..." when offered.  Returns res->status: 0, or
+ * the failure as smtp_submit() reports it (with what was learnt so far
+ * in `out`).
+ */
+int	smtp_serverinfo(const struct smtp_params *, struct buf *out,
+	    struct smtp_result *res);
+
 #endif
