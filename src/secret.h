@@ -24,7 +24,7 @@ struct account;
  *     name, e.g. "postie-default"; skipped when the name holds a '/' or
  *     starts with '.'), else "postie-password".  First line, CR/LF
  *     stripped; an empty file is an error;
- *  4. ~/.netrc, then SYSCONFDIR/netrc, when the account has a host: the
+ *  4. ~/.netrc, then SYSCONFDIR/netrc, when `host` is not NULL: the
  *     first entry whose `machine` is the host (case-insensitive) or that
  *     is `default`, whose `login` is the user (exact; any login when the
  *     user is NULL) and that has a `password`.  A file that supplies a
