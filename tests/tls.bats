@@ -286,3 +286,39 @@ EOF
 	assert_status 0
 	assert_equal "$(fake_messages)" 1 messages
 }
+
+@test "tls_fingerprint pins a certificate from an unknown CA: delivered, no warning" {
+	certs_dir
+	local fp
+	fp=$("$PYTHON3" -c 'import hashlib, ssl, sys
+der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
+h = hashlib.sha256(der).hexdigest().upper()
+print(":".join(h[i:i + 2] for i in range(0, len(h), 2)))' "$CERTS/unknownca.pem")
+	fake_start_tls unknownca
+	write_tls_config "tls_fingerprint $fp"
+	send
+	assert_status 0
+	assert_stderr_empty
+	assert_clear_is_ehlo_starttls
+	assert_equal "$(fake_messages)" 1 messages
+}
+
+@test "a wrong tls_fingerprint: 75, nothing after STARTTLS" {
+	fake_start_tls valid
+	write_tls_config "tls_fingerprint $(printf '00:%.0s' $(seq 31))00"
+	send
+	assert_status 75
+	assert_stderr_one_line
+	assert_commands "EHLO client.example.org" "STARTTLS"
+}
+
+@test "LMTP with STARTTLS: LHLO again inside TLS" {
+	fake_start_tls valid "" --lmtp
+	write_tls_config "protocol lmtp"
+	send
+	assert_status 0
+	assert_commands "LHLO client.example.org" "STARTTLS" \
+	    "LHLO client.example.org" "$(mail_from)" \
+	    "RCPT TO:<rcpt@example.org>" "DATA" "QUIT"
+	refute_clear_contains MAIL
+}
