@@ -765,11 +765,15 @@ auth_exchange(struct session *s, struct sasl_client *c, const char *name)
 	struct buf	 resp = BUF_INIT, line = BUF_INIT, chal = BUF_INIT;
 	struct buf	 err = BUF_INIT, shown = BUF_INIT;
 	int		 steps = 0, rc = -1, pending = 0, initial;
+	size_t		 hint;
 
 	buf_reset(&s->what);
 	buf_addf(&s->what, "AUTH %s", name);
 	buf_addf(&shown, "AUTH %s", name);
-	buf_grow(&resp, 256);
+	/* Room for any response up front: growing would leave copies of
+	 * the secret in freed memory. */
+	hint = c->user.len + c->secret.len + c->host.len + c->cbind.len + 512;
+	buf_grow(&resp, hint);
 	if ((initial = sasl_initial(c, &resp)) == -1) {
 		fail(s, PH_AUTH, 0, LE_CONFIG, "AUTH %s cannot start with "
 		    "these credentials; nothing was sent", name);
@@ -814,7 +818,7 @@ auth_exchange(struct session *s, struct sasl_client *c, const char *name)
 			pending = 0;	/* resp holds the initial response */
 		else {
 			buf_wipe(&resp);
-			buf_grow(&resp, 256);
+			buf_grow(&resp, hint);
 			if (sasl_step(c, (const unsigned char *)chal.data,
 			    chal.len, &resp, &err) == -1) {
 				/* RFC 4954 4: cancel with "*". */
