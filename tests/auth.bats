@@ -8,9 +8,10 @@
 # (535 without fallback, 454, a bad SCRAM server signature, endless or
 # huge challenges) and the -v transcript that never shows a secret.
 #
-# SCRAM-*-PLUS runs on TLS 1.2 (--tls-max 1.2) with tls-unique: Python's
-# ssl module cannot export TLS 1.3 keying material, so the fake server
-# cannot compute tls-exporter; over TLS 1.3 it offers no -PLUS variant.
+# SCRAM-*-PLUS: on TLS 1.2 (--tls-max 1.2) with tls-unique from Python's
+# ssl module, and on TLS 1.3 with tls-exporter from pyOpenSSL (--tls-lib
+# pyopenssl; those tests skip without python3-openssl).  With the ssl
+# module on TLS 1.3 the fake server cannot bind and offers no -PLUS.
 
 load common
 
@@ -340,4 +341,47 @@ EOF
 	write_tls_config "user $USER_NAME" "auth plain"
 	HOME=$T/home send
 	assert_authenticated PLAIN
+}
+
+# TLS 1.3: the fake server computes tls-exporter with pyOpenSSL.
+have_pyopenssl() {
+	"$PYTHON3" -c 'import OpenSSL.SSL' 2>/dev/null ||
+	    skip "pyOpenSSL (python3-openssl) is not installed"
+}
+
+@test "SCRAM-SHA-256-PLUS on TLS 1.3 (tls-exporter)" {
+	have_pyopenssl
+	fake_start_auth "" --tls-lib pyopenssl
+	write_auth_config "auth scram-sha-256-plus"
+	send
+	assert_authenticated SCRAM-SHA-256-PLUS
+	grep -q '^TLSv1.3 ' "$FAKE_DIR/conn-1.tlsinfo"
+}
+
+@test "SCRAM-SHA-1-PLUS on TLS 1.3 (tls-exporter)" {
+	have_pyopenssl
+	fake_start_auth "" --tls-lib pyopenssl
+	write_auth_config "auth scram-sha-1-plus"
+	send
+	assert_authenticated SCRAM-SHA-1-PLUS
+}
+
+@test "auth on picks SCRAM-SHA-256-PLUS on TLS 1.3 when the server binds" {
+	have_pyopenssl
+	fake_start_auth "" --tls-lib pyopenssl
+	write_auth_config "auth on"
+	send
+	assert_authenticated SCRAM-SHA-256-PLUS
+}
+
+@test "EXTERNAL with the client certificate (pyOpenSSL server)" {
+	have_pyopenssl
+	certs_dir
+	fake_start_auth - --tls-lib pyopenssl --tls-client-ca "$CERTS/ca.pem" <<'EOF'
+auth external
+EOF
+	write_tls_config "auth external" "tls_cert_file $CERTS/client.pem" \
+	    "tls_key_file $CERTS/client.key"
+	send
+	assert_authenticated EXTERNAL
 }

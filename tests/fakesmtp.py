@@ -32,10 +32,12 @@ USAGE
     --tls-wrap        implicit TLS: the handshake comes before the greeting
     --tls-client-ca PEM  ask for a client certificate and verify it with
                       this CA (SASL EXTERNAL accepts a verified one)
-    --tls-max 1.2     highest TLS version (1.2 gives the client
-                      tls-unique channel binding, which the server side of
-                      SCRAM-*-PLUS can compute; Python's ssl module cannot
-                      export TLS 1.3 keying material for tls-exporter)
+    --tls-max 1.2     highest TLS version (1.2: tls-unique channel binding)
+    --tls-lib LIB     "ssl" (default): Python's ssl module, which gives
+                      tls-unique on TLS 1.2 only; "pyopenssl": pyOpenSSL
+                      (Debian python3-openssl), which also exports the
+                      TLS 1.3 keying material for tls-exporter (RFC 9266),
+                      so SCRAM-*-PLUS is offered on TLS 1.3 too
 
 RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     port            the port (or unix socket path), once listening
@@ -413,6 +415,69 @@ class Closed(Exception):
     """The connection is over (client closed, drop, stall ended)."""
 
 
+class PyTLS:
+    """A server-side pyOpenSSL connection with the few methods of
+    ssl.SSLSocket that Conn uses."""
+
+    def __init__(self, ctx, sock):
+        from OpenSSL import SSL
+        self.SSL = SSL
+        self.raw = sock
+        self.c = SSL.Connection(ctx, sock)
+        self.c.set_accept_state()
+        try:
+            self.c.do_handshake()
+        except SSL.Error as e:
+            raise ssl.SSLError("pyopenssl handshake: %s" % (e,))
+
+    def recv(self, n):
+        try:
+            return self.c.recv(n)
+        except (self.SSL.ZeroReturnError, self.SSL.SysCallError,
+                self.SSL.Error):
+            return b""
+
+    def sendall(self, data):
+        try:
+            self.c.sendall(data)
+        except self.SSL.Error as e:
+            raise OSError("pyopenssl send: %s" % (e,))
+
+    def close(self):
+        self.raw.close()
+
+    def setsockopt(self, *a):
+        self.raw.setsockopt(*a)
+
+    def settimeout(self, t):
+        self.raw.settimeout(t)
+
+    def unwrap(self):
+        try:
+            self.c.shutdown()
+        except self.SSL.Error:
+            pass
+        return self.raw
+
+    def version(self):
+        return self.c.get_protocol_version_name()
+
+    def cipher(self):
+        return (self.c.get_cipher_name(),)
+
+    def getpeercert(self):
+        cert = self.c.get_peer_certificate()
+        if cert is None:
+            return None
+        return {"subject": str(cert.get_subject())}
+
+    def channel_binding(self):
+        if self.version() == "TLSv1.3":
+            return (self.c.export_keying_material(
+                b"EXPORTER-Channel-Binding", 32), "tls-exporter")
+        return self.c.get_peer_finished(), "tls-unique"
+
+
 class Server:
     def __init__(self, args, scenario):
         self.args = args
@@ -431,6 +496,18 @@ class Server:
                 ctx.verify_mode = ssl.CERT_OPTIONAL
                 ctx.load_verify_locations(args.tls_client_ca)
             self.ctx = ctx
+            if args.tls_lib == "pyopenssl":
+                from OpenSSL import SSL
+                pctx = SSL.Context(SSL.TLS_SERVER_METHOD)
+                pctx.use_certificate_chain_file(args.tls_cert)
+                pctx.use_privatekey_file(args.tls_key)
+                if args.tls_max == "1.2":
+                    pctx.set_max_proto_version(SSL.TLS1_2_VERSION)
+                if args.tls_client_ca:
+                    pctx.load_verify_locations(args.tls_client_ca)
+                    pctx.set_verify(SSL.VERIFY_PEER,
+                                    lambda conn, cert, err, depth, ok: ok)
+                self.ctx = pctx
 
     def log(self, fmt, *a):
         self.logf.write("%.3f %s\n" % (time.time(), fmt % a if a else fmt))
@@ -568,7 +645,11 @@ class Conn:
                          "discarded", self.num, len(self.inbuf))
             self.inbuf.clear()
         try:
-            self.sock = self.srv.ctx.wrap_socket(self.sock, server_side=True)
+            if self.srv.args.tls_lib == "pyopenssl":
+                self.sock = PyTLS(self.srv.ctx, self.sock)
+            else:
+                self.sock = self.srv.ctx.wrap_socket(self.sock,
+                                                     server_side=True)
         except (ssl.SSLError, OSError) as e:
             self.srv.log("connection %d: TLS handshake failed: %s",
                          self.num, e)
@@ -592,6 +673,8 @@ class Conn:
                          b"\n")
 
     def channel_binding(self):
+        if self.tls and isinstance(self.sock, PyTLS):
+            return self.sock.channel_binding()
         if self.tls and self.sock.version() == "TLSv1.2":
             return self.sock.get_channel_binding("tls-unique"), "tls-unique"
         return None, None
@@ -983,6 +1066,7 @@ def main():
     ap.add_argument("--tls-wrap", action="store_true")
     ap.add_argument("--tls-client-ca")
     ap.add_argument("--tls-max", choices=["1.2", "1.3"])
+    ap.add_argument("--tls-lib", choices=["ssl", "pyopenssl"], default="ssl")
     args = ap.parse_args()
 
     def lifetime(signum, frame):
