@@ -322,3 +322,27 @@ print(":".join(h[i:i + 2] for i in range(0, len(h), 2)))' "$CERTS/unknownca.pem"
 	    "RCPT TO:<rcpt@example.org>" "DATA" "QUIT"
 	refute_clear_contains MAIL
 }
+
+@test "unix socket: plaintext without a tls keyword, STARTTLS with tls on" {
+	fake_start_tls valid "" --unix "$T/sock" --connections 2
+	write_config
+	send
+	assert_status 0
+	refute_command_prefix "STARTTLS"
+
+	write_tls_config "tls_host_override mail.example.test"
+	send
+	assert_status 0
+	fake_conn_done 2
+	grep -qx 'P STARTTLS' "$FAKE_DIR/conn-2.tls"
+	grep -q '^T MAIL FROM:' "$FAKE_DIR/conn-2.tls"
+}
+
+@test "::1 is loopback: plaintext without a tls keyword" {
+	fake_start_tls valid "" --listen ::1
+	write_config "host ::1"
+	send
+	assert_status 0
+	refute_command_prefix "STARTTLS"
+	assert_equal "$(fake_messages)" 1 messages
+}
