@@ -50,6 +50,7 @@ static int		 other_mode(struct run *);
 static int		 std_fds(void);
 static void		 apply_overrides(struct run *);
 static int		 pretend(const struct run *);
+static int		 serverinfo(const struct run *);
 
 static const char *
 base_name(const char *path)
@@ -347,6 +348,32 @@ pretend(const struct run *r)
 	return ferror(stdout) ? EX_IOERR : EX_OK;
 }
 
+/* -S: what the server offers, printed even when the session fails. */
+static int
+serverinfo(const struct run *r)
+{
+	struct smtp_params	 p;
+	struct smtp_result	 res;
+	struct buf		 out = BUF_INIT;
+	int			 status;
+
+	memset(&p, 0, sizeof(p));
+	p.acct = r->acct;
+	p.timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
+	p.trace = trace;
+	smtp_result_init(&res);
+	status = smtp_serverinfo(&p, &out, &res);
+	fputs(buf_str(&out), stdout);
+	fflush(stdout);
+	if (status != EX_OK)
+		log_error("account '%s', server %s, %s: %s", r->acct->name,
+		    buf_str(&res.server), phase_name(res.phase),
+		    buf_str(&res.msg));
+	smtp_result_release(&res);
+	buf_release(&out);
+	return status;
+}
+
 /* Modes other than sending, until the queue and -bs/-bv arrive. */
 static int
 other_mode(struct run *r)
@@ -373,10 +400,13 @@ other_mode(struct run *r)
 		if ((status = load_account(r)) != EX_OK)
 			return status;
 		return pretend(r);
+	case MODE_SERVERINFO:
+		if ((status = load_account(r)) != EX_OK)
+			return status;
+		return serverinfo(r);
 	default:
 		log_error("%s is not supported yet",
-		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" :
-		    r->opts.mode == MODE_VERIFY ? "-bv" : "-S");
+		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" : "-bv");
 		return EX_USAGE;
 	}
 }

@@ -292,3 +292,27 @@ with_syslog() {
 	[ "$status" -eq 64 ] || _fail "status $status"
 	[[ "$stderr" == *"takes 'on' or 'off'"* ]] || _fail "$stderr"
 }
+
+@test "-S prints the greeting, capabilities before and inside TLS and the certificate" {
+	fake_start_tls valid
+	write_tls_config
+	run_postie -S
+	assert_status 0
+	[[ "$output" == *"Greeting:"* ]] || _fail "$output"
+	[[ "$output" == *"Capabilities:"* ]] || _fail "$output"
+	[[ "$output" == *"STARTTLS"* ]] || _fail "$output"
+	[[ "$output" == *"Capabilities (inside TLS):"* ]] || _fail "$output"
+	[[ "$output" == *"sha256//"* ]] || _fail "no public-key pin: $output"
+	refute_command_prefix "MAIL"
+	refute_command_prefix "AUTH"
+}
+
+@test "-S with a certificate that fails: what was learnt, then one error, 75" {
+	fake_start_tls expired
+	write_tls_config
+	run_postie -S
+	assert_status 75
+	[[ "$output" == *"Greeting:"* ]] || _fail "$output"
+	assert_stderr_contains "expired"
+	refute_command_prefix "MAIL"
+}
