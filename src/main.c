@@ -17,6 +17,7 @@
 #include "log.h"
 #include "message.h"
 #include "options.h"
+#include "secret.h"
 #include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -106,6 +107,9 @@ load_account(struct run *r)
 		log_error("%s", buf_str(&err));
 	else if (r->acct->host == NULL && r->acct->socket == NULL)
 		log_error("%s: account '%s' has no host", path, r->acct->name);
+	else if (r->acct->password != NULL &&
+	    secret_check_file(path, &err) == -1)
+		log_error("%s", buf_str(&err));
 	else
 		rc = EX_OK;
 	free(path);
@@ -441,6 +445,8 @@ main(int argc, char *argv[])
 
 	/* A server that closes early must not kill us before we report. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Passwords may be read below: no core dumps, no peeking. */
+	secret_protect_process();
 	log_init("postie");
 	memset(&r, 0, sizeof(r));
 	options_init(&r.opts);
