@@ -21,9 +21,9 @@
 #include "iobuf.h"
 #include "net.h"
 #include "reply.h"
-#include "sasl.h"
 #include "secret.h"
 #include "smtp.h"
+#include "smtp_int.h"
 #include "tls.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -34,6 +34,7 @@
  *   session_open()   connect, implicit TLS, greeting, EHLO/LHLO (HELO
  *                    fallback), STARTTLS (iobuf_set_ops(), refuse
  *                    read-ahead, EHLO again, forget the caps), AUTH
+ *                    (smtp_auth.c; smtp_int.h holds the shared session)
  *   transaction()    MAIL, RCPT..., DATA, body, final reply; one message,
  *                    so a queue runner can call it again on the same
  *                    session (RSET between messages)
@@ -41,7 +42,7 @@
  *                    second body sender beside it
  *   session_close()  QUIT when the stream is in a known state, close
  *
- * Only fail() writes the outcome into the result; every status comes from
+ * Only sess_fail() writes the outcome into the result; every status comes from
  * exit_status().
  */
 
@@ -49,48 +50,14 @@
 #define QUIT_MAX_MS	 5000
 #define BODY_CHUNK	 65536
 #define MIB		 (1024LL * 1024)
-#define AUTH_MAX_STEPS	 10	/* 334 challenges per AUTH */
-#define AUTH_MAX_LINE	 12288	/* RFC 4954 4: AUTH line with its response */
 
-enum tls_mode { TM_PLAIN, TM_STARTTLS, TM_IMPLICIT };
 
-struct session {
-	const struct smtp_params *p;
-	const struct account	*acct;
-	struct smtp_result	*res;
-	int			 fd;
-	int			 have_io;
-	int			 broken;	/* stream state unknown: no QUIT */
-	int			 lmtp;
-	int			 port;
-	long long		 tmo_ms;	/* per-command timeout */
-	long long		 total_ms;
-	long long		 total_deadline;
-	int			 hit_total;	/* the last deadline was the total */
-	struct iobuf		 io;
-	struct reply		 r;
-	struct caps		 caps;
-	struct buf		 what;		/* the command awaiting a reply */
-	struct buf		 tmp;
-	enum tls_mode		 tls_mode;
-	struct tls		*tls;		/* non-NULL once established */
-	int			 tls_verified;	/* certificate or pin checked */
-	int			 redact;	/* trace 334 lines redacted */
-	struct buf		*info;		/* -S: what the server says */
-};
-
-static void	fail(struct session *, enum phase, int, enum local_err,
-		    const char *, ...) __attribute__((format(printf, 5, 6)));
 static long long deadline_in(struct session *, long long);
-static void	trace(struct session *, char, const char *, size_t);
 static void	cmd(struct session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	io_failed(struct session *, enum phase, enum io_result, int,
 		    int);
-static int	flush(struct session *, enum phase, int);
-static int	read_reply(struct session *, enum phase, int);
 static void	rejected(struct session *, enum phase);
-static int	unexpected(struct session *, enum phase);
 static const char *helo_name(struct session *, struct buf *);
 static int	ehlo(struct session *);
 static int	is_loopback(const struct sockaddr_storage *);
@@ -99,13 +66,6 @@ static int	tls_start(struct session *, enum phase);
 static int	starttls(struct session *);
 static int	is_on(const char *);
 static int	is_off(const char *);
-static int	want_auth(const struct account *);
-static int	offered(const char *, const char *);
-static int	send_secret(struct session *, struct buf *, const char *);
-static void	encode_into(struct buf *, const struct buf *);
-static int	authenticate(struct session *);
-static int	auth_exchange(struct session *, struct sasl_client *,
-		    const char *);
 static void	info_lines(struct session *, const char *, const char *);
 static void	info_reply(struct session *, const char *);
 static void	info_tls(struct session *, const char *);
@@ -151,8 +111,8 @@ smtp_result_release(struct smtp_result *res)
 }
 
 /* Record the outcome: phase, reply code, local error, one-line reason. */
-static void
-fail(struct session *s, enum phase ph, int code, enum local_err le,
+void
+sess_fail(struct session *s, enum phase ph, int code, enum local_err le,
     const char *fmt, ...)
 {
 	va_list	 ap;
@@ -180,8 +140,8 @@ deadline_in(struct session *s, long long ms)
 	return s->hit_total ? s->total_deadline : d;
 }
 
-static void
-trace(struct session *s, char dir, const char *line, size_t len)
+void
+sess_trace(struct session *s, char dir, const char *line, size_t len)
 {
 	if (s->p->trace != NULL)
 		s->p->trace(s->p->trace_arg, dir, line, len);
@@ -197,7 +157,7 @@ cmd(struct session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&s->tmp, fmt, ap);
 	va_end(ap);
-	trace(s, '>', s->tmp.data, s->tmp.len);
+	sess_trace(s, '>', s->tmp.data, s->tmp.len);
 	buf_addstr(&s->tmp, "\r\n");
 	iobuf_queue(&s->io, s->tmp.data, s->tmp.len);
 }
@@ -223,16 +183,19 @@ io_failed(struct session *s, enum phase ph, enum io_result ior, int sending,
 			buf_addstr(&s->what, s->tmp.data);
 		}
 		if (s->hit_total)
-			fail(s, ph, 0, LE_TIMEOUT, "total time limit of %lld s "
+			sess_fail(s, ph, 0, LE_TIMEOUT,
+			    "total time limit of %lld s "
 			    "exceeded %s %s", secs, sending ? "sending" :
 			    "waiting for", s->what.data);
 		else
-			fail(s, ph, 0, LE_TIMEOUT, "timed out after %lld s %s "
+			sess_fail(s, ph, 0, LE_TIMEOUT,
+			    "timed out after %lld s %s "
 			    "%s", secs, sending ? "sending" : "waiting for",
 			    s->what.data);
 		break;
 	case IO_EOF:
-		fail(s, ph, 0, LE_DROPPED, "connection closed by the server "
+		sess_fail(s, ph, 0, LE_DROPPED,
+		    "connection closed by the server "
 		    "%s", ph == PH_GREETING ? "before the greeting" :
 		    sending ? "while sending" : "after");
 		if (ph != PH_GREETING) {
@@ -241,16 +204,17 @@ io_failed(struct session *s, enum phase ph, enum io_result ior, int sending,
 		}
 		break;
 	case IO_TOOLONG:
-		fail(s, ph, 0, LE_PROTOCOL, "malformed reply to %s: reply "
+		sess_fail(s, ph, 0, LE_PROTOCOL, "malformed reply to %s: reply "
 		    "line too long", s->what.data);
 		break;
 	default:
 		if (e == EPIPE || e == ECONNRESET)
-			fail(s, ph, 0, LE_DROPPED, "connection %s by the server "
+			sess_fail(s, ph, 0, LE_DROPPED,
+			    "connection %s by the server "
 			    "%s %s", e == EPIPE ? "closed" : "reset",
 			    sending ? "while sending" : "after", s->what.data);
 		else
-			fail(s, ph, 0, LE_NETIO, "%s error %s %s: %s",
+			sess_fail(s, ph, 0, LE_NETIO, "%s error %s %s: %s",
 			    sending ? "write" : "read", sending ? "sending" :
 			    "after", s->what.data, strerror(e));
 		break;
@@ -258,8 +222,8 @@ io_failed(struct session *s, enum phase ph, enum io_result ior, int sending,
 }
 
 /* Write what is queued; the deadline is one command timeout. */
-static int
-flush(struct session *s, enum phase ph, int quiet)
+int
+sess_flush(struct session *s, enum phase ph, int quiet)
 {
 	enum io_result	 ior;
 
@@ -277,8 +241,8 @@ flush(struct session *s, enum phase ph, int quiet)
  * pipelined group: from the previous reply), capped by the total
  * deadline.  `quiet`: failures only mark the stream broken (QUIT).
  */
-static int
-read_reply(struct session *s, enum phase ph, int quiet)
+int
+sess_read_reply(struct session *s, enum phase ph, int quiet)
 {
 	enum io_result	 ior;
 	enum reply_state st;
@@ -296,9 +260,9 @@ read_reply(struct session *s, enum phase ph, int quiet)
 			return -1;
 		}
 		if (s->redact && len >= 3 && memcmp(line, "334", 3) == 0)
-			trace(s, '<', "334 [redacted]", 14);
+			sess_trace(s, '<', "334 [redacted]", 14);
 		else
-			trace(s, '<', line, len);
+			sess_trace(s, '<', line, len);
 		st = reply_feed(&s->r, line, len, &why);
 		if (st == REPLY_DONE)
 			break;
@@ -306,7 +270,8 @@ read_reply(struct session *s, enum phase ph, int quiet)
 			if (quiet)
 				s->broken = 1;
 			else
-				fail(s, ph, 0, LE_PROTOCOL, "malformed reply "
+				sess_fail(s, ph, 0, LE_PROTOCOL,
+				    "malformed reply "
 				    "to %s: %s", s->what.data, why);
 			return -1;
 		}
@@ -323,21 +288,21 @@ rejected(struct session *s, enum phase ph)
 	buf_reset(&s->tmp);
 	reply_summary(&s->r, &s->tmp);
 	if (ph == PH_GREETING)
-		fail(s, ph, s->r.code, LE_NONE, "the server refused the "
+		sess_fail(s, ph, s->r.code, LE_NONE, "the server refused the "
 		    "connection: %s", s->tmp.data);
 	else if (ph == PH_EOM)
-		fail(s, ph, s->r.code, LE_NONE, "the message was rejected "
+		sess_fail(s, ph, s->r.code, LE_NONE, "the message was rejected "
 		    "after the data: %s", s->tmp.data);
 	else
-		fail(s, ph, s->r.code, LE_NONE, "%s rejected: %s",
+		sess_fail(s, ph, s->r.code, LE_NONE, "%s rejected: %s",
 		    s->what.data, s->tmp.data);
 }
 
 /* The reply does not fit the command (a 354 to MAIL, a 250 to DATA):
  * reject 4xx/5xx normally, anything else is a protocol error.  Returns
  * -1 always. */
-static int
-unexpected(struct session *s, enum phase ph)
+int
+sess_unexpected(struct session *s, enum phase ph)
 {
 	int	 c = s->r.code / 100;
 
@@ -347,7 +312,7 @@ unexpected(struct session *s, enum phase ph)
 	}
 	buf_reset(&s->tmp);
 	reply_summary(&s->r, &s->tmp);
-	fail(s, ph, s->r.code, LE_PROTOCOL, "unexpected reply to %s: %s",
+	sess_fail(s, ph, s->r.code, LE_PROTOCOL, "unexpected reply to %s: %s",
 	    s->what.data, s->tmp.data);
 	return -1;
 }
@@ -408,7 +373,8 @@ ehlo(struct session *s)
 	buf_reset(&s->what);
 	buf_addf(&s->what, "%s %s", verb, name);
 	cmd(s, "%s %s", verb, name);
-	if (flush(s, PH_EHLO, 0) == -1 || read_reply(s, PH_EHLO, 0) == -1)
+	if (sess_flush(s, PH_EHLO, 0) == -1 ||
+	    sess_read_reply(s, PH_EHLO, 0) == -1)
 		goto out;
 	if (s->r.code == 250) {
 		caps_parse(&s->caps, &s->r);
@@ -420,17 +386,18 @@ ehlo(struct session *s)
 	/* RFC 5321 4.1.4: an old server may not know EHLO.  LMTP has no
 	 * HELO. */
 	if (s->r.code / 100 != 5 || s->lmtp) {
-		unexpected(s, PH_EHLO);
+		sess_unexpected(s, PH_EHLO);
 		goto out;
 	}
 	memset(&s->caps, 0, sizeof(s->caps));
 	buf_reset(&s->what);
 	buf_addf(&s->what, "HELO %s", name);
 	cmd(s, "HELO %s", name);
-	if (flush(s, PH_HELO, 0) == -1 || read_reply(s, PH_HELO, 0) == -1)
+	if (sess_flush(s, PH_HELO, 0) == -1 ||
+	    sess_read_reply(s, PH_HELO, 0) == -1)
 		goto out;
 	if (s->r.code != 250) {
-		unexpected(s, PH_HELO);
+		sess_unexpected(s, PH_HELO);
 		goto out;
 	}
 	rc = 0;
@@ -462,7 +429,7 @@ session_open(struct session *s)
 	if (s->fd == -1) {
 		if (t.socket == NULL)
 			buf_addf(&s->res->server, ":%d", t.port);
-		fail(s, PH_CONNECT, 0, le, "%s", err.data != NULL ?
+		sess_fail(s, PH_CONNECT, 0, le, "%s", err.data != NULL ?
 		    err.data : "cannot connect");
 		buf_release(&err);
 		buf_release(&addr);
@@ -487,10 +454,10 @@ session_open(struct session *s)
 
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "the greeting");
-	if (read_reply(s, PH_GREETING, 0) == -1)
+	if (sess_read_reply(s, PH_GREETING, 0) == -1)
 		return -1;
 	if (s->r.code != 220) {
-		unexpected(s, PH_GREETING);
+		sess_unexpected(s, PH_GREETING);
 		return -1;
 	}
 	if (s->info != NULL) {
@@ -504,7 +471,7 @@ session_open(struct session *s)
 		return -1;
 	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
 		return -1;
-	if (s->info == NULL && want_auth(s->acct) && authenticate(s) == -1)
+	if (s->info == NULL && smtp_want_auth(s->acct) && smtp_auth(s) == -1)
 		return -1;
 	return 0;
 }
@@ -633,7 +600,8 @@ tls_start(struct session *s, enum phase ph)
 	buf_addstr(&s->what, "the TLS handshake");
 	if (tls_handshake(s->tls, s->fd, &tp, deadline_in(s, s->tmo_ms),
 	    &err) == -1) {
-		fail(s, ph, 0, LE_TLS, "TLS handshake with '%s' failed: %s",
+		sess_fail(s, ph, 0, LE_TLS,
+		    "TLS handshake with '%s' failed: %s",
 		    tp.host, err.data != NULL ? err.data : "unknown error");
 		/* Nothing more may be sent in plaintext or otherwise. */
 		s->broken = 1;
@@ -661,7 +629,8 @@ starttls(struct session *s)
 	    s->acct->host;
 
 	if (!(s->caps.flags & CAP_STARTTLS)) {
-		fail(s, PH_STARTTLS, 0, LE_TLS, "the server %s does not offer "
+		sess_fail(s, PH_STARTTLS, 0, LE_TLS,
+		    "the server %s does not offer "
 		    "STARTTLS; refusing to send in plaintext (write 'tls off' "
 		    "in the account to allow it)", where != NULL ? where : "");
 		return -1;
@@ -669,22 +638,24 @@ starttls(struct session *s)
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "STARTTLS");
 	cmd(s, "STARTTLS");
-	if (flush(s, PH_STARTTLS, 0) == -1 ||
-	    read_reply(s, PH_STARTTLS, 0) == -1)
+	if (sess_flush(s, PH_STARTTLS, 0) == -1 ||
+	    sess_read_reply(s, PH_STARTTLS, 0) == -1)
 		return -1;
 	if (s->r.code / 100 == 4 || s->r.code / 100 == 5) {
 		buf_reset(&s->tmp);
 		reply_summary(&s->r, &s->tmp);
-		fail(s, PH_STARTTLS, s->r.code, LE_TLS, "STARTTLS refused: %s; "
+		sess_fail(s, PH_STARTTLS, s->r.code, LE_TLS,
+		    "STARTTLS refused: %s; "
 		    "nothing was sent in plaintext", s->tmp.data);
 		return -1;
 	}
 	if (s->r.code != 220)
-		return unexpected(s, PH_STARTTLS);
+		return sess_unexpected(s, PH_STARTTLS);
 	/* Bytes after the 220 were written before our handshake: an
 	 * attacker's injection (CVE-2011-0411 and kin). */
 	if (iobuf_unread(&s->io) > 0) {
-		fail(s, PH_STARTTLS, s->r.code, LE_PROTOCOL, "the server sent "
+		sess_fail(s, PH_STARTTLS, s->r.code, LE_PROTOCOL,
+		    "the server sent "
 		    "%zu unexpected bytes after its 220 to STARTTLS (possible "
 		    "injection); nothing more was sent", iobuf_unread(&s->io));
 		return -1;
@@ -698,263 +669,6 @@ starttls(struct session *s)
 	return 0;
 }
 
-/* `auth` on or a mechanism; unset with a user set (as msmtp). */
-static int
-want_auth(const struct account *a)
-{
-	if (a->auth != NULL)
-		return strcmp(a->auth, "off") != 0;
-	return a->user != NULL && a->user[0] != '\0';
-}
-
-/* `name` is in the space-separated EHLO AUTH list. */
-static int
-offered(const char *list, const char *name)
-{
-	size_t	 n = strlen(name), w;
-
-	while (*list != '\0') {
-		while (*list == ' ')
-			list++;
-		w = strcspn(list, " ");
-		if (w == n && strncasecmp(list, name, n) == 0)
-			return 1;
-		list += w;
-	}
-	return 0;
-}
-
-/*
- * Queue a line that holds AUTH data, trace `shown` instead, send it and
- * leave no copy behind: the write buffer starts empty and large enough
- * (no realloc leaves a stale copy) and is wiped after the flush.
- */
-static int
-send_secret(struct session *s, struct buf *line, const char *shown)
-{
-	int	 rc;
-
-	buf_wipe(&s->io.wbuf);
-	buf_grow(&s->io.wbuf, line->len + 2);
-	trace(s, '>', shown, strlen(shown));
-	iobuf_queue(&s->io, line->data != NULL ? line->data : "", line->len);
-	iobuf_queue(&s->io, "\r\n", 2);
-	buf_wipe(line);
-	rc = flush(s, PH_AUTH, 0);
-	buf_wipe(&s->io.wbuf);
-	return rc;
-}
-
-/* Base64 of `in` into an empty `out` sized up front (no stale copies). */
-static void
-encode_into(struct buf *out, const struct buf *in)
-{
-	buf_grow(out, (in->len + 2) / 3 * 4 + 4);
-	if (in->len > 0)
-		sasl_b64_encode(in->data, in->len, out);
-}
-
-/*
- * AUTH NAME [initial-response], then one response per 334 challenge, at
- * most AUTH_MAX_STEPS of them (a challenge line is bounded by the reply
- * parser's REPLY_MAX_LINE).  No fallback to another mechanism.
- */
-static int
-auth_exchange(struct session *s, struct sasl_client *c, const char *name)
-{
-	struct buf	 resp = BUF_INIT, line = BUF_INIT, chal = BUF_INIT;
-	struct buf	 err = BUF_INIT, shown = BUF_INIT;
-	int		 steps = 0, rc = -1, pending = 0, initial;
-	size_t		 hint;
-
-	buf_reset(&s->what);
-	buf_addf(&s->what, "AUTH %s", name);
-	buf_addf(&shown, "AUTH %s", name);
-	/* Room for any response up front: growing would leave copies of
-	 * the secret in freed memory. */
-	hint = c->user.len + c->secret.len + c->host.len + c->cbind.len + 512;
-	buf_grow(&resp, hint);
-	if ((initial = sasl_initial(c, &resp)) == -1) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "AUTH %s cannot start with "
-		    "these credentials; nothing was sent", name);
-		goto out;
-	}
-	if (initial && 5 + strlen(name) + 1 + (resp.len + 2) / 3 * 4 + 2 >
-	    AUTH_MAX_LINE)
-		pending = 1;	/* sent after the first, empty, 334 */
-	buf_grow(&line, 5 + strlen(name) + 2 + (resp.len + 2) / 3 * 4 + 4);
-	buf_addf(&line, "AUTH %s", name);
-	if (initial && !pending) {
-		buf_addch(&line, ' ');
-		if (resp.len == 0)
-			buf_addch(&line, '=');
-		else
-			encode_into(&line, &resp);
-		buf_addstr(&shown, " [redacted]");
-		buf_wipe(&resp);
-	}
-	s->redact = 1;
-	if (send_secret(s, &line, shown.data) == -1)
-		goto out;
-	for (;;) {
-		if (read_reply(s, PH_AUTH, 0) == -1)
-			goto out;
-		if (s->r.code != 334)
-			break;
-		if (++steps > AUTH_MAX_STEPS) {
-			fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "the server "
-			    "sent more than %d AUTH %s challenges",
-			    AUTH_MAX_STEPS, name);
-			goto out;
-		}
-		buf_wipe(&chal);
-		if (s->r.nlines != 1 || sasl_b64_decode(s->r.text.data,
-		    s->r.text.len, &chal) == -1) {
-			fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "malformed "
-			    "AUTH %s challenge (not one line of base64)", name);
-			goto out;
-		}
-		if (pending)
-			pending = 0;	/* resp holds the initial response */
-		else {
-			buf_wipe(&resp);
-			buf_grow(&resp, hint);
-			if (sasl_step(c, (const unsigned char *)chal.data,
-			    chal.len, &resp, &err) == -1) {
-				/* RFC 4954 4: cancel with "*". */
-				buf_addstr(&line, "*");
-				if (send_secret(s, &line, "*") == 0)
-					(void)read_reply(s, PH_AUTH, 1);
-				fail(s, PH_AUTH, 0, LE_PROTOCOL, "AUTH %s: %s",
-				    name, err.data != NULL ? err.data :
-				    "the server's challenge is not valid");
-				goto out;
-			}
-		}
-		encode_into(&line, &resp);
-		buf_wipe(&resp);
-		if (send_secret(s, &line, "[redacted]") == -1)
-			goto out;
-	}
-	s->redact = 0;
-	if (s->r.code == 235 && !sasl_done(c)) {
-		fail(s, PH_AUTH, s->r.code, LE_PROTOCOL, "the server accepted "
-		    "AUTH %s without proving that it knows the password; "
-		    "nothing was sent", name);
-		goto out;
-	}
-	if (s->r.code == 235)
-		rc = 0;
-	else {
-		(void)unexpected(s, PH_AUTH);
-		if (sasl_server_message(c) != NULL)
-			buf_addf(&s->res->msg, " (%s)", sasl_server_message(c));
-	}
-out:
-	s->redact = 0;
-	buf_wipe(&resp);
-	buf_wipe(&line);
-	buf_wipe(&chal);
-	buf_release(&err);
-	buf_release(&shown);
-	return rc;
-}
-
-/*
- * Choose the mechanism (`auth on`: the strongest offered that fits what
- * we have; `auth NAME`: that one or nothing), fetch the secret, run the
- * exchange, wipe.
- */
-static int
-authenticate(struct session *s)
-{
-	const struct account	*a = s->acct;
-	struct sasl_client	 c;
-	struct buf		 err = BUF_INIT, secret = BUF_INIT;
-	struct buf		 cb = BUF_INIT;
-	const char		*cbtype = NULL, *host, *name;
-	unsigned		 have = 0;
-	int			 mech, token, rc;
-
-	host = a->host != NULL ? a->host : "localhost";
-	token = a->auth != NULL && (strcmp(a->auth, "xoauth2") == 0 ||
-	    strcmp(a->auth, "oauthbearer") == 0);
-	if (!(s->caps.flags & CAP_AUTH) || s->caps.auth[0] == '\0') {
-		fail(s, PH_AUTH, 0, LE_NONE, "credentials are configured but "
-		    "the server does not offer AUTH%s; nothing was sent",
-		    s->tls == NULL ? " on this plaintext connection ('tls on' "
-		    "may help)" : "");
-		return -1;
-	}
-	if (a->user != NULL && a->user[0] != '\0')
-		have |= token ? SASL_HAVE_TOKEN : SASL_HAVE_PASSWORD;
-	if (s->tls != NULL) {
-		if (tls_client_cert_sent(s->tls))
-			have |= SASL_HAVE_CERT;
-		if (tls_channel_binding(s->tls, &cb, &cbtype) == 0)
-			have |= SASL_HAVE_CBIND;
-		if (s->tls_verified)
-			have |= SASL_HAVE_TLS;
-	}
-	if (a->auth == NULL || strcmp(a->auth, "on") == 0) {
-		if ((mech = sasl_choose(s->caps.auth, have, &err)) == -1) {
-			fail(s, PH_AUTH, 0, LE_NONE, "no usable AUTH mechanism "
-			    "(the server offers %s): %s; nothing was sent",
-			    s->caps.auth, buf_str(&err));
-			goto fail;
-		}
-	} else if ((mech = sasl_lookup(a->auth)) == -1) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "auth '%s' is not supported",
-		    a->auth);
-		goto fail;
-	} else if (!offered(s->caps.auth, sasl_name(mech))) {
-		fail(s, PH_AUTH, 0, LE_NONE, "the server does not offer AUTH "
-		    "%s (it offers %s); nothing was sent", sasl_name(mech),
-		    s->caps.auth);
-		goto fail;
-	} else if (sasl_needs_tls(mech) && !(have & SASL_HAVE_TLS)) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s sends the secret in a "
-		    "readable form: refused without a verified TLS session "
-		    "(tls on, tls_certcheck on); nothing was sent", a->auth);
-		goto fail;
-	} else if ((mech == SASL_SCRAM_SHA_1_PLUS ||
-	    mech == SASL_SCRAM_SHA_256_PLUS) && !(have & SASL_HAVE_CBIND)) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s needs TLS channel "
-		    "binding, which this session does not have", a->auth);
-		goto fail;
-	} else if (mech == SASL_EXTERNAL && !(have & SASL_HAVE_CERT)) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "auth external needs a client "
-		    "certificate (tls_cert_file, tls_key_file) sent over TLS");
-		goto fail;
-	}
-	name = sasl_name(mech);
-	if (mech != SASL_EXTERNAL && secret_get(a, host, a->user, &secret,
-	    &err) == -1) {
-		fail(s, PH_AUTH, 0, LE_CONFIG, "no secret for AUTH %s: %s",
-		    name, buf_str(&err));
-		goto fail;
-	}
-	sasl_init(&c, mech, a->user != NULL ? a->user : "", buf_str(&secret),
-	    host, s->port);
-	buf_wipe(&secret);
-	/* Plain SCRAM gets the binding too, for RFC 5802's "y" flag. */
-	if (have & SASL_HAVE_CBIND)
-		sasl_set_cbind(&c, cb.data, cb.len, cbtype);
-	sasl_set_offered(&c, s->caps.auth);
-	buf_wipe(&cb);
-	rc = auth_exchange(s, &c, name);
-	sasl_release(&c);
-	if (rc == 0)
-		s->res->auth = name;
-	buf_release(&err);
-	return rc;
-fail:
-	buf_wipe(&secret);
-	buf_wipe(&cb);
-	buf_release(&err);
-	return -1;
-}
-
 /* QUIT (when the stream is in a known state) and close.  Never changes
  * the outcome. */
 static void
@@ -965,8 +679,8 @@ session_close(struct session *s, int quit)
 			buf_reset(&s->what);
 			buf_addstr(&s->what, "QUIT");
 			cmd(s, "QUIT");
-			if (flush(s, PH_QUIT, 1) == 0)
-				(void)read_reply(s, PH_QUIT, 1);
+			if (sess_flush(s, PH_QUIT, 1) == 0)
+				(void)sess_read_reply(s, PH_QUIT, 1);
 		}
 		if (s->tls != NULL && !s->broken)
 			tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
@@ -1011,9 +725,10 @@ send_empty_data(struct session *s)
 {
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "the end of the (empty) data");
-	trace(s, '>', ".", 1);
+	sess_trace(s, '>', ".", 1);
 	iobuf_queue(&s->io, ".\r\n", 3);
-	if (flush(s, PH_EOM, 1) == -1 || read_reply(s, PH_EOM, 1) == -1)
+	if (sess_flush(s, PH_EOM, 1) == -1 ||
+	    sess_read_reply(s, PH_EOM, 1) == -1)
 		return -1;
 	return 0;
 }
@@ -1046,7 +761,7 @@ send_body(struct session *s, int fd, off_t size)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			fail(s, PH_BODY, 0, LE_LOCALIO, "cannot read the "
+			sess_fail(s, PH_BODY, 0, LE_LOCALIO, "cannot read the "
 			    "spooled message: %s", strerror(errno));
 			goto out;
 		}
@@ -1072,8 +787,8 @@ send_body(struct session *s, int fd, off_t size)
 	buf_reset(&out);
 	dot_finish(&ds, &out);
 	iobuf_queue(&s->io, out.data, out.len);
-	trace(s, '>', ".", 1);
-	if (flush(s, PH_BODY, 0) == -1)
+	sess_trace(s, '>', ".", 1);
+	if (sess_flush(s, PH_BODY, 0) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -1096,10 +811,10 @@ final_replies(struct session *s, const struct envelope *env,
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "the end of the data");
 	if (!s->lmtp) {
-		if (read_reply(s, PH_EOM, 0) == -1)
+		if (sess_read_reply(s, PH_EOM, 0) == -1)
 			return -1;
 		if (s->r.code != 250) {
-			unexpected(s, PH_EOM);
+			sess_unexpected(s, PH_EOM);
 			return -1;
 		}
 		return (int)s->res->naccepted;
@@ -1110,7 +825,7 @@ final_replies(struct session *s, const struct envelope *env,
 		buf_reset(&s->what);
 		buf_addf(&s->what, "the end of the data for <%s>",
 		    env->rcpts.v[i]);
-		if (read_reply(s, PH_EOM, 0) == -1)
+		if (sess_read_reply(s, PH_EOM, 0) == -1)
 			return -1;
 		if (s->r.code / 100 == 2)
 			delivered++;
@@ -1118,7 +833,7 @@ final_replies(struct session *s, const struct envelope *env,
 			add_failure(s, env->rcpts.v[i], s->r.code);
 			s->res->naccepted--;
 		} else
-			return unexpected(s, PH_EOM);
+			return sess_unexpected(s, PH_EOM);
 	}
 	return (int)delivered;
 }
@@ -1176,14 +891,16 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	struct buf	 mail = BUF_INIT;
 
 	if (env->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8)) {
-		fail(s, PH_MAIL, 0, LE_DATAERR, "the message needs SMTPUTF8 "
+		sess_fail(s, PH_MAIL, 0, LE_DATAERR,
+		    "the message needs SMTPUTF8 "
 		    "(an address is not ASCII) and the server does not "
 		    "offer it");
 		return -1;
 	}
 	if ((s->caps.flags & CAP_SIZE) && s->caps.size > 0 &&
 	    (unsigned long long)env->size > s->caps.size) {
-		fail(s, PH_MAIL, 0, LE_TOOBIG, "the message (%lld bytes) is "
+		sess_fail(s, PH_MAIL, 0, LE_TOOBIG,
+		    "the message (%lld bytes) is "
 		    "larger than the server's limit of %llu bytes",
 		    (long long)env->size, s->caps.size);
 		return -1;
@@ -1207,16 +924,17 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	}
 	buf_reset(&s->what);
 	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
-	if (flush(s, PH_MAIL, 0) == -1 || read_reply(s, PH_MAIL, 0) == -1)
+	if (sess_flush(s, PH_MAIL, 0) == -1 ||
+	    sess_read_reply(s, PH_MAIL, 0) == -1)
 		goto out;
 	if (s->r.code / 100 != 2) {
-		unexpected(s, PH_MAIL);
+		sess_unexpected(s, PH_MAIL);
 		if (s->broken || !pipelining)
 			goto out;
 		/* Drain the replies to the rest of the group (503s, most
 		 * likely) quietly: the MAIL reply is the verdict. */
 		for (i = 0; i <= env->rcpts.n; i++)
-			if (read_reply(s, PH_RCPT, 1) == -1)
+			if (sess_read_reply(s, PH_RCPT, 1) == -1)
 				goto out;
 		if (s->r.code == 354)
 			(void)send_empty_data(s);
@@ -1228,10 +946,10 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
 		if (!pipelining) {
 			cmd(s, "RCPT TO:<%s>", env->rcpts.v[i]);
-			if (flush(s, PH_RCPT, 0) == -1)
+			if (sess_flush(s, PH_RCPT, 0) == -1)
 				goto out;
 		}
-		if (read_reply(s, PH_RCPT, 0) == -1)
+		if (sess_read_reply(s, PH_RCPT, 0) == -1)
 			goto out;
 		/* 421 is not about this recipient: the server is closing
 		 * the channel, so nothing more may be sent. */
@@ -1246,7 +964,7 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		} else if (cls == 4 || cls == 5)
 			add_failure(s, env->rcpts.v[i], s->r.code);
 		else {
-			unexpected(s, PH_RCPT);
+			sess_unexpected(s, PH_RCPT);
 			goto out;
 		}
 	}
@@ -1259,10 +977,10 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 			goto out;
 		}
 		cmd(s, "DATA");
-		if (flush(s, PH_DATA, 0) == -1)
+		if (sess_flush(s, PH_DATA, 0) == -1)
 			goto out;
 	}
-	if (read_reply(s, PH_DATA, 0) == -1)
+	if (sess_read_reply(s, PH_DATA, 0) == -1)
 		goto out;
 	got354 = s->r.code == 354;
 	if (s->res->naccepted == 0) {
@@ -1273,7 +991,7 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		goto out;
 	}
 	if (!got354) {
-		unexpected(s, PH_DATA);
+		sess_unexpected(s, PH_DATA);
 		goto out;
 	}
 
@@ -1363,12 +1081,12 @@ smtp_submit(const struct smtp_params *p, const struct envelope *env,
 	session_setup(&s, p, res, env->size);
 	res->status = -1;
 	if (env->rcpts.n == 0)
-		fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
+		sess_fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
 	else if (session_open(&s) == 0)
 		(void)transaction(&s, env, spool_fd);
 	if (res->status == -1) {
 		/* Every path above records an outcome; be safe anyway. */
-		fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
+		sess_fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
 	}
 	/* A 421 means the server is closing: QUIT is pointless but
 	 * harmless.  After a timeout, drop or garbage: just close. */
