@@ -368,7 +368,7 @@ netns_start() {
 	local i
 	# Needs root (or user namespaces) and iproute2's veth.
 	unshare -n true 2>/dev/null ||
-	    skip "cannot make a network namespace here (unshare -n)"
+	    _fail "cannot make a network namespace here (unshare -n): run as root"
 	unshare -n sleep 600 </dev/null >/dev/null 2>&1 3>&- &
 	NETNS_PID=$!
 	for i in $(seq 1 50); do
