@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "tls.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -220,6 +221,7 @@ static int	 perr(struct parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	 parse_int(const char *, long, long, int *);
 static int	 is_fingerprint(const char *);
+static int	 fingerprint_ok(const char *);
 static int	 is_dsn_notify(const char *);
 static int	 expand_path(struct parser *, const char *, char **);
 static int	 do_keyword(struct parser *, const struct keyword *, char *);
@@ -372,6 +374,18 @@ parse_int(const char *s, long min, long max, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* tls.c's own reading of a fingerprint or pin. */
+static int
+fingerprint_ok(const char *s)
+{
+	struct buf	 why = BUF_INIT;
+	int		 ok;
+
+	ok = tls_fingerprint_check(s, &why) == 0;
+	buf_release(&why);
+	return ok;
 }
 
 /* SHA-256, SHA-1 or MD5 as "01:23:...". */
@@ -585,9 +599,17 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 			    "a method", name, arg);
 		break;
 	case P_FINGERPRINT:
-		if (arg[0] != '\0' && !is_fingerprint(arg))
-			return perr(p, "invalid %s '%s': expected hex bytes "
-			    "like 01:23:..", name, arg);
+		/*
+		 * Syntax only: msmtp's hex forms (old SHA-1/MD5 ones too, so
+		 * a legacy account does not break the whole file; tls.c
+		 * refuses them when used) and tls.c's own forms, the
+		 * "sha256//" public-key pin included.
+		 */
+		if (arg[0] != '\0' && !is_fingerprint(arg) &&
+		    !fingerprint_ok(arg))
+			return perr(p, "invalid %s '%s': expected SHA-256 hex "
+			    "bytes like 01:23:.. or a sha256//BASE64 pin",
+			    name, arg);
 		set_str(a, k, arg[0] != '\0' ? arg : NULL);
 		break;
 	case P_POSINT_STR:

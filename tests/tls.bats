@@ -303,6 +303,21 @@ print(":".join(h[i:i + 2] for i in range(0, len(h), 2)))' "$CERTS/unknownca.pem"
 	assert_equal "$(fake_messages)" 1 messages
 }
 
+@test "a sha256// public-key pin written in the config file works" {
+	certs_dir
+	local pin
+	# certtool prints the same SHA-256 public-key pin as "pin-sha256:".
+	pin=$(certtool -i --infile "$CERTS/unknownca.pem" 2>/dev/null |
+	    sed -n 's/^[[:space:]]*pin-sha256:/sha256\/\//p' | head -n 1)
+	[[ "$pin" == sha256//* ]] || _fail "no pin: $pin"
+	fake_start_tls unknownca
+	write_tls_config "tls_fingerprint $pin"
+	send
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$(fake_messages)" 1 messages
+}
+
 @test "a wrong tls_fingerprint: 75, nothing after STARTTLS" {
 	fake_start_tls valid
 	write_tls_config "tls_fingerprint $(printf '00:%.0s' $(seq 31))00"

@@ -519,8 +519,12 @@ test_errors(void)
 	CHECK_STR(error_of("account a\nauth PLAIN\n"),
 	    "F:2: invalid auth 'PLAIN': expected on, off or a method");
 	CHECK_STR(error_of("account a\ntls_fingerprint 00:11\n"),
-	    "F:2: invalid tls_fingerprint '00:11': expected hex bytes like "
-	    "01:23:..");
+	    "F:2: invalid tls_fingerprint '00:11': expected SHA-256 hex "
+	    "bytes like 01:23:.. or a sha256//BASE64 pin");
+	/* Public-key pins are written in the config too. */
+	CHECK_STR(error_of("account a\ntls_fingerprint "
+	    "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"),
+	    "(loaded)");
 	CHECK_STR(error_of("account a\ntls_min_dh_prime_bits x\n"),
 	    "F:2: invalid tls_min_dh_prime_bits 'x': expected a positive "
 	    "number");
