@@ -361,3 +361,34 @@ print(":".join(h[i:i + 2] for i in range(0, len(h), 2)))' "$CERTS/unknownca.pem"
 	refute_command_prefix "STARTTLS"
 	assert_equal "$(fake_messages)" 1 messages
 }
+
+# The whole certificate matrix through postie itself (tls-certs.bats checks
+# tls.c alone against gnutls-serv): each bad certificate ends the session
+# at the handshake with 75 and its reason, and nothing but EHLO and
+# STARTTLS ever left in plaintext, nothing at all inside TLS.
+@test "every bad certificate of the matrix: 75, the reason, no AUTH or MAIL" {
+	local cert why
+	while IFS='|' read -r cert why; do
+		fake_start_tls "$cert"
+		write_tls_config "tls_host_override mail.example.test" \
+		    "user alice" "password secret" "auth plain"
+		send
+		[ "$status" -eq 75 ] || _fail "$cert: status $status: $stderr"
+		[[ "$stderr" == *"$why"* ]] || _fail "$cert: want '$why': $stderr"
+		assert_commands "EHLO client.example.org" "STARTTLS"
+		refute_transcript_contains "AUTH"
+		refute_transcript_contains "MAIL FROM"
+		fake_stop
+		rm -f "$CONFIG"
+	done <<'LIST'
+expired|certificate has expired
+future|certificate is not yet valid
+wronghost|certificate is not valid for 'mail.example.test'
+selfsigned|certificate is self-signed and not in the trust store
+unknownca|certificate issuer is unknown
+nonca|certificate was issued by a certificate that is not a CA
+clientonly|certificate is not for TLS servers (key purpose)
+muststaple|certificate requires an OCSP staple (must-staple)
+cnonly|the name is only in its subject CN
+LIST
+}
