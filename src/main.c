@@ -49,6 +49,7 @@ static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
+static int		 conf_has_password(const struct conf *);
 static void		 apply_overrides(struct run *);
 static int		 pretend(const struct run *);
 static int		 serverinfo(const struct run *);
@@ -83,6 +84,18 @@ print_version(void)
 	return EX_OK;
 }
 
+/* Any account of the file, not only the one in use, makes it secret. */
+static int
+conf_has_password(const struct conf *c)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].password != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 load_account(struct run *r)
 {
@@ -107,7 +120,7 @@ load_account(struct run *r)
 		log_error("%s", buf_str(&err));
 	else if (r->acct->host == NULL && r->acct->socket == NULL)
 		log_error("%s: account '%s' has no host", path, r->acct->name);
-	else if (r->acct->password != NULL &&
+	else if (conf_has_password(&r->conf) &&
 	    secret_check_file(path, &err) == -1)
 		log_error("%s", buf_str(&err));
 	else

@@ -69,6 +69,17 @@ assert_authenticated() {
 	assert_no_connection
 }
 
+@test "a password in another account of the file still makes it secret" {
+	fake_start
+	write_config
+	printf 'account other\nhost 127.0.0.1\npassword %s\n' "$PASS" >>"$CONFIG"
+	chmod 644 "$CONFIG"
+	send
+	assert_status 78
+	assert_stderr_contains "contains a password but is readable by group or others"
+	assert_no_connection
+}
+
 @test "a config holding a password owned by another user: exit 78, no connection" {
 	[ "$(id -u)" -eq 0 ] || _fail "needs root to chown (CI runs as root)"
 	fake_start
