@@ -44,6 +44,7 @@ static int		 print_version(void);
 static int		 load_account(struct run *);
 static void		 pick_sender(struct run *);
 static int		 read_message(struct run *);
+static void		 engine_params(const struct run *, struct smtp_params *);
 static int		 deliver(struct run *);
 static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
@@ -255,6 +256,16 @@ report(const struct run *r, const struct smtp_result *res)
 	buf_release(&rcpts);
 }
 
+/* What the engine needs from the front end, the same for -S and mail. */
+static void
+engine_params(const struct run *r, struct smtp_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->acct = r->acct;
+	p->timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
+	p->trace = trace;
+}
+
 static int
 deliver(struct run *r)
 {
@@ -262,10 +273,7 @@ deliver(struct run *r)
 	struct smtp_result	 res;
 	int			 status;
 
-	memset(&p, 0, sizeof(p));
-	p.acct = r->acct;
-	p.timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
-	p.trace = trace;
+	engine_params(r, &p);
 	smtp_result_init(&res);
 	status = smtp_submit(&p, &r->env, r->msg.fd, &res);
 	report(r, &res);
@@ -374,10 +382,7 @@ serverinfo(const struct run *r)
 	struct buf		 out = BUF_INIT;
 	int			 status;
 
-	memset(&p, 0, sizeof(p));
-	p.acct = r->acct;
-	p.timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
-	p.trace = trace;
+	engine_params(r, &p);
 	smtp_result_init(&res);
 	status = smtp_serverinfo(&p, &out, &res);
 	fputs(buf_str(&out), stdout);
