@@ -275,3 +275,22 @@ EOF
 	grep -q 'sh tests/ci.sh' "$top/README"
 	grep -q '^postie 0.1.0' "$top/NEWS"
 }
+
+@test "contrib vim syntax knows every conf.c keyword and highlights a config" {
+	local syn=$top/contrib/vim/syntax/postie.vim k missing=""
+	for k in $(conf_keywords); do
+		case $k in defaults|account) continue ;; esac
+		grep -Eq "^syn keyword postieKeyword .*( |^)$k( |$)" "$syn" ||
+		    missing="$missing $k"
+	done
+	[ -z "$missing" ] || { echo "postie.vim lacks:$missing"; return 1; }
+	command -v vim >/dev/null || { echo "vim not installed (tests/ci.sh installs it)"; return 1; }
+	printf 'account work : base\nhost smtp.example.org\ntls on\n' >"$BATS_TEST_TMPDIR/rc"
+	vim -u NONE -N -es -c 'syntax on' -c "set rtp^=$top/contrib/vim" \
+	    -c 'set ft=postie' -c "redir! > $BATS_TEST_TMPDIR/out" \
+	    -c 'echo synIDattr(synID(1,1,1),"name") synIDattr(synID(2,1,1),"name") synIDattr(synID(3,5,1),"name")' \
+	    -c 'redir END' -c 'qa!' "$BATS_TEST_TMPDIR/rc"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[[ "$output" == *"postieSection postieKeyword postieBool"* ]] ||
+	    { echo "highlighting: $output"; return 1; }
+}
