@@ -114,7 +114,14 @@ _postie()
 	-*)
 		opts='-t -i -oi -v -f -r -F -C -bm -bp -bi -q -V -N -R -B
 		    -m -n -G -U -h -L -p -A -O -o -d -X -P -S --pretend
-		    --serverinfo --tls --tls-starttls --tls-certcheck
+		    --serverinfo -a --account --from --read-envelope-from
+		    --host --port --timeout --protocol --domain --auth --user
+		    --passwordeval --maildomain --auto-from --set-from-header
+		    --set-date-header --set-msgid-header --remove-bcc-headers
+		    --undisclosed-recipients --dsn-notify --dsn-return
+		    --source-ip --socket --syslog --aliases --logfile
+		    --logfile-time-format
+		    --tls --tls-starttls --tls-certcheck
 		    --tls-trust-file --tls-crl-file --tls-fingerprint
 		    --tls-cert-file --tls-key-file --tls-priorities
 		    --tls-host-override --tls-min-dh-prime-bits

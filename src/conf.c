@@ -2,10 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +46,7 @@ enum kw {
 	K_TLS_PRIORITIES, K_TLS_HOST_OVERRIDE, K_TLS_MIN_DH_PRIME_BITS,
 	K_AUTH, K_USER, K_PASSWORD, K_PASSWORDEVAL, K_NTLMDOMAIN,
 	K_DSN_NOTIFY, K_DSN_RETURN, K_PROXY_HOST, K_PROXY_PORT, K_EVAL,
-	K_TLS_FORCE_SSLV3,
+	K_TLS_FORCE_SSLV3, K_FROM_FULL_NAME,
 	K_COUNT
 };
 
@@ -85,6 +88,7 @@ static const struct keyword keywords[] = {
 	{ "host",			K_HOST,			P_STR_NEED },
 	{ "port",			K_PORT,			P_PORT },
 	{ "from",			K_FROM,			P_STR },
+	{ "from_full_name",		K_FROM_FULL_NAME,	P_STR },
 	{ "domain",			K_DOMAIN,		P_STR },
 	{ "timeout",			K_TIMEOUT,		P_TIMEOUT },
 	{ "connect_timeout",		K_TIMEOUT,		P_TIMEOUT },
@@ -192,6 +196,7 @@ static const struct field fields[K_COUNT] = {
 	[K_PROXY_PORT] = F("proxy_port", S_INT, proxy_port),
 	[K_EVAL] = F("eval", S_STR, eval),
 	[K_TLS_FORCE_SSLV3] = { "tls_force_sslv3", S_NONE, 0 },
+	[K_FROM_FULL_NAME] = F("from_full_name", S_STR, from_full_name),
 };
 
 #undef F
@@ -352,7 +357,10 @@ perr(struct parser *p, const char *fmt, ...)
 	va_list	 ap;
 
 	buf_reset(p->err);
-	buf_addf(p->err, "%s:%d: ", p->conf->path, p->line);
+	if (p->line > 0)
+		buf_addf(p->err, "%s:%d: ", p->conf->path, p->line);
+	else
+		buf_addf(p->err, "%s: ", p->conf->path);
 	va_start(ap, fmt);
 	buf_vaddf(p->err, fmt, ap);
 	va_end(ap);
@@ -952,4 +960,105 @@ conf_find_file(void)
 	    try_path(home, "/.config/msmtp/config")) != NULL)
 		return path;
 	return try_path(SYSCONFDIR, "/msmtprc");
+}
+
+void
+conf_account_dup(struct account *dst, const struct account *src)
+{
+	account_defaults(dst);
+	account_copy(dst, src);
+	dst->name = src->name != NULL ? xstrdup(src->name) : NULL;
+	dst->file = src->file;
+	dst->line = src->line;
+}
+
+void
+conf_account_free(struct account *a)
+{
+	account_free(a);
+}
+
+/*
+ * One keyword from the command line, read by the same code as a line of
+ * the file; errors read "command line: invalid port 'x': ...".
+ */
+int
+conf_override(struct account *a, const char *keyword, const char *value,
+    struct buf *err)
+{
+	struct parser	 p;
+	struct conf	 c;
+	char		*arg, *t;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(keyword, keywords[i].name) == 0)
+			break;
+	if (i == sizeof(keywords) / sizeof(keywords[0])) {
+		buf_reset(err);
+		buf_addf(err, "unknown keyword '%s'", keyword);
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.path = (char *)(uintptr_t)"command line";
+	memset(&p, 0, sizeof(p));
+	p.conf = &c;
+	p.cur = a;
+	p.err = err;
+	arg = xstrdup(value);
+	t = trim(arg);
+	rc = do_keyword(&p, &keywords[i], t);
+	explicit_bzero(arg, strlen(arg));
+	free(arg);
+	return rc;
+}
+
+/*
+ * msmtp's envelope-sender match: `from` is a shell pattern (fnmatch, so
+ * "*@example.org" or "?ob@x"); the domain is compared without case.
+ * postie also lets "user+detail@dom" match an account whose pattern
+ * matches "user@dom".
+ */
+static int
+from_match(const char *pattern, const char *addr)
+{
+	struct buf	 p = BUF_INIT, s = BUF_INIT;
+	const char	*at, *plus;
+	size_t		 i;
+	int		 ok;
+
+	/* Lower-case both domains (the part after the last '@'). */
+	buf_addstr(&p, pattern);
+	buf_addstr(&s, addr);
+	if ((at = strrchr(p.data, '@')) != NULL)
+		for (i = (size_t)(at - p.data); i < p.len; i++)
+			p.data[i] = (char)tolower((unsigned char)p.data[i]);
+	if ((at = strrchr(s.data, '@')) != NULL)
+		for (i = (size_t)(at - s.data); i < s.len; i++)
+			s.data[i] = (char)tolower((unsigned char)s.data[i]);
+	ok = fnmatch(p.data, s.data, 0) == 0;
+	if (!ok && at != NULL && (plus = memchr(s.data, '+',
+	    (size_t)(at - s.data))) != NULL && plus > s.data) {
+		/* user+detail@dom -> user@dom */
+		memmove(s.data + (plus - s.data), at, strlen(at) + 1);
+		ok = fnmatch(p.data, s.data, 0) == 0;
+	}
+	buf_release(&p);
+	buf_release(&s);
+	return ok;
+}
+
+const struct account *
+conf_account_for_from(const struct conf *c, const char *from)
+{
+	unsigned	 i;
+
+	if (from == NULL || from[0] == '\0')
+		return NULL;
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].from != NULL &&
+		    from_match(c->accounts[i].from, from))
+			return &c->accounts[i];
+	return NULL;
 }

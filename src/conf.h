@@ -27,7 +27,8 @@ struct account {
 	int		 port;		/* 0: the protocol's default */
 	char		*socket;	/* unix socket path, replaces host */
 	char		*source_ip;
-	char		*from;		/* envelope sender */
+	char		*from;		/* envelope sender, or a pattern */
+	char		*from_full_name; /* display name of an added From */
 	char		*domain;	/* EHLO argument */
 	char		*maildomain;	/* qualifies bare local names */
 	int		 timeout;	/* seconds; 0 ("off"): postie's default */
@@ -137,6 +138,29 @@ const struct account *conf_account(const struct conf *, const char *name);
  * not supported (postie has ...)").
  */
 int	 conf_check_supported(const struct account *, struct buf *err);
+
+/*
+ * The first account (file order) whose `from` matches the envelope
+ * sender `from`, or NULL.  As msmtp (1.8.16+), `from` may be a shell
+ * pattern with '*', '?' and '[...]' (fnmatch(3)); the domain part is
+ * compared without case; "user+detail@dom" also matches what
+ * "user@dom" matches.  The caller uses it when -a was not given.
+ */
+const struct account *conf_account_for_from(const struct conf *,
+	    const char *from);
+
+/*
+ * Set one keyword of `a` from the command line (--port=25 ...), with the
+ * same parsing and checks as a line of the file.  `a` must own its
+ * strings (conf_account_dup()).  Returns 0, or -1 with "command line:
+ * invalid port 'x': ..." in `err` (the caller exits EX_USAGE).
+ */
+int	 conf_override(struct account *, const char *keyword,
+	    const char *value, struct buf *err);
+
+/* A deep copy of an account, released with conf_account_free(). */
+void	 conf_account_dup(struct account *dst, const struct account *src);
+void	 conf_account_free(struct account *);
 
 /* Built-in defaults applied before any file. */
 void	 account_defaults(struct account *);

@@ -10,6 +10,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <idn2.h>
+
 #include "addr.h"
 #include "aliases.h"
 #include "conf.h"
@@ -17,6 +20,7 @@
 #include "log.h"
 #include "message.h"
 #include "options.h"
+#include "sasl.h"
 #include "secret.h"
 #include "smtp.h"
 #include "util.h"
@@ -29,7 +33,8 @@ struct run {
 	struct options		 opts;
 	struct conf		 conf;
 	const struct account	*acct;
-	struct account		 acct_copy;	/* with --tls* overrides */
+	struct account		 acct_copy;	/* with --keyword overrides */
+	int			 have_copy;
 	struct aliases		 aliases;
 	int			 have_aliases;
 	char			*env_from;
@@ -42,7 +47,8 @@ static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
 static int		 load_account(struct run *);
-static void		 pick_sender(struct run *);
+static void		 pick_sender(struct run *, const char *);
+static void		 sender_from_header(struct run *);
 static int		 read_message(struct run *);
 static void		 engine_params(const struct run *, struct smtp_params *);
 static int		 deliver(struct run *);
@@ -51,7 +57,7 @@ static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
 static int		 conf_has_password(const struct conf *);
-static void		 apply_overrides(struct run *);
+static int		 apply_overrides(struct run *);
 static int		 pretend(const struct run *);
 static int		 serverinfo(const struct run *);
 
@@ -71,12 +77,22 @@ usage_error(const char *msg)
 	return EX_USAGE;
 }
 
+/* --version: the build's features, then where the configuration is. */
 static int
 print_version(void)
 {
 	char	*path = conf_find_file();
+	int	 m;
 
 	printf("postie %s\n", PACKAGE_VERSION);
+	printf("TLS: GnuTLS %s (STARTTLS and implicit TLS)\n",
+	    gnutls_check_version(NULL));
+	printf("SASL mechanisms (built in):");
+	for (m = 0; m < SASL_NMECHS; m++)
+		printf(" %s", sasl_name((enum sasl_mech)m));
+	printf("\n");
+	printf("IDN: libidn2 %s (IDNA2008 domains)\n",
+	    idn2_check_version(NULL));
 	printf("configuration file: %s\n", path != NULL ? path : "(none found)");
 	printf("searched: $XDG_CONFIG_HOME/postie/config, ~/.postierc, "
 	    "%s/postie.conf, ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config, "
@@ -114,7 +130,10 @@ load_account(struct run *r)
 	}
 	if (conf_load(&r->conf, path, &err) == -1)
 		log_error("%s", buf_str(&err));
-	else if ((r->acct = conf_account(&r->conf, r->opts.account)) == NULL)
+	else if ((r->opts.account != NULL || r->opts.from == NULL ||
+	    (r->acct = conf_account_for_from(&r->conf,
+	    r->opts.from)) == NULL) &&
+	    (r->acct = conf_account(&r->conf, r->opts.account)) == NULL)
 		log_error("%s: no account '%s'", path,
 		    r->opts.account != NULL ? r->opts.account : "default");
 	else if (conf_check_supported(r->acct, &err) == -1)
@@ -131,7 +150,8 @@ load_account(struct run *r)
 	if (rc != EX_OK)
 		return rc;
 
-	apply_overrides(r);
+	if ((rc = apply_overrides(r)) != EX_OK)
+		return rc;
 	log_account(r->acct);
 	if (r->acct->aliases != NULL) {
 		if (aliases_load(&r->aliases, r->acct->aliases, &err) == -1) {
@@ -146,10 +166,11 @@ load_account(struct run *r)
 
 /*
  * Bare local names ("root", "-f fail2ban") get the account's maildomain,
- * else its EHLO domain, else this host's name.
+ * else its EHLO domain, else this host's name.  `given` is -f's address
+ * (or, with --read-envelope-from, the From header's), or NULL.
  */
 static void
-pick_sender(struct run *r)
+pick_sender(struct run *r, const char *given)
 {
 	const struct account	*a = r->acct;
 	const char		*from;
@@ -160,8 +181,8 @@ pick_sender(struct run *r)
 		r->qualify_domain = "localhost";
 
 	/* msmtp's allow_from_override off: the account's sender wins. */
-	if (r->opts.from != NULL && (a->allow_from_override || a->from == NULL))
-		from = r->opts.from;
+	if (given != NULL && (a->allow_from_override || a->from == NULL))
+		from = given;
 	else if (a->from != NULL && !a->auto_from)
 		from = a->from;
 	else
@@ -170,6 +191,21 @@ pick_sender(struct run *r)
 		r->env_from = xstrdup("");
 	else
 		r->env_from = addr_qualify(from, r->qualify_domain);
+}
+
+/*
+ * --read-envelope-from without -f: once the message is read, its From
+ * header's address is the sender (as if given with -f).
+ */
+static void
+sender_from_header(struct run *r)
+{
+	if (!r->opts.read_envelope_from || r->opts.from != NULL ||
+	    r->msg.hdr_from == NULL)
+		return;
+	free(r->env_from);
+	r->env_from = NULL;
+	pick_sender(r, r->msg.hdr_from);
 }
 
 static int
@@ -183,7 +219,8 @@ read_message(struct run *r)
 	memset(&mo, 0, sizeof(mo));
 	mo.extract = r->opts.extract;
 	mo.env_from = r->env_from;
-	mo.full_name = r->opts.full_name;
+	mo.full_name = r->opts.full_name != NULL ? r->opts.full_name :
+	    a->from_full_name;
 	mo.qualify_domain = r->qualify_domain;
 	mo.msgid_domain = r->qualify_domain;
 	mo.set_from = a->set_from_header;
@@ -194,17 +231,21 @@ read_message(struct run *r)
 	mo.aliases = r->have_aliases ? &r->aliases : NULL;
 
 	if (message_spool(&r->msg, STDIN_FILENO, &mo, &r->opts.rcpts,
-	    &le, &err) == -1 ||
-	    message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env,
-	    &le, &err) == -1) {
-		log_error("%s", buf_str(&err));
-		buf_release(&err);
-		return exit_status(PH_LOCAL, 0, (enum local_err)le);
-	}
+	    &le, &err) == -1)
+		goto fail;
+	sender_from_header(r);
+	mo.env_from = r->env_from;
+	if (message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env,
+	    &le, &err) == -1)
+		goto fail;
 	if (r->msg.nuls > 0)
 		log_warn("removed %llu NUL byte%s from the message",
 		    r->msg.nuls, r->msg.nuls == 1 ? "" : "s");
 	return EX_OK;
+fail:
+	log_error("%s", buf_str(&err));
+	buf_release(&err);
+	return exit_status(PH_LOCAL, 0, (enum local_err)le);
 }
 
 static void
@@ -282,47 +323,31 @@ deliver(struct run *r)
 }
 
 /*
- * msmtp-style --tls* options replace the account's keyword of the same
- * name.  The account is copied (its strings stay the config's), so the
- * loaded configuration itself never changes.
+ * msmtp-style per-keyword options (--port=2525, --tls-trust-file=F ...)
+ * replace the account's keyword of the same name, read by conf.c's own
+ * parser.  The account is deep-copied, so the loaded configuration itself
+ * never changes.  A bad value is a usage error.
  */
-static const struct {
-	const char	*keyword;
-	size_t		 off;
-} override_fields[] = {
-	{ "tls",		offsetof(struct account, tls) },
-	{ "tls_starttls",	offsetof(struct account, tls_starttls) },
-	{ "tls_certcheck",	offsetof(struct account, tls_certcheck) },
-	{ "tls_trust_file",	offsetof(struct account, tls_trust_file) },
-	{ "tls_crl_file",	offsetof(struct account, tls_crl_file) },
-	{ "tls_fingerprint",	offsetof(struct account, tls_fingerprint) },
-	{ "tls_key_file",	offsetof(struct account, tls_key_file) },
-	{ "tls_cert_file",	offsetof(struct account, tls_cert_file) },
-	{ "tls_priorities",	offsetof(struct account, tls_priorities) },
-	{ "tls_host_override",	offsetof(struct account, tls_host_override) },
-	{ "tls_min_dh_prime_bits",
-	    offsetof(struct account, tls_min_dh_prime_bits) },
-};
-
-static void
+static int
 apply_overrides(struct run *r)
 {
 	const struct strlist	*ov = &r->opts.overrides;
-	size_t			 i, k;
-	char			**slot;
+	struct buf		 err = BUF_INIT;
+	size_t			 i;
 
 	if (ov->n == 0)
-		return;
-	r->acct_copy = *r->acct;
-	for (i = 0; i + 1 < ov->n; i += 2)
-		for (k = 0; k < sizeof(override_fields) /
-		    sizeof(override_fields[0]); k++)
-			if (strcmp(ov->v[i], override_fields[k].keyword) == 0) {
-				slot = (char **)(void *)((char *)&r->acct_copy +
-				    override_fields[k].off);
-				*slot = ov->v[i + 1];
-			}
+		return EX_OK;
+	conf_account_dup(&r->acct_copy, r->acct);
+	r->have_copy = 1;
 	r->acct = &r->acct_copy;
+	for (i = 0; i + 1 < ov->n; i += 2)
+		if (conf_override(&r->acct_copy, ov->v[i], ov->v[i + 1],
+		    &err) == -1) {
+			log_error("%s", buf_str(&err));
+			buf_release(&err);
+			return EX_USAGE;
+		}
+	return EX_OK;
 }
 
 static void
@@ -483,7 +508,7 @@ main(int argc, char *argv[])
 	}
 	if ((status = load_account(&r)) != EX_OK)
 		goto out;
-	pick_sender(&r);
+	pick_sender(&r, r.opts.from);
 	if (stdin_closed) {
 		log_error("cannot read the message: standard input is closed");
 		status = EX_IOERR;
@@ -498,6 +523,8 @@ out:
 	message_release(&r.msg);
 	if (r.have_aliases)
 		aliases_release(&r.aliases);
+	if (r.have_copy)
+		conf_account_free(&r.acct_copy);
 	conf_release(&r.conf);
 	options_release(&r.opts);
 	free(r.env_from);

@@ -16,7 +16,7 @@
  */
 
 /* Options whose value is the rest of the word or the next word. */
-static const char valued[] = "fFrCVNRBLhpOXA";
+static const char valued[] = "fFrCVNRBLhpOXAa";
 /* Flags accepted and ignored (sendmail, Postfix and Exim callers pass them). */
 static const char ignored_flags[] = "mnGU";
 
@@ -27,6 +27,8 @@ static int	check_from(const char *, struct buf *);
 static int	parse_long(struct options *, int, char *const [], int *,
 		    struct buf *);
 static void	replace(char **, const char *);
+static const char *long_value(int, char *const [], int *, const char *,
+		    struct buf *);
 
 void
 options_init(struct options *o)
@@ -133,6 +135,9 @@ take_value(struct options *o, int opt, const char *v, struct buf *err)
 	case 'C':
 		replace(&o->config, v);
 		break;
+	case 'a':
+		replace(&o->account, v);
+		break;
 	case 'V':
 		replace(&o->envid, v);
 		break;
@@ -155,26 +160,67 @@ take_value(struct options *o, int opt, const char *v, struct buf *err)
 
 /*
  * Long options that set one account keyword each, as msmtp spells them:
- * "--tls-trust-file=F" or "--tls-trust-file F"; on/off ones take an
- * optional "=on|off" and mean "on" alone.
+ * "--tls-trust-file=F" or "--tls-trust-file F".  ARG_ONOFF ones take an
+ * optional "=on|off" and mean "on" alone; ARG_OPT ones take an optional
+ * "=VALUE" and alone mean what the keyword means without an argument
+ * (--auth: on, --set-from-header: auto).  Values are checked by
+ * conf_override() when the account is loaded.
  */
+enum arg_kind { ARG_NEED, ARG_ONOFF, ARG_OPT };
+
 static const struct {
 	const char	*name;
 	const char	*keyword;
-	int		 onoff;
+	enum arg_kind	 arg;
 } keyword_opts[] = {
-	{ "tls",		"tls",			1 },
-	{ "tls-starttls",	"tls_starttls",		1 },
-	{ "tls-certcheck",	"tls_certcheck",	1 },
-	{ "tls-trust-file",	"tls_trust_file",	0 },
-	{ "tls-crl-file",	"tls_crl_file",		0 },
-	{ "tls-fingerprint",	"tls_fingerprint",	0 },
-	{ "tls-key-file",	"tls_key_file",		0 },
-	{ "tls-cert-file",	"tls_cert_file",	0 },
-	{ "tls-priorities",	"tls_priorities",	0 },
-	{ "tls-host-override",	"tls_host_override",	0 },
-	{ "tls-min-dh-prime-bits", "tls_min_dh_prime_bits", 0 },
+	{ "host",		"host",			ARG_NEED },
+	{ "port",		"port",			ARG_NEED },
+	{ "timeout",		"timeout",		ARG_NEED },
+	{ "protocol",		"protocol",		ARG_NEED },
+	{ "domain",		"domain",		ARG_NEED },
+	{ "auth",		"auth",			ARG_OPT },
+	{ "user",		"user",			ARG_NEED },
+	{ "passwordeval",	"passwordeval",		ARG_NEED },
+	{ "maildomain",		"maildomain",		ARG_NEED },
+	{ "auto-from",		"auto_from",		ARG_ONOFF },
+	{ "set-from-header",	"set_from_header",	ARG_OPT },
+	{ "set-date-header",	"set_date_header",	ARG_OPT },
+	{ "set-msgid-header",	"set_msgid_header",	ARG_OPT },
+	{ "remove-bcc-headers",	"remove_bcc_headers",	ARG_ONOFF },
+	{ "undisclosed-recipients", "undisclosed_recipients", ARG_ONOFF },
+	{ "dsn-notify",		"dsn_notify",		ARG_NEED },
+	{ "dsn-return",		"dsn_return",		ARG_NEED },
+	{ "source-ip",		"source_ip",		ARG_NEED },
+	{ "socket",		"socket",		ARG_NEED },
+	{ "syslog",		"syslog",		ARG_OPT },
+	{ "aliases",		"aliases",		ARG_NEED },
+	{ "logfile",		"logfile",		ARG_NEED },
+	{ "logfile-time-format", "logfile_time_format",	ARG_NEED },
+	{ "tls",		"tls",			ARG_ONOFF },
+	{ "tls-starttls",	"tls_starttls",		ARG_ONOFF },
+	{ "tls-certcheck",	"tls_certcheck",	ARG_ONOFF },
+	{ "tls-trust-file",	"tls_trust_file",	ARG_NEED },
+	{ "tls-crl-file",	"tls_crl_file",		ARG_NEED },
+	{ "tls-fingerprint",	"tls_fingerprint",	ARG_NEED },
+	{ "tls-key-file",	"tls_key_file",		ARG_NEED },
+	{ "tls-cert-file",	"tls_cert_file",	ARG_NEED },
+	{ "tls-priorities",	"tls_priorities",	ARG_NEED },
+	{ "tls-host-override",	"tls_host_override",	ARG_NEED },
+	{ "tls-min-dh-prime-bits", "tls_min_dh_prime_bits", ARG_NEED },
 };
+
+/* "--name=V" or "--name V": the value, or NULL (and an error). */
+static const char *
+long_value(int argc, char *const argv[], int *i, const char *eq,
+    struct buf *err)
+{
+	if (eq != NULL)
+		return eq + 1;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	buf_addf(err, "option '%s' requires an argument", argv[*i]);
+	return NULL;
+}
 
 static int
 parse_long(struct options *o, int argc, char *const argv[], int *i,
@@ -191,7 +237,21 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 		o->mode = MODE_SERVERINFO;
 	else if (strcmp(arg, "pretend") == 0)
 		o->mode = MODE_PRETEND;
-	else {
+	else if (strcmp(arg, "read-envelope-from") == 0)
+		o->read_envelope_from = 1;
+	else if (strncmp(arg, "account", 7) == 0 &&
+	    (arg[7] == '\0' || arg[7] == '=')) {
+		if ((val = long_value(argc, argv, i, strchr(arg, '='), err)) ==
+		    NULL)
+			return -1;
+		replace(&o->account, val);
+	} else if (strncmp(arg, "from", 4) == 0 &&
+	    (arg[4] == '\0' || arg[4] == '=')) {
+		if ((val = long_value(argc, argv, i, strchr(arg, '='), err)) ==
+		    NULL)
+			return -1;
+		return take_value(o, 'f', val, err);
+	} else {
 		eq = strchr(arg, '=');
 		n = eq == NULL ? strlen(arg) : (size_t)(eq - arg);
 		for (k = 0; k < sizeof(keyword_opts) / sizeof(keyword_opts[0]);
@@ -205,17 +265,14 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 		}
 		if (eq != NULL)
 			val = eq + 1;
-		else if (keyword_opts[k].onoff)
+		else if (keyword_opts[k].arg == ARG_ONOFF)
 			val = "on";
-		else if (*i + 1 < argc)
-			val = argv[++*i];
-		else {
-			buf_addf(err, "option '--%s' requires an argument",
-			    keyword_opts[k].name);
+		else if (keyword_opts[k].arg == ARG_OPT)
+			val = "";
+		else if ((val = long_value(argc, argv, i, NULL, err)) == NULL)
 			return -1;
-		}
-		if (keyword_opts[k].onoff && strcmp(val, "on") != 0 &&
-		    strcmp(val, "off") != 0) {
+		if (keyword_opts[k].arg == ARG_ONOFF &&
+		    strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
 			buf_addf(err, "option '--%s' takes 'on' or 'off', "
 			    "not '%s'", keyword_opts[k].name, val);
 			return -1;
@@ -318,7 +375,8 @@ const char *
 options_usage(void)
 {
 	return
-"usage: postie [-tiv] [-f sender] [-F name] [-C config] [--] recipient ...\n"
+"usage: postie [-tiv] [-f sender] [-F name] [-C config] [-a account]\n"
+"              [--] recipient ...\n"
 "       mailq | postie -bp\n"
 "\n"
 "Reads a message on standard input and submits it to the smarthost of the\n"
@@ -326,13 +384,27 @@ options_usage(void)
 "\n"
 "  -t            take recipients from To, Cc and Bcc (and the command line)\n"
 "  -i, -oi       accepted: postie never ends a message at a lone '.' line\n"
-"  -f, -r ADDR   envelope sender ('<>' for the null sender)\n"
+"  -f, -r, --from=ADDR\n"
+"                envelope sender ('<>' for the null sender); without -a\n"
+"                it picks the first account whose 'from' matches it\n"
+"  --read-envelope-from\n"
+"                without -f, the sender is the message's From address\n"
+"  -a, --account=NAME\n"
+"                use this account of the configuration file\n"
 "  -F NAME       full name for an added From header\n"
 "  -C FILE       configuration file\n"
 "  -v            print the SMTP dialogue on standard error\n"
 "  -P, --pretend print the account that would be used (password as '*')\n"
 "  -S, --serverinfo\n"
 "                connect and print what the server offers (TLS, AUTH)\n"
+"  --host=H, --port=N, --timeout=S, --protocol=smtp|lmtp, --domain=D,\n"
+"  --auth[=on|off|METHOD], --user=U, --passwordeval=CMD, --maildomain=D,\n"
+"  --auto-from[=on|off], --set-from-header[=auto|on|off],\n"
+"  --set-date-header[=auto|off], --set-msgid-header[=auto|off],\n"
+"  --remove-bcc-headers[=on|off], --undisclosed-recipients[=on|off],\n"
+"  --dsn-notify=N, --dsn-return=R, --source-ip=IP, --socket=PATH,\n"
+"  --syslog[=on|off|FACILITY], --aliases=F, --logfile=F,\n"
+"  --logfile-time-format=FMT,\n"
 "  --tls[=on|off], --tls-starttls[=on|off], --tls-certcheck[=on|off],\n"
 "  --tls-trust-file=F, --tls-crl-file=F, --tls-fingerprint=FP,\n"
 "  --tls-cert-file=F, --tls-key-file=F, --tls-priorities=P,\n"
@@ -340,8 +412,9 @@ options_usage(void)
 "                override the account's keyword of the same name\n"
 "  -bm           deliver a message (default); -bp list the queue;\n"
 "                -bi check aliases; -q process the queue\n"
-"  -V ENVID, -N NOTIFY, -R RET\n"
-"                reserved for DSN parameters\n"
+"  -N never|success,failure,delay, -R full|hdrs, -V ENVID\n"
+"                delivery status notification (DSN) requests\n"
+"  -B 7BIT|8BITMIME  body type; -U ask for SMTPUTF8\n"
 "  --help        this text\n"
 "  --version     version and configuration file locations\n"
 "\n"

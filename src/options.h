@@ -33,7 +33,8 @@ struct options {
 	char		*from;		/* -f / -r, NULL when absent */
 	char		*full_name;	/* -F */
 	char		*config;	/* -C */
-	char		*account;	/* reserved for -a (msmtp) */
+	char		*account;	/* -a, --account (msmtp) */
+	int		 read_envelope_from; /* --read-envelope-from */
 	char		*envid;		/* -V, reserved for DSN */
 	char		*dsn_notify;	/* -N, reserved */
 	char		*dsn_ret;	/* -R, reserved */

@@ -245,7 +245,7 @@ with_syslog() {
 	! grep -q postie "$T/syslog" || _fail "logged: $(cat "$T/syslog")"
 }
 
-@test "-V envid is accepted and reserved for DSN: no ENVID sent yet" {
+@test "-V, -N, -R without DSN offered by the server: nothing of them sent" {
 	fake_start
 	write_config
 	run_postie -V abc123 -N success,failure -R hdrs a@example.org <<<"hi"
@@ -315,4 +315,104 @@ with_syslog() {
 	[[ "$output" == *"Greeting:"* ]] || _fail "$output"
 	assert_stderr_contains "expired"
 	refute_command_prefix "MAIL"
+}
+
+# msmtp's command line: -a, --from, --read-envelope-from, per-keyword
+# long options read by conf.c, account choice by sender, --version.
+
+@test "-a and --account pick the account; an unknown one is exit 78" {
+	fake_start "" --connections 2
+	write_config "account other : default" "from other@example.org"
+	run_postie -a other a@example.org < "$(sample_message)"
+	assert_status 0
+	[[ "$(fake_envelope 1)" == *"MAIL FROM:<other@example.org>"* ]] ||
+	    _fail "$(fake_envelope 1)"
+	run_postie --account=default a@example.org < "$(sample_message)"
+	assert_status 0
+	[[ "$(fake_envelope 2)" == *"MAIL FROM:<sender@example.org>"* ]] ||
+	    _fail "$(fake_envelope 2)"
+	run_postie -a nosuch a@example.org <<<"hi"
+	assert_status 78
+	assert_stderr_contains "no account 'nosuch'"
+}
+
+@test "--from picks the first account whose from pattern matches; -a wins" {
+	write_config
+	cat >>"$CONFIG" <<-EOF
+	account other : default
+	from *@other.example
+	host 192.0.2.1
+	account third : default
+	from bob@THIRD.example
+	host 192.0.2.3
+	EOF
+	run "$POSTIE" -C "$CONFIG" -P --from=x@other.example
+	[[ "$output" == *"account               = other"* ]] || _fail "$output"
+	run "$POSTIE" -C "$CONFIG" -P -f bob+lists@third.EXAMPLE
+	[[ "$output" == *"account               = third"* ]] || _fail "$output"
+	run "$POSTIE" -C "$CONFIG" -P -f nobody@nowhere.example
+	[[ "$output" == *"account               = default"* ]] || _fail "$output"
+	run "$POSTIE" -C "$CONFIG" -P -a default -f x@other.example
+	[[ "$output" == *"account               = default"* ]] || _fail "$output"
+}
+
+@test "--read-envelope-from takes the sender from the From header" {
+	fake_start "" --connections 2
+	write_config
+	printf 'From: Someone <someone@example.net>\nSubject: x\n\nhi\n' \
+	    >"$T/m"
+	run_postie --read-envelope-from a@example.org <"$T/m"
+	assert_status 0
+	[[ "$(fake_envelope 1)" == *"MAIL FROM:<someone@example.net>"* ]] ||
+	    _fail "$(fake_envelope 1)"
+	run_postie --read-envelope-from -f me@example.org a@example.org <"$T/m"
+	assert_status 0
+	[[ "$(fake_envelope 2)" == *"MAIL FROM:<me@example.org>"* ]] ||
+	    _fail "$(fake_envelope 2)"
+}
+
+@test "per-keyword long options are read like the file; bad values are 64" {
+	write_config
+	run "$POSTIE" -C "$CONFIG" -P --port=2525 --timeout off \
+	    --protocol=lmtp --auth --user=u --maildomain=m.example \
+	    --syslog=LOG_USER --logfile=/tmp/l --host=mx.example
+	[ "$status" -eq 0 ] || _fail "status $status: $output"
+	[[ "$output" == *"port                  = 2525"* ]] || _fail "$output"
+	[[ "$output" == *"protocol              = lmtp"* ]] || _fail "$output"
+	[[ "$output" == *"auth                  = on"* ]] || _fail "$output"
+	[[ "$output" == *"user                  = u"* ]] || _fail "$output"
+	[[ "$output" == *"syslog                = LOG_USER"* ]] || _fail "$output"
+	[[ "$output" == *"logfile               = /tmp/l"* ]] || _fail "$output"
+	[[ "$output" == *"host                  = mx.example"* ]] || _fail "$output"
+	run --separate-stderr "$POSTIE" -C "$CONFIG" -P --port=0
+	[ "$status" -eq 64 ] || _fail "status $status"
+	[[ "$stderr" == *"command line: invalid port '0'"* ]] || _fail "$stderr"
+	run --separate-stderr "$POSTIE" -C "$CONFIG" -P --set-date-header=on
+	[ "$status" -eq 64 ] || _fail "status $status"
+	run --separate-stderr "$POSTIE" -C "$CONFIG" -P --auth=bogus
+	[ "$status" -eq 64 ] || _fail "status $status"
+}
+
+@test "from_full_name names an added From header; -F wins" {
+	fake_start "" --connections 2
+	write_config "from_full_name Postie Robot"
+	printf 'Subject: x\n\nhi\n' >"$T/m"
+	run_postie a@example.org <"$T/m"
+	assert_status 0
+	[[ "$(fake_message 1)" == *"From: Postie Robot <sender@example.org>"* ]] ||
+	    _fail "$(fake_message 1)"
+	run_postie -F Other a@example.org <"$T/m"
+	assert_status 0
+	[[ "$(fake_message 2)" == *"From: Other <sender@example.org>"* ]] ||
+	    _fail "$(fake_message 2)"
+}
+
+@test "--version lists TLS, SASL mechanisms, IDN and the config paths" {
+	run_postie_noconf --version
+	assert_status 0
+	[[ "$output" == *"TLS: GnuTLS"* ]] || _fail "$output"
+	[[ "$output" == *"SCRAM-SHA-256"* && "$output" == *"PLAIN"* ]] ||
+	    _fail "$output"
+	[[ "$output" == *"IDN: libidn2"* ]] || _fail "$output"
+	[[ "$output" == *"searched: "* ]] || _fail "$output"
 }

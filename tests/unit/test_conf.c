@@ -875,6 +875,66 @@ test_find_file(void)
 	rm(h, "/.msmtprc");
 }
 
+/* conf_override(), conf_account_for_from(), from_full_name. */
+static void
+test_override_and_from(void)
+{
+	struct conf		 c;
+	struct buf		 err = BUF_INIT;
+	struct account		 a;
+	const struct account	*p;
+
+	CHECK_INT(load(&c, "account one\nhost h\nfrom one@example.org\n"
+	    "from_full_name One Person\n"
+	    "account pat : one\nfrom *@Pat.example\n"
+	    "account q : one\nfrom b?b@q.example\n"
+	    "account nofrom\nhost n\n", &err), 0);
+	CHECK_STR(c.accounts[0].from_full_name, "One Person");
+	CHECK_STR(c.accounts[1].from_full_name, "One Person");
+	p = conf_account_for_from(&c, "one@example.org");
+	CHECK(p != NULL && strcmp(p->name, "one") == 0);
+	p = conf_account_for_from(&c, "one@EXAMPLE.org");
+	CHECK(p != NULL && strcmp(p->name, "one") == 0);
+	p = conf_account_for_from(&c, "one+tag@example.org");
+	CHECK(p != NULL && strcmp(p->name, "one") == 0);
+	p = conf_account_for_from(&c, "ONE@example.org");
+	CHECK(p == NULL);
+	p = conf_account_for_from(&c, "x@pat.example");
+	CHECK(p != NULL && strcmp(p->name, "pat") == 0);
+	p = conf_account_for_from(&c, "bob@q.example");
+	CHECK(p != NULL && strcmp(p->name, "q") == 0);
+	CHECK(conf_account_for_from(&c, "bobb@q.example") == NULL);
+	CHECK(conf_account_for_from(&c, "") == NULL);
+	CHECK(conf_account_for_from(&c, NULL) == NULL);
+
+	conf_account_dup(&a, &c.accounts[0]);
+	CHECK_STR(a.name, "one");
+	CHECK_INT(conf_override(&a, "port", "2525", &err), 0);
+	CHECK_INT(a.port, 2525);
+	CHECK_INT(conf_override(&a, "timeout", "off", &err), 0);
+	CHECK_INT(a.timeout, 0);
+	CHECK_INT(conf_override(&a, "protocol", "lmtp", &err), 0);
+	CHECK_INT(a.protocol, PROTO_LMTP);
+	CHECK_INT(conf_override(&a, "auth", "", &err), 0);
+	CHECK_STR(a.auth, "on");
+	CHECK_INT(conf_override(&a, "set_from_header", "", &err), 0);
+	CHECK_INT(a.set_from_header, HDR_AUTO);
+	CHECK_INT(conf_override(&a, "auto_from", "on", &err), 0);
+	CHECK_INT(a.auto_from, 1);
+	CHECK_INT(conf_override(&a, "host", "mx.example", &err), 0);
+	CHECK_STR(a.host, "mx.example");
+	CHECK_STR(c.accounts[0].host, "h");	/* the config is untouched */
+	CHECK_INT(conf_override(&a, "port", "x", &err), -1);
+	CHECK_STR(buf_str(&err), "command line: invalid port 'x': expected "
+	    "1 to 65535");
+	CHECK_INT(conf_override(&a, "nosuch", "x", &err), -1);
+	CHECK_STR(buf_str(&err), "unknown keyword 'nosuch'");
+	CHECK_INT(conf_override(&a, "set_date_header", "on", &err), -1);
+	conf_account_free(&a);
+	conf_release(&c);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -898,6 +958,7 @@ main(void)
 	test_long_line();
 	test_errors();
 	test_values();
+	test_override_and_from();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -213,6 +213,56 @@ test_long_and_diagnostics(void)
 	buf_release(&err);
 }
 
+/* msmtp's -a, --account, --from, --read-envelope-from, keyword options. */
+static void
+test_msmtp_options(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*a[] = { "postie", "-a", "work", "--from=<me@x.org>",
+	    "--read-envelope-from", "--port=2525", "--auth", "--auto-from",
+	    "--set-from-header", "--syslog=LOG_USER", "--logfile", "/tmp/l",
+	    "--host", "mx.example", "r@x.org", NULL };
+	const char	*b[] = { "postie", "-awork2", "--account", "other",
+	    "--from", "f@x.org", NULL };
+	const char	*bad[] = { "postie", "--from=a b@x.org", NULL };
+	const char	*miss[] = { "postie", "--account", NULL };
+	const char	*onoff[] = { "postie", "--auto-from=maybe", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "postie", a, &err), 0);
+	CHECK_STR(o.account, "work");
+	CHECK_STR(o.from, "me@x.org");
+	CHECK_INT(o.read_envelope_from, 1);
+	CHECK_INT(o.overrides.n, 14);
+	CHECK_STR(o.overrides.v[0], "port");
+	CHECK_STR(o.overrides.v[1], "2525");
+	CHECK_STR(o.overrides.v[2], "auth");
+	CHECK_STR(o.overrides.v[3], "");
+	CHECK_STR(o.overrides.v[4], "auto_from");
+	CHECK_STR(o.overrides.v[5], "on");
+	CHECK_STR(o.overrides.v[6], "set_from_header");
+	CHECK_STR(o.overrides.v[7], "");
+	CHECK_STR(o.overrides.v[9], "LOG_USER");
+	CHECK_STR(o.overrides.v[10], "logfile");
+	CHECK_STR(o.overrides.v[11], "/tmp/l");
+	CHECK_STR(o.overrides.v[13], "mx.example");
+	CHECK_INT(o.rcpts.n, 1);
+
+	CHECK_INT(parse(&o, "postie", b, &err), 0);
+	CHECK_STR(o.account, "other");
+	CHECK_STR(o.from, "f@x.org");
+
+	CHECK_INT(parse(&o, "postie", bad, &err), -1);
+	CHECK(strstr(buf_str(&err), "white space") != NULL);
+	CHECK_INT(parse(&o, "postie", miss, &err), -1);
+	CHECK(strstr(buf_str(&err), "requires an argument") != NULL);
+	CHECK_INT(parse(&o, "postie", onoff, &err), -1);
+	CHECK(strstr(buf_str(&err), "takes 'on' or 'off'") != NULL);
+	options_release(&o);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -223,5 +273,6 @@ main(void)
 	test_recipient_lists();
 	test_rejections();
 	test_null_sender_and_modes();
+	test_msmtp_options();
 	return t_done();
 }
