@@ -51,14 +51,14 @@ s\t"SMTP on standard input (planned)"
 v\t"Verify recipients (planned)"' -d Mode
 complete -c postie -s o -x -a 'i\t"Same as -i" em\t"Ignored"' -d 'Sendmail option'
 complete -c postie -s q -d 'Process the queue'
-complete -c postie -s V -x -d 'DSN envelope identifier (reserved)'
-complete -c postie -s N -x -a 'never success failure delay success,failure success,failure,delay failure,delay' -d 'DSN notify (reserved)'
-complete -c postie -s R -x -a 'full hdrs' -d 'DSN return (reserved)'
-complete -c postie -s B -x -a '7BIT 8BITMIME' -d 'Body type (ignored)'
+complete -c postie -s V -x -d 'DSN envelope identifier (ENVID)'
+complete -c postie -s N -x -a 'never success failure delay success,failure success,failure,delay failure,delay' -d 'DSN notify (NOTIFY)'
+complete -c postie -s R -x -a 'full hdrs' -d 'DSN return (RET)'
+complete -c postie -s B -x -a '7BIT 8BITMIME' -d 'Body type (BODY)'
 complete -c postie -s m -d Ignored
 complete -c postie -s n -d Ignored
 complete -c postie -s G -d Ignored
-complete -c postie -s U -d Ignored
+complete -c postie -s U -d 'Ask for SMTPUTF8'
 complete -c postie -s h -x -d 'Hop count (ignored)'
 complete -c postie -s L -x -d 'Syslog tag (ignored)'
 complete -c postie -s p -x -d 'Protocol (ignored)'

@@ -16,6 +16,25 @@ struct envelope {
 	int		 body_8bit;	/* content has bytes >= 0x80 */
 	int		 smtputf8;	/* an address or header needs SMTPUTF8 */
 	off_t		 size;		/* exact size of the spooled message */
+
+	/*
+	 * What the caller asked for (-N -R -V -B -U, or the account's
+	 * dsn_notify / dsn_return).  Each is sent only when the server
+	 * offers the extension and silently left out otherwise, as
+	 * sendmail does.  The strings are borrowed: they belong to the
+	 * options or the account and outlive the envelope.
+	 */
+	const char	*notify;	/* NULL, "never" or a list of success,
+					 * failure, delay: NOTIFY= on each RCPT */
+	const char	*ret;		/* NULL, "FULL" or "HDRS": RET= */
+	const char	*envid;		/* NULL or the raw id: ENVID= (xtext) */
+	int		 body_type;	/* BODY_AUTO, BODY_7BIT, BODY_8BITMIME */
+	int		 request_utf8;	/* -U: SMTPUTF8 whenever offered */
 };
+
+/* body_type: BODY_AUTO says BODY=8BITMIME only for 8-bit content. */
+#define BODY_AUTO	0
+#define BODY_7BIT	1
+#define BODY_8BITMIME	2
 
 #endif

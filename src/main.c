@@ -50,6 +50,7 @@ static int		 load_account(struct run *);
 static void		 pick_sender(struct run *, const char *);
 static void		 sender_from_header(struct run *);
 static int		 read_message(struct run *);
+static void		 envelope_requests(struct run *);
 static void		 engine_params(const struct run *, struct smtp_params *);
 static int		 deliver(struct run *);
 static void		 report(const struct run *, const struct smtp_result *);
@@ -208,6 +209,32 @@ sender_from_header(struct run *r)
 	pick_sender(r, r->msg.hdr_from);
 }
 
+/*
+ * DSN, BODY= and SMTPUTF8 requests (-N -R -V -B -U): the command line
+ * wins over the account's dsn_notify / dsn_return.  Values were checked
+ * by options_parse() and conf_load().
+ */
+static void
+envelope_requests(struct run *r)
+{
+	const struct account *a = r->acct;
+	const char	*ret;
+
+	r->env.notify = r->opts.dsn_notify != NULL ? r->opts.dsn_notify :
+	    a->dsn_notify;
+	ret = r->opts.dsn_ret != NULL ? r->opts.dsn_ret : a->dsn_return;
+	if (ret != NULL)
+		r->env.ret = strcmp(ret, "full") == 0 ? "FULL" : "HDRS";
+	r->env.envid = r->opts.envid;
+	if (r->opts.body_type == NULL)
+		r->env.body_type = BODY_AUTO;
+	else if (strcmp(r->opts.body_type, "7BIT") == 0)
+		r->env.body_type = BODY_7BIT;
+	else
+		r->env.body_type = BODY_8BITMIME;
+	r->env.request_utf8 = r->opts.smtputf8;
+}
+
 static int
 read_message(struct run *r)
 {
@@ -238,6 +265,7 @@ read_message(struct run *r)
 	if (message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env,
 	    &le, &err) == -1)
 		goto fail;
+	envelope_requests(r);
 	if (r->msg.nuls > 0)
 		log_warn("removed %llu NUL byte%s from the message",
 		    r->msg.nuls, r->msg.nuls == 1 ? "" : "s");

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "options.h"
@@ -18,7 +19,7 @@
 /* Options whose value is the rest of the word or the next word. */
 static const char valued[] = "fFrCVNRBLhpOXAa";
 /* Flags accepted and ignored (sendmail, Postfix and Exim callers pass them). */
-static const char ignored_flags[] = "mnGU";
+static const char ignored_flags[] = "mnG";
 
 static int	set_mode(struct options *, const char *, struct buf *);
 static int	take_value(struct options *, int, const char *, struct buf *);
@@ -29,6 +30,7 @@ static int	parse_long(struct options *, int, char *const [], int *,
 static void	replace(char **, const char *);
 static const char *long_value(int, char *const [], int *, const char *,
 		    struct buf *);
+static int	check_dsn(struct options *, int, const char *, struct buf *);
 
 void
 options_init(struct options *o)
@@ -60,6 +62,105 @@ replace(char **slot, const char *v)
 {
 	free(*slot);
 	*slot = xstrdup(v);
+}
+
+/*
+ * -N "never" or a comma list of success, failure, delay (each once),
+ * in any case; stored in lower case.  Returns 0 or -1.
+ */
+static int
+norm_notify(const char *v, char **out)
+{
+	static const char *const conds[] = { "success", "failure", "delay" };
+	struct buf	 b = BUF_INIT;
+	unsigned	 seen = 0, i;
+	const char	*e;
+	size_t		 n;
+
+	if (strcasecmp(v, "never") == 0) {
+		*out = xstrdup("never");
+		return 0;
+	}
+	for (;;) {
+		e = strchr(v, ',');
+		n = e != NULL ? (size_t)(e - v) : strlen(v);
+		for (i = 0; i < 3; i++)
+			if (strlen(conds[i]) == n &&
+			    strncasecmp(v, conds[i], n) == 0)
+				break;
+		if (i == 3 || (seen & (1U << i)) != 0) {
+			buf_release(&b);
+			return -1;
+		}
+		seen |= 1U << i;
+		buf_addf(&b, "%s%s", b.len > 0 ? "," : "", conds[i]);
+		if (e == NULL)
+			break;
+		v = e + 1;
+	}
+	*out = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return 0;
+}
+
+/* -V -N -R -B: a bad value is a usage error, not something to drop. */
+static int
+check_dsn(struct options *o, int opt, const char *v, struct buf *err)
+{
+	char		*s;
+	size_t		 i;
+
+	switch (opt) {
+	case 'V':
+		/* RFC 3461 4.4: at most 100 characters; xtext can carry
+		 * any, but a space or control character in an envelope id
+		 * is far more likely a quoting mistake than intent. */
+		for (i = 0; v[i] != '\0'; i++)
+			if (v[i] < '!' || v[i] > '~') {
+				buf_addstr(err, "envelope id given with -V "
+				    "must be printable ASCII without spaces");
+				return -1;
+			}
+		if (i == 0 || i > 100) {
+			buf_addstr(err, "envelope id given with -V must be 1 "
+			    "to 100 characters long");
+			return -1;
+		}
+		replace(&o->envid, v);
+		break;
+	case 'N':
+		if (norm_notify(v, &s) == -1) {
+			buf_addf(err, "invalid -N '%s': expected never or a "
+			    "list of success, failure, delay", v);
+			return -1;
+		}
+		free(o->dsn_notify);
+		o->dsn_notify = s;
+		break;
+	case 'R':
+		if (strcasecmp(v, "full") == 0)
+			replace(&o->dsn_ret, "full");
+		else if (strcasecmp(v, "hdrs") == 0)
+			replace(&o->dsn_ret, "hdrs");
+		else {
+			buf_addf(err, "invalid -R '%s': expected full or "
+			    "hdrs", v);
+			return -1;
+		}
+		break;
+	case 'B':
+		if (strcasecmp(v, "7bit") == 0)
+			replace(&o->body_type, "7BIT");
+		else if (strcasecmp(v, "8bitmime") == 0)
+			replace(&o->body_type, "8BITMIME");
+		else {
+			buf_addf(err, "invalid -B '%s': expected 7BIT or "
+			    "8BITMIME", v);
+			return -1;
+		}
+		break;
+	}
+	return 0;
 }
 
 static int
@@ -139,17 +240,10 @@ take_value(struct options *o, int opt, const char *v, struct buf *err)
 		replace(&o->account, v);
 		break;
 	case 'V':
-		replace(&o->envid, v);
-		break;
 	case 'N':
-		replace(&o->dsn_notify, v);
-		break;
 	case 'R':
-		replace(&o->dsn_ret, v);
-		break;
 	case 'B':
-		replace(&o->body_type, v);
-		break;
+		return check_dsn(o, opt, v, err);
 	default:
 		/* -L -h -p -O -A: accepted and ignored.  -X: ignored and
 		 * never opened; sendmail wrappers were exploited through it. */
@@ -332,6 +426,8 @@ options_parse(struct options *o, int argc, char *const argv[],
 				o->mode = MODE_SERVERINFO;
 			else if (*p == 'P')
 				o->mode = MODE_PRETEND;
+			else if (*p == 'U')
+				o->smtputf8 = 1;
 			else if (strchr(ignored_flags, *p) != NULL)
 				continue;
 			else if (*p == 'd')

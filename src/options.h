@@ -35,10 +35,14 @@ struct options {
 	char		*config;	/* -C */
 	char		*account;	/* -a, --account (msmtp) */
 	int		 read_envelope_from; /* --read-envelope-from */
-	char		*envid;		/* -V, reserved for DSN */
-	char		*dsn_notify;	/* -N, reserved */
-	char		*dsn_ret;	/* -R, reserved */
-	char		*body_type;	/* -B */
+	/* DSN (RFC 3461) and body type, checked and normalized here; each
+	 * is sent only when the server offers the extension. */
+	char		*envid;		/* -V: printable ASCII, no space, <= 100 */
+	char		*dsn_notify;	/* -N: "never" or a list of "success",
+					 * "failure", "delay" (lower case) */
+	char		*dsn_ret;	/* -R: "full" or "hdrs" */
+	char		*body_type;	/* -B: "7BIT" or "8BITMIME" */
+	int		 smtputf8;	/* -U: ask for SMTPUTF8 when offered */
 	struct strlist	 rcpts;		/* recipient arguments, split on ',' */
 	/* msmtp-style per-keyword long options (--tls-trust-file=F ...),
 	 * as "keyword", "value" pairs in order; applied over the account. */

@@ -881,6 +881,45 @@ rcpt_outcome(struct session *s, enum phase ph)
 	res->rcpt_verdict = 1;
 }
 
+/*
+ * RFC 3461 section 4: xtext.  Bytes outside "!".."~", and "+" and "="
+ * themselves, go as "+" and two upper-case hex digits.
+ */
+static void
+add_xtext(struct buf *b, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p < '!' || *p > '~' || *p == '+' || *p == '=') {
+			buf_addch(b, '+');
+			buf_addch(b, hex[*p >> 4]);
+			buf_addch(b, hex[*p & 0x0f]);
+		} else
+			buf_addch(b, *p);
+}
+
+/* RCPT TO, with NOTIFY= when asked for and the server offers DSN. */
+static void
+rcpt_cmd(struct session *s, const struct envelope *env, const char *addr)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*p;
+
+	buf_addf(&b, "RCPT TO:<%s>", addr);
+	if (env->notify != NULL && (s->caps.flags & CAP_DSN)) {
+		/* The keywords are case-insensitive; sent as the RFC
+		 * spells them. */
+		buf_addstr(&b, " NOTIFY=");
+		for (p = env->notify; *p != '\0'; p++)
+			buf_addch(&b, *p >= 'a' && *p <= 'z' ?
+			    (char)(*p - 'a' + 'A') : *p);
+	}
+	cmd(s, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
 /* One message: MAIL, RCPT..., DATA, content, final reply. */
 static int
 transaction(struct session *s, const struct envelope *env, int spool_fd)
@@ -908,10 +947,29 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	buf_addf(&mail, "MAIL FROM:<%s>", env->from);
 	if (s->caps.flags & CAP_SIZE)
 		buf_addf(&mail, " SIZE=%lld", (long long)env->size);
-	if (env->body_8bit && (s->caps.flags & CAP_8BITMIME))
-		buf_addstr(&mail, " BODY=8BITMIME");
-	if (env->smtputf8)
+	/*
+	 * -B picks the BODY= value, but the content wins: 8-bit content
+	 * is declared 8BITMIME even under -B 7BIT, since telling the server
+	 * 7BIT for 8-bit bytes would be a lie it may act on (downgrade,
+	 * bounce).  Without 8BITMIME offered, no BODY= at all.
+	 */
+	if (s->caps.flags & CAP_8BITMIME) {
+		if (env->body_8bit || env->body_type == BODY_8BITMIME)
+			buf_addstr(&mail, " BODY=8BITMIME");
+		else if (env->body_type == BODY_7BIT)
+			buf_addstr(&mail, " BODY=7BIT");
+	}
+	if (env->smtputf8 ||
+	    (env->request_utf8 && (s->caps.flags & CAP_SMTPUTF8)))
 		buf_addstr(&mail, " SMTPUTF8");
+	if (s->caps.flags & CAP_DSN) {
+		if (env->ret != NULL)
+			buf_addf(&mail, " RET=%s", env->ret);
+		if (env->envid != NULL) {
+			buf_addstr(&mail, " ENVID=");
+			add_xtext(&mail, env->envid);
+		}
+	}
 	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
 	ok = xcalloc(env->rcpts.n, 1);
 
@@ -919,7 +977,7 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	cmd(s, "%s", mail.data);
 	if (pipelining) {
 		for (i = 0; i < env->rcpts.n; i++)
-			cmd(s, "RCPT TO:<%s>", env->rcpts.v[i]);
+			rcpt_cmd(s, env, env->rcpts.v[i]);
 		cmd(s, "DATA");
 	}
 	buf_reset(&s->what);
@@ -945,7 +1003,7 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		buf_reset(&s->what);
 		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
 		if (!pipelining) {
-			cmd(s, "RCPT TO:<%s>", env->rcpts.v[i]);
+			rcpt_cmd(s, env, env->rcpts.v[i]);
 			if (sess_flush(s, PH_RCPT, 0) == -1)
 				goto out;
 		}

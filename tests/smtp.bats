@@ -498,3 +498,169 @@ print(rc)
 	assert_equal "$output" 0 "postie's exit status (negative: killed)"
 	assert_message 1 "$(crlf_copy "$T/msg")"
 }
+
+# ---- DSN (RFC 3461), BODY= and SMTPUTF8 requests ----------------------------
+
+@test "DSN offered: -N -R -V become NOTIFY=, RET=, ENVID= (xtext)" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME, DSN
+EOF2
+	run_postie -N success,Failure -R hdrs -V 'id+1=x~' \
+	    a@example.org b@example.org <<<"hi"
+	assert_status 0
+	assert_stderr_empty
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org> RET=HDRS ENVID=id+2B1+3Dx~" \
+	    "RCPT TO:<a@example.org> NOTIFY=SUCCESS,FAILURE" \
+	    "RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE" \
+	    "DATA" "QUIT"
+}
+
+@test "DSN offered, no PIPELINING: -N never on each RCPT, -R full" {
+	fake_start - <<'EOF2'
+capabilities DSN
+EOF2
+	run_postie -Nnever -Rfull a@example.org b@example.org <<<"hi"
+	assert_status 0
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org> RET=FULL" \
+	    "RCPT TO:<a@example.org> NOTIFY=NEVER" \
+	    "RCPT TO:<b@example.org> NOTIFY=NEVER" \
+	    "DATA" "QUIT"
+}
+
+@test "DSN not offered: -N -R -V are silently left out" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	run_postie -v -N delay -R full -V abc a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org>"
+	assert_command "RCPT TO:<a@example.org>"
+	refute_transcript_contains "NOTIFY="
+	refute_transcript_contains "RET="
+	refute_transcript_contains "ENVID="
+	assert_stderr_not_contains "warning"
+}
+
+@test "dsn_notify and dsn_return in the account are the defaults" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, DSN
+EOF2
+	write_config "dsn_notify failure,delay" "dsn_return headers"
+	run_postie a@example.org <<<"hi"
+	assert_status 0
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org> RET=HDRS" \
+	    "RCPT TO:<a@example.org> NOTIFY=FAILURE,DELAY" \
+	    "DATA" "QUIT"
+}
+
+@test "-N and -R on the command line win over dsn_notify and dsn_return" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, DSN
+EOF2
+	write_config "dsn_notify failure,delay" "dsn_return headers"
+	run_postie -N never -R full a@example.org <<<"hi"
+	assert_status 0
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org> RET=FULL" \
+	    "RCPT TO:<a@example.org> NOTIFY=NEVER" \
+	    "DATA" "QUIT"
+}
+
+@test "dsn_notify off and dsn_return off send nothing" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, DSN
+EOF2
+	write_config "dsn_notify off" "dsn_return off"
+	run_postie a@example.org <<<"hi"
+	assert_status 0
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org>" "RCPT TO:<a@example.org>" \
+	    "DATA" "QUIT"
+}
+
+@test "-B 8BITMIME declares BODY=8BITMIME for 7-bit content, -B 7BIT BODY=7BIT" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	run_postie -B 8bitmime a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org> BODY=8BITMIME"
+	fake_stop
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	write_config
+	run_postie -B7BIT a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org> BODY=7BIT"
+}
+
+@test "-B 7BIT with 8-bit content: the content wins, BODY=8BITMIME" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	run_postie -B 7BIT a@example.org <<<"caf$(printf '\303\251')"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org> BODY=8BITMIME"
+	refute_transcript_contains "BODY=7BIT"
+}
+
+@test "-B without 8BITMIME offered: no BODY= at all" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING
+EOF2
+	run_postie -B 8BITMIME a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org>"
+	refute_transcript_contains "BODY="
+}
+
+@test "-U asks for SMTPUTF8 with ASCII addresses when offered" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME, SMTPUTF8
+EOF2
+	run_postie -U a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org> SMTPUTF8"
+	assert_command "RCPT TO:<a@example.org>"
+}
+
+@test "-U without SMTPUTF8 offered: ignored for ASCII addresses" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	run_postie -U a@example.org <<<"hi"
+	assert_status 0
+	assert_command "MAIL FROM:<sender@example.org>"
+	refute_transcript_contains "SMTPUTF8"
+}
+
+@test "-U without SMTPUTF8 offered: a UTF-8 address still exits 65" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING, 8BITMIME
+EOF2
+	run_postie -U "$(printf 'j\303\266rg@example.org')" <<<"hi"
+	assert_status 65
+	refute_command_prefix "MAIL"
+}
+
+@test "bad -N, -R, -V or -B: exit 64 with a reason, no connection" {
+	fake_start
+	write_config
+	local long
+	long=$(printf 'e%.0s' $(seq 101))
+	for opt in "-Nbounce" "-Nnever,success" "-Nsuccess,success" \
+	    "-Rheaders" "-B9BIT" "-Va b" "-V$long"; do
+		run_postie "$opt" a@example.org <<<"hi"
+		assert_status 64
+		assert_stderr_matches "^postie: (invalid -[NRB] '|envelope id given with -V)"
+	done
+	run_postie -V 'a b' a@example.org <<<"hi"
+	assert_stderr_contains "printable ASCII"
+	run_postie -N never,success a@example.org <<<"hi"
+	assert_stderr_contains "invalid -N 'never,success'"
+	assert_no_connection
+}

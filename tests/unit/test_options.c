@@ -213,6 +213,76 @@ test_long_and_diagnostics(void)
 	buf_release(&err);
 }
 
+/* -N -R -V -B -U: normalized when good, a one-line usage error when not. */
+static void
+test_dsn_and_body(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	char		 longid[102];
+	size_t		 i;
+	const char	*good[] = { "sendmail", "-N", "Delay,SUCCESS", "-RFULL",
+	    "-V", "id+1=x~!", "-B", "7bit", "-U", "x@y.org", NULL };
+	const char	*never[] = { "sendmail", "-N", "NEVER", "-B",
+	    "8bitmime", "x@y.org", NULL };
+	const char	*u_bundled[] = { "sendmail", "-Uti", NULL };
+	static const char *const bad[][3] = {
+		{ "-N", "never,success", "invalid -N" },
+		{ "-N", "success,success", "invalid -N" },
+		{ "-N", "success,", "invalid -N" },
+		{ "-N", "", "invalid -N" },
+		{ "-N", "bounce", "invalid -N" },
+		{ "-R", "headers", "invalid -R" },
+		{ "-R", "", "invalid -R" },
+		{ "-B", "9BIT", "invalid -B" },
+		{ "-B", "BINARYMIME", "invalid -B" },
+		{ "-V", "a b", "printable ASCII" },
+		{ "-V", "a\tb", "printable ASCII" },
+		{ "-V", "caf\xc3\xa9", "printable ASCII" },
+		{ "-V", "", "1 to 100" },
+	};
+	const char	*a[5] = { "sendmail", NULL, NULL, "x@y.org", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "sendmail", good, &err), 0);
+	CHECK_STR(o.dsn_notify, "delay,success");
+	CHECK_STR(o.dsn_ret, "full");
+	CHECK_STR(o.envid, "id+1=x~!");
+	CHECK_STR(o.body_type, "7BIT");
+	CHECK_INT(o.smtputf8, 1);
+
+	CHECK_INT(parse(&o, "sendmail", never, &err), 0);
+	CHECK_STR(o.dsn_notify, "never");
+	CHECK_STR(o.body_type, "8BITMIME");
+	CHECK_INT(o.smtputf8, 0);
+	CHECK(o.envid == NULL && o.dsn_ret == NULL);
+
+	CHECK_INT(parse(&o, "sendmail", u_bundled, &err), 0);
+	CHECK(o.smtputf8 && o.extract && o.ignore_dots);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a[1] = bad[i][0];
+		a[2] = bad[i][1];
+		CHECK_INT(parse(&o, "sendmail", a, &err), -1);
+		CHECK(strstr(buf_str(&err), bad[i][2]) != NULL);
+		CHECK(strchr(buf_str(&err), '\n') == NULL);
+	}
+
+	/* RFC 3461 4.4: 100 characters at most. */
+	memset(longid, 'e', 100);
+	longid[100] = '\0';
+	a[1] = "-V";
+	a[2] = longid;
+	CHECK_INT(parse(&o, "sendmail", a, &err), 0);
+	CHECK_INT((int)strlen(o.envid), 100);
+	longid[100] = 'e';
+	longid[101] = '\0';
+	CHECK_INT(parse(&o, "sendmail", a, &err), -1);
+	CHECK(strstr(buf_str(&err), "1 to 100") != NULL);
+	options_release(&o);
+	buf_release(&err);
+}
+
 /* msmtp's -a, --account, --from, --read-envelope-from, keyword options. */
 static void
 test_msmtp_options(void)
@@ -273,6 +343,7 @@ main(void)
 	test_recipient_lists();
 	test_rejections();
 	test_null_sender_and_modes();
+	test_dsn_and_body();
 	test_msmtp_options();
 	return t_done();
 }
