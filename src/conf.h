@@ -73,8 +73,8 @@ struct account {
 	char		*passwordeval;
 	char		*ntlmdomain;
 
-	/* msmtp keywords postie accepts but does not act on yet: dsn_*
-	 * are ignored; proxy_* and eval are refused by
+	/* dsn_* give -N/-R defaults (DSN requests); proxy_* and eval are
+	 * refused by
 	 * conf_check_supported().  The old names (connect_timeout, keepbcc,
 	 * tls_nocertcheck, tls_nostarttls, add_missing_from_header,
 	 * add_missing_date_header) set the fields above; tls_force_sslv3
