@@ -74,8 +74,7 @@ struct account {
 	char		*ntlmdomain;
 
 	/* dsn_* give -N/-R defaults (DSN requests); proxy_* and eval are
-	 * refused by
-	 * conf_check_supported().  The old names (connect_timeout, keepbcc,
+	 * refused by conf_check_supported().  The old names (connect_timeout, keepbcc,
 	 * tls_nocertcheck, tls_nostarttls, add_missing_from_header,
 	 * add_missing_date_header) set the fields above; tls_force_sslv3
 	 * is accepted and ignored, as msmtp does. */
