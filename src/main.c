@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "aliases.h"
+#include "bs.h"
 #include "conf.h"
 #include "exitcode.h"
 #include "log.h"
@@ -49,10 +50,14 @@ static int		 print_version(void);
 static int		 load_account(struct run *);
 static void		 pick_sender(struct run *, const char *);
 static void		 sender_from_header(struct run *);
-static int		 read_message(struct run *);
+static int		 read_message(struct run *, int, const struct strlist *,
+			    struct buf *);
 static void		 envelope_requests(struct run *);
 static void		 engine_params(const struct run *, struct smtp_params *);
-static int		 deliver(struct run *);
+static int		 deliver(struct run *, struct smtp_result *);
+static int		 bs_send(void *, const char *, const struct strlist *,
+			    int, struct bs_result *);
+static int		 smtp_stdio(struct run *);
 static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
@@ -235,8 +240,14 @@ envelope_requests(struct run *r)
 	r->env.request_utf8 = r->opts.smtputf8;
 }
 
+/*
+ * Spool `infd` and build the envelope with `rcpts` as the command-line
+ * recipients.  A failure is logged, and its reason also added to `why`
+ * when not NULL.
+ */
 static int
-read_message(struct run *r)
+read_message(struct run *r, int infd, const struct strlist *rcpts,
+    struct buf *why)
 {
 	struct msg_opts	 mo;
 	struct buf	 err = BUF_INIT;
@@ -257,13 +268,11 @@ read_message(struct run *r)
 	mo.undisclosed = a->undisclosed_recipients;
 	mo.aliases = r->have_aliases ? &r->aliases : NULL;
 
-	if (message_spool(&r->msg, STDIN_FILENO, &mo, &r->opts.rcpts,
-	    &le, &err) == -1)
+	if (message_spool(&r->msg, infd, &mo, rcpts, &le, &err) == -1)
 		goto fail;
 	sender_from_header(r);
 	mo.env_from = r->env_from;
-	if (message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env,
-	    &le, &err) == -1)
+	if (message_envelope(&r->msg, &mo, rcpts, &r->env, &le, &err) == -1)
 		goto fail;
 	envelope_requests(r);
 	if (r->msg.nuls > 0)
@@ -272,6 +281,8 @@ read_message(struct run *r)
 	return EX_OK;
 fail:
 	log_error("%s", buf_str(&err));
+	if (why != NULL)
+		buf_addstr(why, buf_str(&err));
 	buf_release(&err);
 	return exit_status(PH_LOCAL, 0, (enum local_err)le);
 }
@@ -335,19 +346,70 @@ engine_params(const struct run *r, struct smtp_params *p)
 	p->trace = trace;
 }
 
+/* Send the spooled message; `res` (initialised by the caller) keeps the
+ * outcome. */
 static int
-deliver(struct run *r)
+deliver(struct run *r, struct smtp_result *res)
 {
 	struct smtp_params	 p;
-	struct smtp_result	 res;
 	int			 status;
 
 	engine_params(r, &p);
-	smtp_result_init(&res);
-	status = smtp_submit(&p, &r->env, r->msg.fd, &res);
-	report(r, &res);
-	smtp_result_release(&res);
+	status = smtp_submit(&p, &r->env, r->msg.fd, res);
+	report(r, res);
 	return status;
+}
+
+/*
+ * -bs: one message of the session, through the same path as a message
+ * on stdin (-f from MAIL FROM, recipients from RCPT TO).  Refused
+ * recipients are named in the reason; when others got the message it says
+ * so, since one reply to the final dot cannot say it per recipient.
+ */
+static int
+bs_send(void *arg, const char *from, const struct strlist *rcpts, int fd,
+    struct bs_result *out)
+{
+	struct run		*r = arg;
+	struct smtp_result	 res;
+	size_t			 i;
+
+	message_release(&r->msg);
+	envelope_release(&r->env);
+	free(r->env_from);
+	r->env_from = NULL;
+	pick_sender(r, from);
+	out->status = read_message(r, fd, rcpts, &out->reason);
+	if (out->status != EX_OK)
+		return out->status;
+	smtp_result_init(&res);
+	out->status = deliver(r, &res);
+	if (res.nfailed > 0) {
+		out->rcpt = 1;
+		if (res.naccepted > 0)
+			buf_addf(&out->reason, "delivered to %zu of %zu "
+			    "recipients; refused: ", res.naccepted,
+			    res.naccepted + res.nfailed);
+		for (i = 0; i < res.nfailed; i++)
+			buf_addf(&out->reason, "%s<%s>: %s",
+			    i > 0 ? "; " : "", res.failed[i].addr,
+			    res.failed[i].text);
+	} else
+		buf_addstr(&out->reason, buf_str(&res.msg));
+	smtp_result_release(&res);
+	return out->status;
+}
+
+static int
+smtp_stdio(struct run *r)
+{
+	const char	*domain = local_fqdn();
+	int		 status;
+
+	if ((status = load_account(r)) != EX_OK)
+		return status;
+	return bs_session(STDIN_FILENO, STDOUT_FILENO,
+	    domain != NULL ? domain : "localhost", bs_send, r);
 }
 
 /*
@@ -471,6 +533,8 @@ other_mode(struct run *r)
 	case MODE_NEWALIASES:
 		/* Loading the account loads and checks its aliases file. */
 		return load_account(r);
+	case MODE_SMTP_STDIO:
+		return smtp_stdio(r);
 	case MODE_PRETEND:
 		if ((status = load_account(r)) != EX_OK)
 			return status;
@@ -511,6 +575,7 @@ int
 main(int argc, char *argv[])
 {
 	struct run	 r;
+	struct smtp_result res;
 	struct buf	 err = BUF_INIT;
 	int		 status, stdin_closed = std_fds();
 
@@ -542,9 +607,12 @@ main(int argc, char *argv[])
 		status = EX_IOERR;
 		goto out;
 	}
-	if ((status = read_message(&r)) != EX_OK)
+	if ((status = read_message(&r, STDIN_FILENO, &r.opts.rcpts,
+	    NULL)) != EX_OK)
 		goto out;
-	status = deliver(&r);
+	smtp_result_init(&res);
+	status = deliver(&r, &res);
+	smtp_result_release(&res);
 out:
 	buf_release(&err);
 	envelope_release(&r.env);
