@@ -66,6 +66,7 @@ static int		 conf_has_password(const struct conf *);
 static int		 apply_overrides(struct run *);
 static int		 pretend(const struct run *);
 static int		 serverinfo(const struct run *);
+static int		 verify_addrs(struct run *);
 
 static const char *
 base_name(const char *path)
@@ -511,7 +512,56 @@ serverinfo(const struct run *r)
 	return status;
 }
 
-/* Modes other than sending, until the queue and -bs/-bv arrive. */
+/*
+ * -bv: the argv recipients, qualified and alias-expanded as for mail,
+ * probed with RCPT (no message is read); one verdict a line on stdout.
+ */
+static int
+verify_addrs(struct run *r)
+{
+	struct msg_opts		 mo;
+	struct smtp_params	 p;
+	struct smtp_result	 res;
+	struct buf		 out = BUF_INIT, err = BUF_INIT;
+	const char		*w, *nl;
+	int			 status, le = LE_NONE;
+
+	if ((status = load_account(r)) != EX_OK)
+		return status;
+	pick_sender(r, r->opts.from);
+	memset(&mo, 0, sizeof(mo));
+	mo.env_from = r->env_from;
+	mo.qualify_domain = r->qualify_domain;
+	mo.aliases = r->have_aliases ? &r->aliases : NULL;
+	if (message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env, &le,
+	    &err) == -1) {
+		log_error("%s", buf_str(&err));
+		buf_release(&err);
+		return exit_status(PH_LOCAL, 0, (enum local_err)le);
+	}
+	envelope_requests(r);
+	engine_params(r, &p);
+	smtp_result_init(&res);
+	status = smtp_verify(&p, &r->env, &out, &res);
+	for (w = buf_str(&res.warn); *w != '\0'; w = *nl ? nl + 1 : nl) {
+		if ((nl = strchr(w, '\n')) == NULL)
+			nl = w + strlen(w);
+		if (nl > w)
+			log_warn("%.*s", (int)(nl - w), w);
+	}
+	fputs(buf_str(&out), stdout);
+	if (fflush(stdout) == EOF && status == EX_OK)
+		status = EX_IOERR;
+	if (res.status != EX_OK && !res.rcpt_verdict)
+		log_error("account '%s', server %s, %s: %s", r->acct->name,
+		    buf_str(&res.server), phase_name(res.phase),
+		    buf_str(&res.msg));
+	smtp_result_release(&res);
+	buf_release(&out);
+	return status;
+}
+
+/* Modes other than sending. */
 static int
 other_mode(struct run *r)
 {
@@ -543,10 +593,11 @@ other_mode(struct run *r)
 		if ((status = load_account(r)) != EX_OK)
 			return status;
 		return serverinfo(r);
+	case MODE_VERIFY:
+		return verify_addrs(r);
 	default:
-		log_error("%s is not supported yet",
-		    r->opts.mode == MODE_SMTP_STDIO ? "-bs" : "-bv");
-		return EX_USAGE;
+		log_error("internal error: unknown mode %d", (int)r->opts.mode);
+		return EX_SOFTWARE;
 	}
 }
 

@@ -80,6 +80,10 @@ static int	final_replies(struct session *, const struct envelope *,
 		    const unsigned char *);
 static void	rcpt_outcome(struct session *, enum phase);
 static int	transaction(struct session *, const struct envelope *, int);
+static int	mail_cmd(struct session *, const struct envelope *, int,
+		    struct buf *);
+static int	verify(struct session *, const struct envelope *,
+		    struct buf *);
 
 void
 smtp_result_init(struct smtp_result *res)
@@ -920,6 +924,59 @@ rcpt_cmd(struct session *s, const struct envelope *env, const char *addr)
 	buf_release(&b);
 }
 
+/*
+ * The MAIL FROM command with its parameters, into `mail`.  `with_size`:
+ * a message follows (SIZE= and the server's limit apply).  Returns -1
+ * with the outcome recorded when the envelope cannot go to this server.
+ */
+static int
+mail_cmd(struct session *s, const struct envelope *env, int with_size,
+    struct buf *mail)
+{
+	if (env->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8)) {
+		sess_fail(s, PH_MAIL, 0, LE_DATAERR,
+		    "the message needs SMTPUTF8 "
+		    "(an address is not ASCII) and the server does not "
+		    "offer it");
+		return -1;
+	}
+	if (with_size && (s->caps.flags & CAP_SIZE) && s->caps.size > 0 &&
+	    (unsigned long long)env->size > s->caps.size) {
+		sess_fail(s, PH_MAIL, 0, LE_TOOBIG,
+		    "the message (%lld bytes) is "
+		    "larger than the server's limit of %llu bytes",
+		    (long long)env->size, s->caps.size);
+		return -1;
+	}
+	buf_addf(mail, "MAIL FROM:<%s>", env->from);
+	if (with_size && (s->caps.flags & CAP_SIZE))
+		buf_addf(mail, " SIZE=%lld", (long long)env->size);
+	/*
+	 * -B picks the BODY= value, but the content wins: 8-bit content
+	 * is declared 8BITMIME even under -B 7BIT, since telling the server
+	 * 7BIT for 8-bit bytes would be a lie it may act on (downgrade,
+	 * bounce).  Without 8BITMIME offered, no BODY= at all.
+	 */
+	if (s->caps.flags & CAP_8BITMIME) {
+		if (env->body_8bit || env->body_type == BODY_8BITMIME)
+			buf_addstr(mail, " BODY=8BITMIME");
+		else if (env->body_type == BODY_7BIT)
+			buf_addstr(mail, " BODY=7BIT");
+	}
+	if (env->smtputf8 ||
+	    (env->request_utf8 && (s->caps.flags & CAP_SMTPUTF8)))
+		buf_addstr(mail, " SMTPUTF8");
+	if (s->caps.flags & CAP_DSN) {
+		if (env->ret != NULL)
+			buf_addf(mail, " RET=%s", env->ret);
+		if (env->envid != NULL) {
+			buf_addstr(mail, " ENVID=");
+			add_xtext(mail, env->envid);
+		}
+	}
+	return 0;
+}
+
 /* One message: MAIL, RCPT..., DATA, content, final reply. */
 static int
 transaction(struct session *s, const struct envelope *env, int spool_fd)
@@ -929,47 +986,8 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
-	if (env->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8)) {
-		sess_fail(s, PH_MAIL, 0, LE_DATAERR,
-		    "the message needs SMTPUTF8 "
-		    "(an address is not ASCII) and the server does not "
-		    "offer it");
-		return -1;
-	}
-	if ((s->caps.flags & CAP_SIZE) && s->caps.size > 0 &&
-	    (unsigned long long)env->size > s->caps.size) {
-		sess_fail(s, PH_MAIL, 0, LE_TOOBIG,
-		    "the message (%lld bytes) is "
-		    "larger than the server's limit of %llu bytes",
-		    (long long)env->size, s->caps.size);
-		return -1;
-	}
-	buf_addf(&mail, "MAIL FROM:<%s>", env->from);
-	if (s->caps.flags & CAP_SIZE)
-		buf_addf(&mail, " SIZE=%lld", (long long)env->size);
-	/*
-	 * -B picks the BODY= value, but the content wins: 8-bit content
-	 * is declared 8BITMIME even under -B 7BIT, since telling the server
-	 * 7BIT for 8-bit bytes would be a lie it may act on (downgrade,
-	 * bounce).  Without 8BITMIME offered, no BODY= at all.
-	 */
-	if (s->caps.flags & CAP_8BITMIME) {
-		if (env->body_8bit || env->body_type == BODY_8BITMIME)
-			buf_addstr(&mail, " BODY=8BITMIME");
-		else if (env->body_type == BODY_7BIT)
-			buf_addstr(&mail, " BODY=7BIT");
-	}
-	if (env->smtputf8 ||
-	    (env->request_utf8 && (s->caps.flags & CAP_SMTPUTF8)))
-		buf_addstr(&mail, " SMTPUTF8");
-	if (s->caps.flags & CAP_DSN) {
-		if (env->ret != NULL)
-			buf_addf(&mail, " RET=%s", env->ret);
-		if (env->envid != NULL) {
-			buf_addstr(&mail, " ENVID=");
-			add_xtext(&mail, env->envid);
-		}
-	}
+	if (mail_cmd(s, env, 1, &mail) == -1)
+		goto out_mail;
 	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
 	ok = xcalloc(env->rcpts.n, 1);
 
@@ -1076,8 +1094,97 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	rc = 0;
 out:
 	free(ok);
+out_mail:
 	buf_release(&mail);
 	return rc;
+}
+
+/*
+ * -bv: MAIL, one RCPT per address, RSET; never DATA.  Each answered
+ * recipient gets a line in `out`.  The outcome is that of the worst
+ * verdict, as for delivery.
+ */
+static int
+verify(struct session *s, const struct envelope *env, struct buf *out)
+{
+	int		 pipelining, cls;
+	size_t		 i;
+	struct buf	 mail = BUF_INIT;
+
+	if (mail_cmd(s, env, 0, &mail) == -1)
+		goto out;
+	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	cmd(s, "%s", mail.data);
+	if (pipelining) {
+		for (i = 0; i < env->rcpts.n; i++)
+			rcpt_cmd(s, env, env->rcpts.v[i]);
+		cmd(s, "RSET");
+	}
+	buf_reset(&s->what);
+	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
+	if (sess_flush(s, PH_MAIL, 0) == -1 ||
+	    sess_read_reply(s, PH_MAIL, 0) == -1)
+		goto out;
+	if (s->r.code / 100 != 2) {
+		sess_unexpected(s, PH_MAIL);
+		/* Pipelined: drain the RCPT and RSET replies quietly. */
+		for (i = 0; pipelining && !s->broken && i <= env->rcpts.n; i++)
+			(void)sess_read_reply(s, PH_RCPT, 1);
+		goto out;
+	}
+	for (i = 0; i < env->rcpts.n; i++) {
+		buf_reset(&s->what);
+		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
+		if (!pipelining) {
+			rcpt_cmd(s, env, env->rcpts.v[i]);
+			if (sess_flush(s, PH_RCPT, 0) == -1)
+				goto out;
+		}
+		if (sess_read_reply(s, PH_RCPT, 0) == -1)
+			goto out;
+		if (s->r.code == 421) {
+			rejected(s, PH_RCPT);
+			goto out;
+		}
+		cls = s->r.code / 100;
+		if (cls == 2)
+			s->res->naccepted++;
+		else if (cls == 4 || cls == 5)
+			add_failure(s, env->rcpts.v[i], s->r.code);
+		else {
+			sess_unexpected(s, PH_RCPT);
+			goto out;
+		}
+		buf_reset(&s->tmp);
+		reply_summary(&s->r, &s->tmp);
+		buf_addf(out, "%s: %s (%s)\n", env->rcpts.v[i],
+		    cls == 2 ? "deliverable" : cls == 4 ?
+		    "temporary failure" : "rejected", s->tmp.data);
+	}
+	/* RSET ends the transaction; its reply changes no verdict. */
+	buf_reset(&s->what);
+	buf_addstr(&s->what, "RSET");
+	if (!pipelining) {
+		cmd(s, "RSET");
+		if (sess_flush(s, PH_RCPT, 1) == -1)
+			goto verdict;
+	}
+	(void)sess_read_reply(s, PH_RCPT, 1);
+verdict:
+	if (s->res->nfailed > 0) {
+		rcpt_outcome(s, PH_RCPT);
+		buf_reset(&s->res->msg);
+		buf_addf(&s->res->msg, "%zu of %zu addresses not deliverable",
+		    s->res->nfailed, s->res->nfailed + s->res->naccepted);
+	} else {
+		s->res->phase = PH_QUIT;
+		s->res->lerr = LE_NONE;
+		s->res->status = 0;
+		buf_reset(&s->res->msg);
+	}
+out:
+	buf_release(&mail);
+	return s->res->status == 0 ? 0 : -1;
 }
 
 /* The session before connecting: limits from the params and the size. */
@@ -1150,6 +1257,27 @@ smtp_submit(const struct smtp_params *p, const struct envelope *env,
 	 * harmless.  After a timeout, drop or garbage: just close. */
 	session_close(&s, 1);
 
+	reply_release(&s.r);
+	buf_release(&s.what);
+	buf_release(&s.tmp);
+	return res->status;
+}
+
+int
+smtp_verify(const struct smtp_params *p, const struct envelope *env,
+    struct buf *verdicts, struct smtp_result *res)
+{
+	struct session	 s;
+
+	session_setup(&s, p, res, 0);
+	res->status = -1;
+	if (env->rcpts.n == 0)
+		sess_fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
+	else if (session_open(&s) == 0)
+		(void)verify(&s, env, verdicts);
+	if (res->status == -1)
+		sess_fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
+	session_close(&s, 1);
 	reply_release(&s.r);
 	buf_release(&s.what);
 	buf_release(&s.tmp);

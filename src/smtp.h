@@ -107,4 +107,17 @@ int	smtp_submit(const struct smtp_params *, const struct envelope *,
 int	smtp_serverinfo(const struct smtp_params *, struct buf *out,
 	    struct smtp_result *res);
 
+/*
+ * -bv: open the session as smtp_submit() does (TLS decision, AUTH), send
+ * MAIL FROM and one RCPT TO per recipient (pipelined when offered), then
+ * RSET and QUIT; never DATA.  `verdicts` gets one line per recipient the
+ * server answered, "addr: deliverable (250 2.1.5 ok)", "addr: rejected
+ * (550 ...)" or "addr: temporary failure (450 ...)".  Returns res->status:
+ * 0 when all are deliverable; else as smtp_submit() would (67 or 75 with
+ * res->rcpt_verdict set and res->failed listing the refusals, or the
+ * session's failure).  env->size is not used (no SIZE=).
+ */
+int	smtp_verify(const struct smtp_params *, const struct envelope *,
+	    struct buf *verdicts, struct smtp_result *res);
+
 #endif

@@ -664,3 +664,104 @@ EOF2
 	assert_stderr_contains "invalid -N 'never,success'"
 	assert_no_connection
 }
+
+# -bv: RCPT probes, then RSET and QUIT; never DATA, never stdin.
+
+@test "-bv: all deliverable, exit 0, MAIL, RCPTs, RSET, QUIT, no DATA" {
+	fake_start
+	run_postie -bv a@example.org root </dev/null
+	assert_status 0
+	assert_commands "EHLO client.example.org" \
+	    "MAIL FROM:<sender@example.org>" "RCPT TO:<a@example.org>" \
+	    "RCPT TO:<root@client.example.org>" "RSET" "QUIT"
+	assert_equal "$(printf '%s\n' "${lines[@]}")" \
+	    "$(printf '%s\n' "a@example.org: deliverable (250 2.1.5 Ok)" \
+	    "root@client.example.org: deliverable (250 2.1.5 Ok)")"
+	assert_stderr_empty
+	assert_no_message
+}
+
+@test "-bv: one 550 is rejected, exit 67, a verdict per address" {
+	fake_start - <<'EOF2'
+on RCPT <bad@example.org> => reply 550 5.1.1 user unknown
+EOF2
+	run_postie -bv a@example.org bad@example.org c@example.org </dev/null
+	assert_status 67
+	assert_equal "${lines[0]}" "a@example.org: deliverable (250 2.1.5 Ok)"
+	assert_equal "${lines[1]}" \
+	    "bad@example.org: rejected (550 5.1.1 user unknown)"
+	assert_equal "${lines[2]}" "c@example.org: deliverable (250 2.1.5 Ok)"
+	assert_equal "${#lines[@]}" 3
+	assert_command "RSET"
+	refute_command_prefix "DATA"
+}
+
+@test "-bv: one 450 is a temporary failure, exit 75, even beside a 550" {
+	fake_start - <<'EOF2'
+on RCPT <t@example.org> => reply 450 4.2.0 mailbox busy
+EOF2
+	run_postie -bv t@example.org a@example.org </dev/null
+	assert_status 75
+	assert_equal "${lines[0]}" \
+	    "t@example.org: temporary failure (450 4.2.0 mailbox busy)"
+	assert_equal "${lines[1]}" "a@example.org: deliverable (250 2.1.5 Ok)"
+	fake_stop
+	fake_start - <<'EOF2'
+on RCPT <bad@example.org> => reply 550 5.1.1 user unknown
+on RCPT <t@example.org> => reply 450 4.2.0 mailbox busy
+EOF2
+	write_config
+	run_postie -bv bad@example.org t@example.org </dev/null
+	assert_status 75
+	assert_equal "${#lines[@]}" 2
+	refute_command_prefix "DATA"
+}
+
+@test "-bv: MAIL refused exits 69 with the reason, no verdicts" {
+	for caps in "PIPELINING" ""; do
+		fake_start - <<EOF2
+capabilities $caps
+on MAIL => reply 550 5.7.1 sender refused
+EOF2
+		write_config
+		run_postie -bv a@example.org </dev/null
+		assert_status 69
+		assert_equal "$output" ""
+		assert_stderr_contains "550 5.7.1 sender refused"
+		refute_command_prefix "DATA"
+		if [ -z "$caps" ]; then
+			refute_command_prefix "RCPT"
+		fi
+		assert_command "QUIT"
+		fake_stop
+	done
+}
+
+@test "-bv: pipelined in one write when offered, one by one when not" {
+	fake_start - <<'EOF2'
+capabilities PIPELINING
+EOF2
+	run_postie -bv a@example.org b@example.org </dev/null
+	assert_status 0
+	assert_segment 'MAIL FROM:<sender@example.org>\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRSET\r\n'
+	fake_stop
+	fake_start - <<'EOF2'
+capabilities
+EOF2
+	write_config
+	run_postie -bv a@example.org b@example.org </dev/null
+	assert_status 0
+	assert_segment 'MAIL FROM:<sender@example.org>\r\n'
+	assert_segment 'RCPT TO:<a@example.org>\r\n'
+	assert_segment 'RCPT TO:<b@example.org>\r\n'
+	assert_segment 'RSET\r\n'
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "-bv does not read stdin: a pipe that stays open does not block it" {
+	fake_start
+	run_postie -bv a@example.org < <(sleep 30)
+	assert_status 0
+	assert_elapsed_below 10
+	assert_equal "$output" "a@example.org: deliverable (250 2.1.5 Ok)"
+}
