@@ -79,6 +79,8 @@ static int	send_body(struct session *, int, off_t);
 static int	final_replies(struct session *, const struct envelope *,
 		    const unsigned char *);
 static void	rcpt_outcome(struct session *, enum phase);
+static int	rcpt_replies(struct session *, const struct envelope *, int,
+		    unsigned char *, struct buf *);
 static int	transaction(struct session *, const struct envelope *, int);
 static int	mail_cmd(struct session *, const struct envelope *, int,
 		    struct buf *);
@@ -977,12 +979,64 @@ mail_cmd(struct session *s, const struct envelope *env, int with_size,
 	return 0;
 }
 
+/*
+ * The RCPT replies of a transaction (sending each RCPT first when not
+ * pipelined).  Accepted recipients are marked in `ok`, refused ones
+ * recorded as failures; with `verdicts` (-bv) every answer also gets a
+ * line there.  Returns -1 when the session cannot go on (a 421, a reply
+ * that does not fit, I/O): the outcome is recorded already.
+ */
+static int
+rcpt_replies(struct session *s, const struct envelope *env, int pipelining,
+    unsigned char *ok, struct buf *verdicts)
+{
+	size_t	 i;
+	int	 cls;
+
+	for (i = 0; i < env->rcpts.n; i++) {
+		buf_reset(&s->what);
+		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
+		if (!pipelining) {
+			rcpt_cmd(s, env, env->rcpts.v[i]);
+			if (sess_flush(s, PH_RCPT, 0) == -1)
+				return -1;
+		}
+		if (sess_read_reply(s, PH_RCPT, 0) == -1)
+			return -1;
+		/* 421 is not about this recipient: the server is closing
+		 * the channel, so nothing more may be sent. */
+		if (s->r.code == 421) {
+			rejected(s, PH_RCPT);
+			return -1;
+		}
+		cls = s->r.code / 100;
+		if (cls == 2) {
+			if (ok != NULL)
+				ok[i] = 1;
+			s->res->naccepted++;
+		} else if (cls == 4 || cls == 5)
+			add_failure(s, env->rcpts.v[i], s->r.code);
+		else {
+			sess_unexpected(s, PH_RCPT);
+			return -1;
+		}
+		if (verdicts != NULL) {
+			buf_reset(&s->tmp);
+			reply_summary(&s->r, &s->tmp);
+			buf_addf(verdicts, "%s: %s (%s)\n", env->rcpts.v[i],
+			    cls == 2 ? "deliverable" : cls == 4 ?
+			    "temporary failure" : "rejected", s->tmp.data);
+		}
+	}
+	return 0;
+}
+
 /* One message: MAIL, RCPT..., DATA, content, final reply. */
 static int
 transaction(struct session *s, const struct envelope *env, int spool_fd)
 {
 	unsigned char	*ok;
-	int		 pipelining, got354 = 0, rc = -1, cls;
+	int		 pipelining, got354 = 0, rc = -1;
 	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
@@ -1017,33 +1071,8 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 		goto out;
 	}
 
-	for (i = 0; i < env->rcpts.n; i++) {
-		buf_reset(&s->what);
-		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
-		if (!pipelining) {
-			rcpt_cmd(s, env, env->rcpts.v[i]);
-			if (sess_flush(s, PH_RCPT, 0) == -1)
-				goto out;
-		}
-		if (sess_read_reply(s, PH_RCPT, 0) == -1)
-			goto out;
-		/* 421 is not about this recipient: the server is closing
-		 * the channel, so nothing more may be sent. */
-		if (s->r.code == 421) {
-			rejected(s, PH_RCPT);
-			goto out;
-		}
-		cls = s->r.code / 100;
-		if (cls == 2) {
-			ok[i] = 1;
-			s->res->naccepted++;
-		} else if (cls == 4 || cls == 5)
-			add_failure(s, env->rcpts.v[i], s->r.code);
-		else {
-			sess_unexpected(s, PH_RCPT);
-			goto out;
-		}
-	}
+	if (rcpt_replies(s, env, pipelining, ok, NULL) == -1)
+		goto out;
 
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "DATA");
@@ -1107,7 +1136,7 @@ out_mail:
 static int
 verify(struct session *s, const struct envelope *env, struct buf *out)
 {
-	int		 pipelining, cls;
+	int		 pipelining;
 	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
@@ -1132,35 +1161,8 @@ verify(struct session *s, const struct envelope *env, struct buf *out)
 			(void)sess_read_reply(s, PH_RCPT, 1);
 		goto out;
 	}
-	for (i = 0; i < env->rcpts.n; i++) {
-		buf_reset(&s->what);
-		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
-		if (!pipelining) {
-			rcpt_cmd(s, env, env->rcpts.v[i]);
-			if (sess_flush(s, PH_RCPT, 0) == -1)
-				goto out;
-		}
-		if (sess_read_reply(s, PH_RCPT, 0) == -1)
-			goto out;
-		if (s->r.code == 421) {
-			rejected(s, PH_RCPT);
-			goto out;
-		}
-		cls = s->r.code / 100;
-		if (cls == 2)
-			s->res->naccepted++;
-		else if (cls == 4 || cls == 5)
-			add_failure(s, env->rcpts.v[i], s->r.code);
-		else {
-			sess_unexpected(s, PH_RCPT);
-			goto out;
-		}
-		buf_reset(&s->tmp);
-		reply_summary(&s->r, &s->tmp);
-		buf_addf(out, "%s: %s (%s)\n", env->rcpts.v[i],
-		    cls == 2 ? "deliverable" : cls == 4 ?
-		    "temporary failure" : "rejected", s->tmp.data);
-	}
+	if (rcpt_replies(s, env, pipelining, NULL, out) == -1)
+		goto out;
 	/* RSET ends the transaction; its reply changes no verdict. */
 	buf_reset(&s->what);
 	buf_addstr(&s->what, "RSET");
