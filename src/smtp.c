@@ -79,6 +79,8 @@ static int	send_body(struct session *, int, off_t);
 static int	final_replies(struct session *, const struct envelope *,
 		    const unsigned char *);
 static void	rcpt_outcome(struct session *, enum phase);
+static int	mail_group(struct session *, const struct envelope *,
+		    const char *, const char *, int);
 static int	rcpt_replies(struct session *, const struct envelope *, int,
 		    unsigned char *, struct buf *);
 static int	transaction(struct session *, const struct envelope *, int);
@@ -980,6 +982,38 @@ mail_cmd(struct session *s, const struct envelope *env, int with_size,
 }
 
 /*
+ * Send MAIL (with PIPELINING also every RCPT and `last`, DATA or RSET,
+ * in the same write) and read MAIL's reply.  Returns 0 when MAIL was
+ * accepted.  Otherwise the refusal is the outcome, and the replies to the
+ * rest of a pipelined group are drained quietly (503s, most likely); -1.
+ */
+static int
+mail_group(struct session *s, const struct envelope *env, const char *mail,
+    const char *last, int pipelining)
+{
+	size_t	 i;
+
+	cmd(s, "%s", mail);
+	if (pipelining) {
+		for (i = 0; i < env->rcpts.n; i++)
+			rcpt_cmd(s, env, env->rcpts.v[i]);
+		cmd(s, "%s", last);
+	}
+	buf_reset(&s->what);
+	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
+	if (sess_flush(s, PH_MAIL, 0) == -1 ||
+	    sess_read_reply(s, PH_MAIL, 0) == -1)
+		return -1;
+	if (s->r.code / 100 == 2)
+		return 0;
+	sess_unexpected(s, PH_MAIL);
+	for (i = 0; pipelining && !s->broken && i <= env->rcpts.n; i++)
+		if (sess_read_reply(s, PH_RCPT, 1) == -1)
+			break;
+	return -1;
+}
+
+/*
  * The RCPT replies of a transaction (sending each RCPT first when not
  * pipelined).  Accepted recipients are marked in `ok`, refused ones
  * recorded as failures; with `verdicts` (-bv) every answer also gets a
@@ -1037,7 +1071,6 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 {
 	unsigned char	*ok;
 	int		 pipelining, got354 = 0, rc = -1;
-	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
 	if (mail_cmd(s, env, 1, &mail) == -1)
@@ -1045,28 +1078,9 @@ transaction(struct session *s, const struct envelope *env, int spool_fd)
 	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
 	ok = xcalloc(env->rcpts.n, 1);
 
-	/* With PIPELINING the whole group leaves in one write. */
-	cmd(s, "%s", mail.data);
-	if (pipelining) {
-		for (i = 0; i < env->rcpts.n; i++)
-			rcpt_cmd(s, env, env->rcpts.v[i]);
-		cmd(s, "DATA");
-	}
-	buf_reset(&s->what);
-	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
-	if (sess_flush(s, PH_MAIL, 0) == -1 ||
-	    sess_read_reply(s, PH_MAIL, 0) == -1)
-		goto out;
-	if (s->r.code / 100 != 2) {
-		sess_unexpected(s, PH_MAIL);
-		if (s->broken || !pipelining)
-			goto out;
-		/* Drain the replies to the rest of the group (503s, most
-		 * likely) quietly: the MAIL reply is the verdict. */
-		for (i = 0; i <= env->rcpts.n; i++)
-			if (sess_read_reply(s, PH_RCPT, 1) == -1)
-				goto out;
-		if (s->r.code == 354)
+	if (mail_group(s, env, mail.data, "DATA", pipelining) == -1) {
+		/* A pipelined DATA may have been answered 354 anyway. */
+		if (pipelining && s->r.code == 354)
 			(void)send_empty_data(s);
 		goto out;
 	}
@@ -1137,30 +1151,13 @@ static int
 verify(struct session *s, const struct envelope *env, struct buf *out)
 {
 	int		 pipelining;
-	size_t		 i;
 	struct buf	 mail = BUF_INIT;
 
 	if (mail_cmd(s, env, 0, &mail) == -1)
 		goto out;
 	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
-	cmd(s, "%s", mail.data);
-	if (pipelining) {
-		for (i = 0; i < env->rcpts.n; i++)
-			rcpt_cmd(s, env, env->rcpts.v[i]);
-		cmd(s, "RSET");
-	}
-	buf_reset(&s->what);
-	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
-	if (sess_flush(s, PH_MAIL, 0) == -1 ||
-	    sess_read_reply(s, PH_MAIL, 0) == -1)
+	if (mail_group(s, env, mail.data, "RSET", pipelining) == -1)
 		goto out;
-	if (s->r.code / 100 != 2) {
-		sess_unexpected(s, PH_MAIL);
-		/* Pipelined: drain the RCPT and RSET replies quietly. */
-		for (i = 0; pipelining && !s->broken && i <= env->rcpts.n; i++)
-			(void)sess_read_reply(s, PH_RCPT, 1);
-		goto out;
-	}
 	if (rcpt_replies(s, env, pipelining, NULL, out) == -1)
 		goto out;
 	/* RSET ends the transaction; its reply changes no verdict. */
