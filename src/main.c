@@ -409,6 +409,9 @@ smtp_stdio(struct run *r)
 
 	if ((status = load_account(r)) != EX_OK)
 		return status;
+	/* As in sendmail, the envelope is the client's MAIL and RCPT: -t
+	 * adds no header recipients (Bcc is still removed). */
+	r->opts.extract = 0;
 	return bs_session(STDIN_FILENO, STDOUT_FILENO,
 	    domain != NULL ? domain : "localhost", bs_send, r);
 }

@@ -8,7 +8,8 @@
 
 load common
 
-# bs_client SCRIPT: run `$POSTIE -C $CONFIG -bs` under a scripted client.
+# bs_client [ARG...] <SCRIPT: run `$POSTIE -C $CONFIG -bs ARG...` under a
+# scripted client.
 # SCRIPT lines: "> TEXT" sends TEXT and CRLF; "= TEXT" sends TEXT as is
 # (escapes \r \n \xHH); "<" waits for one whole reply (multi-line
 # included); "eof" closes postie's stdin.  At the end stdin is closed and
@@ -63,7 +64,7 @@ print("exit %d" % p.wait(timeout=10))
 PY
 	cat >"$T/script"
 	run --separate-stderr timeout 30 "$PYTHON3" "$T/client.py" \
-	    "$T/script" "$POSTIE" -C "$CONFIG" -bs
+	    "$T/script" "$POSTIE" -C "$CONFIG" -bs "$@"
 }
 
 # The replies without the greeting and EHLO lines, joined by "|".
@@ -104,6 +105,35 @@ EOF2
 	[[ "$(fake_envelope)" == $'MAIL FROM:<alice@example.org> SIZE='*$'\nRCPT TO:<bob@example.net>' ]] ||
 	    _fail "$(fake_envelope)"
 	[[ "$(fake_message)" == *$'Subject: hi\r\n'*$'\r\n\r\nhello\r' ]] ||
+	    _fail "$(fake_message)"
+}
+
+@test "-bs: -t adds no header recipients; Bcc is still removed" {
+	fake_start
+	bs_client -t <<'EOF2'
+> EHLO c
+> MAIL FROM:<a@example.org>
+> RCPT TO:<b@example.net>
+> DATA
+> From: a@example.org
+> To: b@example.net
+> Cc: c@example.net
+> Bcc: d@example.net
+> Subject: envelope from the dialogue
+>
+> x
+> .
+> QUIT
+EOF2
+	assert_status 0
+	[[ "$output" == *$'250 2.0.0 Ok: delivered\n221 2.0.0 Bye\nexit 0' ]] ||
+	    _fail "$output"
+	[[ "$(fake_envelope)" == $'MAIL FROM:<a@example.org> SIZE='*$'\nRCPT TO:<b@example.net>' ]] ||
+	    _fail "$(fake_envelope)"
+	assert_equal "$(fake_envelope | grep -c '^RCPT ')" 1 "RCPT commands"
+	[[ "$(fake_message)" == *$'\r\nCc: c@example.net\r\n'* ]] ||
+	    _fail "$(fake_message)"
+	[[ "$(fake_message)" != *Bcc:* && "$(fake_message)" != *d@example.net* ]] ||
 	    _fail "$(fake_message)"
 }
 
