@@ -18,7 +18,8 @@ packages="build-essential autoconf automake pkg-config
 	libgnutls28-dev libidn2-dev libbsd-dev
 	clang bats mandoc python3 python3-openssl gnutls-bin dovecot-core zsh fish strace vim
 	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
-	iproute2 util-linux procps"
+	iproute2 util-linux procps
+	cron at anacron s-nail mutt git git-email php-cli sudo liblockfile1"
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
@@ -29,6 +30,7 @@ else
 	echo "ci.sh: not root or no apt-get: assuming the packages are installed" >&2
 fi
 sh tests/postfix-env.sh fetch
+sh tests/callers-env.sh fetch
 
 autoreconf -fi
 

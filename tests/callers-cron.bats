@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# shellcheck shell=bash
+#
+# Real callers, part 1: the daemons that mail a job's output -- Debian's
+# cron, at/atd and anacron -- each running for real in a private mount
+# namespace where postie is /usr/sbin/sendmail, delivering through a
+# private Postfix into Maildirs (tests/callers.bash, callers-env.sh).
+# strace records the exact argv each daemon gives sendmail.
+
+load common
+load callers
+
+setup_file() { callers_setup_file; }
+teardown_file() { callers_teardown_file; }
+setup() { callers_setup; }
+teardown() { callers_teardown; }
+
+# The job's output: a lone dot (which ends input for a sendmail that is
+# not told -i), a line that is only "..", a "From " line and 8-bit text.
+job_output() {
+	printf 'first line\n.\n..\nFrom the job\nnon-ASCII: \303\244\303\266\n.\nlast line\n'
+}
+
+# A job command that prints job_output (octal escapes for printf(1)).
+job_command() {
+	echo "printf 'first line\\n.\\n..\\nFrom the job\\nnon-ASCII: \\303\\244\\303\\266\\n.\\nlast line\\n'"
+}
+
+# install_crontab USER TEXT: USER's crontab, as crontab(1) would leave it.
+install_crontab() {
+	local f=/var/spool/cron/crontabs/$1
+	in_ns sh -c "cat >$f && chown $1:crontab $f && chmod 600 $f" <<<"$2"
+}
+
+# start_cron: Debian's cron in the namespace, under strace (execve of the
+# mailer recorded in $W/cron.trace).  With an empty /run, cron runs the
+# @reboot jobs at once.
+start_cron() {
+	in_ns rm -f /run/crond.reboot /run/crond.pid
+	ns_daemon cron strace -f -qq -e trace=execve -s 200 -o "$W/cron.trace" \
+	    cron -f -L 15
+}
+
+# mailer_argv TRACE: the argv of every /usr/sbin/sendmail exec, one a line
+# as strace prints it.
+mailer_argv() {
+	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
+	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
+}
+
+stop_daemon() {
+	local p
+	if [ -f "$CL_DIR/ns/$1.pid" ]; then
+		p=$(cat "$CL_DIR/ns/$1.pid")
+		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" || true
+		rm -f "$CL_DIR/ns/$1.pid"
+	fi
+}
+
+@test "cron: a job's output reaches every MAILTO address through postie, body byte-exact" {
+	job_output >"$W/expected"
+	install_crontab "$CALLER_USER" "MAILTO=alice,bob
+@reboot $(job_command)"
+	start_cron
+	a=$(mail_wait alice)
+	b=$(mail_wait bob)
+	stop_daemon cron
+	# cron's own argv, unchanged
+	run mailer_argv "$W/cron.trace"
+	echo "$output"
+	[ "$output" = '["/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "alice,bob"]' ]
+	mail_check "$a" --body "$W/expected" \
+	    --addrs To=alice@example.org,bob@example.org \
+	    --return-path "$CALLER_USER@example.org" \
+	    --delivered-to alice@example.org
+	mail_check "$b" --body "$W/expected" --delivered-to bob@example.org
+	# cron's From: "root (Cron Daemon)" is a bare name: qualified
+	mail_check "$a" --header "From: root@example.org (Cron Daemon)"
+	[ "$(mail_count carol)" -eq 0 ]
+}
+
+@test "cron: without MAILTO the mail goes to the crontab's owner, through the aliases" {
+	job_output >"$W/expected"
+	install_crontab "$CALLER_USER" "@reboot $(job_command)"
+	start_cron
+	c=$(mail_wait carol)
+	stop_daemon cron
+	run mailer_argv "$W/cron.trace"
+	echo "$output"
+	[ "$output" = "[\"/usr/sbin/sendmail\", \"-FCronDaemon\", \"-i\", \"-B8BITMIME\", \"-oem\", \"$CALLER_USER\"]" ]
+	# the envelope went to the alias; the header keeps the login,
+	# qualified
+	mail_check "$c" --body "$W/expected" --delivered-to carol@example.org \
+	    --addrs "To=$CALLER_USER@example.org"
+}
+
+@test "cron: a root crontab with MAILTO=root reaches root's alias" {
+	job_output >"$W/expected"
+	install_crontab root "MAILTO=root
+@reboot $(job_command)"
+	start_cron
+	a=$(mail_wait alice)
+	stop_daemon cron
+	mail_check "$a" --body "$W/expected" --return-path root@example.org \
+	    --delivered-to alice@example.org
+}
+
+@test "cron: with the server down the job still runs, postie logs the failure and exits 75" {
+	caller_down
+	install_crontab "$CALLER_USER" "MAILTO=alice
+@reboot $(job_command); touch $OUT/job-ran"
+	start_cron
+	# cron puts the mailer's stderr on /dev/null: postie's log is what the
+	# admin has
+	for _ in $(seq 1 200); do
+		grep -q 'exitcode=EX_TEMPFAIL' "$CL_DIR/postie.log" && break
+		sleep 0.05
+	done
+	stop_daemon cron
+	[ -f "$OUT/job-ran" ]
+	grep 'exitcode=EX_TEMPFAIL' "$CL_DIR/postie.log"
+	grep -E 'cannot connect|connection refused|Connection refused' \
+	    "$CL_DIR/postie.log"
+	[ "$(mail_count alice)" -eq 0 ]
+}

@@ -1,0 +1,196 @@
+# shellcheck shell=bash
+#
+# callers.bash -- shared setup for the real-caller tests
+# (tests/callers-*.bats): a private Postfix (tests/postfix-env.sh) that
+# delivers into Maildirs, and a private mount namespace
+# (tests/callers-env.sh) in which postie is /usr/sbin/sendmail, reads a
+# system config that points at that Postfix, and a test user
+# $CALLER_USER exists.  Each .bats file does:
+#
+#   load common
+#   load callers
+#   setup_file()    { callers_setup_file; }
+#   teardown_file() { callers_teardown_file; }
+#   setup()         { callers_setup; }
+#   teardown()      { callers_teardown; }
+#
+# The config postie finds as SYSCONFDIR/postie.conf:
+#   host/port      the private Postfix (plain SMTP on loopback)
+#   maildomain     example.org: bare names are qualified with it
+#   aliases        $CL_DIR/aliases: root -> alice@example.org,
+#                  $CALLER_USER -> carol@example.org, team -> bob, carol
+#   (no from: the envelope sender is LOGIN@example.org)
+# Mailboxes: alice, bob, carol and box-1..3 @example.org, plus every
+# box-NAME the .bats file mentions.
+#
+# HELPERS
+#   $OUT                     a fresh directory any user may write to
+#   in_ns [-u] CMD...        run CMD in the namespace (as root, or -u as
+#                            $CALLER_USER), clean environment; bats `run`
+#                            it for $status and $output
+#   ns_daemon NAME CMD...    start a daemon in the namespace (stopped by
+#                            callers_teardown_file)
+#   mail_wait BOX [N]        wait for N (default 1) messages in BOX and
+#                            print the newest path (fails after 30 s)
+#   mail_count BOX           messages now in BOX
+#   mail_strip FILE OUT      FILE without Postfix's prepended headers
+#   mail_check FILE [opts]   tests/mailcheck.py on a delivered message:
+#                            one Date and one Message-ID, no Bcc, no bare
+#                            name in From/To/Cc/Reply-To/Sender, plus the
+#                            options (see mailcheck.py --help)
+#   caller_down              point the config at a closed port: every
+#                            submission now fails with "server down"
+#   caller_up                undo caller_down
+
+PF_ENV_SH="$BATS_TEST_DIRNAME/postfix-env.sh"
+CL_ENV_SH="$BATS_TEST_DIRNAME/callers-env.sh"
+MAILCHECK="$BATS_TEST_DIRNAME/mailcheck.py"
+
+_callers_config() {
+	# $1: port
+	cat >"$CL_DIR/postie.conf" <<EOF
+# postie's system config inside the caller namespace (tests/callers.bash)
+defaults
+timeout 30
+syslog off
+logfile $CL_DIR/postie.log
+
+account postfix
+host 127.0.0.1
+port $1
+maildomain example.org
+domain client.postie.test
+aliases $CL_DIR/aliases
+
+account default : postfix
+EOF
+}
+
+callers_setup_file() {
+	if [ "${POSTIE_SKIP_POSTFIX:-0}" = 1 ]; then
+		return 0
+	fi
+	sh "$PF_ENV_SH" check
+	sh "$CL_ENV_SH" check
+	CL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-callers.XXXXXX")
+	export CL_DIR
+	chmod 755 "$CL_DIR"
+	PF_DIR=$CL_DIR/postfix
+	mkdir "$PF_DIR"
+	export PF_DIR
+	# shellcheck disable=SC2046
+	if ! sh "$PF_ENV_SH" start "$PF_DIR" $(grep -o 'box-[a-z0-9-]*' \
+	    "$BATS_TEST_FILENAME" | sort -u); then
+		sh "$PF_ENV_SH" stop "$PF_DIR"
+		return 1
+	fi
+	# shellcheck disable=SC1091
+	. "$PF_DIR/env"
+	_callers_config "$PF_SMTP_PORT"
+	# the log is written by every user the callers run as
+	: >"$CL_DIR/postie.log"
+	chmod 666 "$CL_DIR/postie.log"
+	mkdir "$CL_DIR/ns"
+	sh "$CL_ENV_SH" start "$CL_DIR/ns" "$POSTIE" "$CL_DIR/postie.conf"
+	# shellcheck disable=SC1091
+	. "$CL_DIR/ns/env"
+	cat >"$CL_DIR/aliases" <<EOF
+root: alice@example.org
+$CALLER_USER: carol@example.org
+team: bob@example.org, carol@example.org
+EOF
+	chmod 644 "$CL_DIR/aliases" "$CL_DIR/postie.conf"
+}
+
+callers_teardown_file() {
+	if [ -n "${CL_DIR:-}" ]; then
+		sh "$CL_ENV_SH" stop "$CL_DIR/ns" || true
+		sh "$PF_ENV_SH" stop "$CL_DIR/postfix" || true
+		if [ -z "${POSTIE_KEEP_POSTFIX:-}" ]; then
+			rm -rf "$CL_DIR"
+		fi
+	fi
+}
+
+callers_setup() {
+	if [ "${POSTIE_SKIP_POSTFIX:-0}" = 1 ]; then
+		skip "POSTIE_SKIP_POSTFIX=1"
+	fi
+	common_setup
+	[ -n "${CL_DIR:-}" ] && [ -f "$CL_DIR/ns/env" ]
+	# shellcheck disable=SC1091
+	. "$CL_DIR/postfix/env"
+	# shellcheck disable=SC1091
+	. "$CL_DIR/ns/env"
+	W=$BATS_TEST_TMPDIR
+	# a directory every user in the namespace can write to
+	OUT=$CL_DIR/out/$BATS_TEST_NUMBER
+	mkdir -p "$OUT"
+	chmod 1777 "$OUT"
+	# each test starts with empty Maildirs, so that mail_wait BOX 1 is
+	# this test's message
+	find "$PF_MAILDIR_BASE" -path '*/new/*' -type f -delete 2>/dev/null || true
+}
+
+callers_teardown() {
+	# a test that stopped the server must not leave it down for the next
+	caller_up
+	common_teardown
+}
+
+in_ns() {
+	sh "$CL_ENV_SH" run "$CL_DIR/ns" "$@"
+}
+
+ns_daemon() {
+	sh "$CL_ENV_SH" daemon "$CL_DIR/ns" "$@"
+}
+
+mail_wait() {
+	local files
+	files=$(sh "$PF_ENV_SH" wait-mail "$PF_DIR" "$1" "${2:-1}" 30) || {
+		echo "no delivery to $1; postie log:"
+		tail -n 20 "$CL_DIR/postie.log"
+		return 1
+	}
+	printf '%s\n' "$files" | tail -n 1
+}
+
+mail_count() {
+	local d="$PF_MAILDIR_BASE/$1/new"
+	if [ -d "$d" ]; then
+		find "$d" -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
+mail_strip() {
+	sh "$PF_ENV_SH" strip "$1" >"$2"
+}
+
+mail_check() {
+	"$PYTHON3" "$MAILCHECK" "$@"
+}
+
+caller_down() {
+	local port
+	# a port that was free a moment ago: connection refused
+	port=$("$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	_callers_config "$port"
+	_callers_reload
+}
+
+caller_up() {
+	if [ -n "${CL_DIR:-}" ] && [ -f "$CL_DIR/postie.conf" ] &&
+	    [ -n "${PF_SMTP_PORT:-}" ]; then
+		_callers_config "$PF_SMTP_PORT"
+		_callers_reload
+	fi
+}
+
+# The namespace holds a copy of the config (a bind mount of a copy, or a
+# file in an overlay): write the new one through it.
+_callers_reload() {
+	in_ns sh -c "cat >'$SYSCONF_FILE'" <"$CL_DIR/postie.conf"
+}
