@@ -23,6 +23,7 @@ job_output() {
 
 # A job command that prints job_output (octal escapes for printf(1)).
 job_command() {
+	# shellcheck disable=SC2028 # the backslashes are for printf(1)
 	echo "printf 'first line\\n.\\n..\\nFrom the job\\nnon-ASCII: \\303\\244\\303\\266\\n.\\nlast line\\n'"
 }
 
@@ -37,7 +38,7 @@ install_crontab() {
 # @reboot jobs at once.
 start_cron() {
 	in_ns rm -f /run/crond.reboot /run/crond.pid
-	ns_daemon cron strace -f -qq -e trace=execve -s 200 -o "$W/cron.trace" \
+	ns_daemon cron strace -f -q -e trace=execve -s 200 -o "$W/cron.trace" \
 	    cron -f -L 15
 }
 
@@ -46,6 +47,14 @@ start_cron() {
 mailer_argv() {
 	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
 	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
+}
+
+# mailer_exit TRACE: the exit status of the (first) /usr/sbin/sendmail.
+mailer_exit() {
+	local pid
+	pid=$(grep -m 1 'execve("/usr/sbin/sendmail"' "$1" | cut -d' ' -f1)
+	[ -n "$pid" ] || return 1
+	sed -n "s/^$pid  *+++ exited with \([0-9]*\) +++\$/\1/p" "$1"
 }
 
 stop_daemon() {
@@ -113,13 +122,56 @@ stop_daemon() {
 	# cron puts the mailer's stderr on /dev/null: postie's log is what the
 	# admin has
 	for _ in $(seq 1 200); do
-		grep -q 'exitcode=EX_TEMPFAIL' "$CL_DIR/postie.log" && break
+		[ -n "$(mailer_exit "$W/cron.trace")" ] && break
 		sleep 0.05
 	done
 	stop_daemon cron
+	run mailer_exit "$W/cron.trace"
+	[ "$output" = 75 ]
 	[ -f "$OUT/job-ran" ]
 	grep 'exitcode=EX_TEMPFAIL' "$CL_DIR/postie.log"
 	grep -E 'cannot connect|connection refused|Connection refused' \
 	    "$CL_DIR/postie.log"
 	[ "$(mail_count alice)" -eq 0 ]
+}
+
+# atd runs under strace; at(1) queues the job as the test user.
+@test "at: atd mails a job's output to its owner through postie, body byte-exact" {
+	job_output >"$W/expected"
+	job_command >"$OUT/job"
+	ns_daemon atd strace -f -qq -e trace=execve -s 200 -o "$W/atd.trace" \
+	    atd -f
+	run in_ns -u sh -c "at now <$OUT/job"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	c=$(mail_wait carol)
+	stop_daemon atd
+	run mailer_argv "$W/atd.trace"
+	echo "$output"
+	[ "$output" = "[\"sendmail\", \"-i\", \"$CALLER_USER\"]" ]
+	mail_check "$c" --body "$W/expected" --delivered-to carol@example.org \
+	    --return-path "$CALLER_USER@example.org"
+}
+
+@test "anacron: a job's output (sendmail called without -i) arrives whole, lone dots included" {
+	job_output >"$W/expected"
+	# anacron's parser eats backslashes: the command is in a script
+	job_command >"$OUT/job.sh"
+	printf 'SHELL=/bin/sh\nPATH=/usr/bin:/bin\nMAILTO=team\n1 0 postie.test sh %s\n' \
+	    "$OUT/job.sh" >"$OUT/anacrontab"
+	mkdir -p "$OUT/anacron-spool"
+	# -d: stay in the foreground and mail the output as usual; -f -n: run
+	# the job now, whatever its timestamp says
+	run in_ns strace -f -qq -e trace=execve -s 200 -o "$W/anacron.trace" \
+	    anacron -d -f -n -t "$OUT/anacrontab" -S "$OUT/anacron-spool"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	b=$(mail_wait bob)
+	c=$(mail_wait carol)
+	run mailer_argv "$W/anacron.trace"
+	echo "$output"
+	[ "$output" = '["/usr/sbin/sendmail", "-FAnacron", "-odi", "team"]' ]
+	mail_check "$b" --body "$W/expected" --delivered-to bob@example.org \
+	    --return-path root@example.org --addrs To=team@example.org
+	mail_check "$c" --body "$W/expected" --delivered-to carol@example.org
 }

@@ -179,6 +179,10 @@ if [ -d /var/spool/cron ]; then
 	chmod 1730 /var/spool/cron/crontabs
 	chown daemon:daemon /var/spool/cron/atjobs /var/spool/cron/atspool
 	chmod 1770 /var/spool/cron/atjobs /var/spool/cron/atspool
+	# at(1)'s job-number file, as the package leaves it
+	: >/var/spool/cron/atjobs/.SEQ
+	chown daemon:daemon /var/spool/cron/atjobs/.SEQ
+	chmod 600 /var/spool/cron/atjobs/.SEQ
 fi
 mkdir -p "$DIR/ovl/cron.d"
 [ -d /etc/cron.d ] && mount --bind "$DIR/ovl/cron.d" /etc/cron.d
@@ -191,7 +195,9 @@ EOF
 
 do_start()
 {
-	[ -n "$DIR" ] && [ -d "$DIR" ] || die "start: DIR must exist"
+	if [ -z "$DIR" ] || [ ! -d "$DIR" ]; then
+		die "start: DIR must exist"
+	fi
 	[ -x "$POSTIE" ] || die "start: not executable: $POSTIE"
 	[ -f "$CONFIG" ] || die "start: no config file: $CONFIG"
 	DIR=$(cd "$DIR" && pwd)
@@ -270,9 +276,11 @@ do_daemon()
 	load_env
 	name=$1
 	shift
+	# fds above 2 are closed: a daemon holding bats's fd 3 would keep the
+	# test run from ending
 	# shellcheck disable=SC2046
 	setsid nsenter -t "$NS_PID" -m -- env -i $(clean_env / root) "$@" \
-	    </dev/null >"$DIR/$name.log" 2>&1 &
+	    </dev/null >"$DIR/$name.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$DIR/$name.pid"
 }
 
@@ -296,8 +304,9 @@ do_stop()
 		if [ -n "$ns" ] && [ "$ns" != "$(readlink /proc/1/ns/mnt)" ] &&
 		    [ "$ns" != "$(readlink /proc/self/ns/mnt)" ]; then
 			for d in /proc/[0-9]*; do
-				[ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ] &&
-				    kill -KILL "${d#/proc/}" 2>/dev/null || true
+				if [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ]; then
+					kill -KILL "${d#/proc/}" 2>/dev/null || true
+				fi
 			done
 		fi
 		rm -f "$DIR/env"

@@ -122,6 +122,7 @@ callers_setup() {
 	. "$CL_DIR/postfix/env"
 	# shellcheck disable=SC1091
 	. "$CL_DIR/ns/env"
+	# shellcheck disable=SC2034 # the .bats files use it
 	W=$BATS_TEST_TMPDIR
 	# a directory every user in the namespace can write to
 	OUT=$CL_DIR/out/$BATS_TEST_NUMBER
