@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -605,6 +606,23 @@ other_mode(struct run *r)
 }
 
 /*
+ * Where a message on a regular file starts, or -1.  When postie cannot
+ * send it, stdin goes back there: a caller that hands over its own
+ * temporary file and, on failure, saves "the rest" of it (bsd-mailx's
+ * dead.letter) then saves the whole message instead of nothing.  Until
+ * postie has a queue this is what keeps such mail from being lost.
+ */
+static off_t
+stdin_start(void)
+{
+	struct stat	 st;
+
+	if (fstat(STDIN_FILENO, &st) == -1 || !S_ISREG(st.st_mode))
+		return -1;
+	return lseek(STDIN_FILENO, 0, SEEK_CUR);
+}
+
+/*
  * Make sure descriptors 0, 1 and 2 are open (on /dev/null), so that no
  * file or socket postie opens later becomes "stdin" or "stderr".  Returns
  * 1 when stdin was closed (not an empty message: a read error).
@@ -631,6 +649,7 @@ main(int argc, char *argv[])
 	struct run	 r;
 	struct smtp_result res;
 	struct buf	 err = BUF_INIT;
+	off_t		 in_start;
 	int		 status, stdin_closed = std_fds();
 
 	/* A server that closes early must not kill us before we report. */
@@ -661,12 +680,15 @@ main(int argc, char *argv[])
 		status = EX_IOERR;
 		goto out;
 	}
+	in_start = stdin_start();
 	if ((status = read_message(&r, STDIN_FILENO, &r.opts.rcpts,
-	    NULL)) != EX_OK)
-		goto out;
-	smtp_result_init(&res);
-	status = deliver(&r, &res);
-	smtp_result_release(&res);
+	    NULL)) == EX_OK) {
+		smtp_result_init(&res);
+		status = deliver(&r, &res);
+		smtp_result_release(&res);
+	}
+	if (status != EX_OK && in_start != -1)
+		(void)lseek(STDIN_FILENO, in_start, SEEK_SET);
 out:
 	buf_release(&err);
 	envelope_release(&r.env);

@@ -163,11 +163,11 @@ postie_refused='postie: account .default., server 127\.0\.0\.1:[0-9]+, CONNECT: 
 }
 
 # mailx waits for sendmail and reports its status in a message, but exits
-# 1.  Its dead.letter stays empty: sendmail's stdin is mailx's temporary
-# file, and the read offset is shared, so after postie (like any sendmail)
-# has read its input to the end, mailx copies nothing from the offset it
-# finds.
-@test "bsd-mailx: server down: the user sees 'error code 75', mailx exits 1" {
+# 1.  sendmail's stdin is mailx's temporary file, whose read offset mailx
+# shares, and on failure mailx copies what is left of it from that offset
+# into dead.letter: postie rewinds a regular-file stdin when it fails, so
+# the whole message is saved (without the rewind dead.letter is empty).
+@test "bsd-mailx: server down: the user sees 'error code 75', mailx exits 1, dead.letter has the message" {
 	caller_down
 	run --separate-stderr in_ns -u "$MAILX" -s 'mailx down' alice \
 	    <"$OUT/body"
@@ -177,7 +177,10 @@ postie_refused='postie: account .default., server 127\.0\.0\.1:[0-9]+, CONNECT: 
 	[ "${#stderr_lines[@]}" -eq 2 ]
 	[[ ${stderr_lines[0]} =~ $postie_refused ]]
 	[ "${stderr_lines[1]}" = "Can't send mail: sendmail process failed with error code 75" ]
-	[ -f "$CALLER_HOME/dead.letter" ] && [ ! -s "$CALLER_HOME/dead.letter" ]
+	cat "$CALLER_HOME/dead.letter"
+	body_of "$CALLER_HOME/dead.letter" "$OUT/dead-body"
+	cmp "$OUT/body" "$OUT/dead-body"
+	grep -qx 'Subject: mailx down' "$CALLER_HOME/dead.letter"
 	grep 'exitcode=EX_TEMPFAIL' "$CL_DIR/postie.log"
 	[ "$(mail_count alice)" -eq 0 ]
 }

@@ -197,6 +197,32 @@ EOF
 	assert_reason CONNECT
 }
 
+# A caller that hands over its own temporary file and saves what is left of
+# it on failure (bsd-mailx's dead.letter) must find the whole message
+# there: postie puts a regular-file stdin back where the message started.
+@test "failure with a regular file on stdin: stdin is back at the message's start" {
+	fake_start
+	write_config
+	fake_stop
+	sample_message "$T/msg" >/dev/null
+	{ printf 'caller header\n'; cat "$T/msg"; } >"$T/in"
+	# the caller has read its own first line: the message starts after it
+	run --separate-stderr sh -c '{ read -r _; "$1" -C "$2" rcpt@example.org
+	    echo "exit $?"; cat >"$4"; } <"$3"' sh "$POSTIE" "$CONFIG" "$T/in" \
+	    "$T/rest"
+	[ "$output" = "exit 75" ]
+	cmp "$T/msg" "$T/rest"
+}
+
+@test "success with a regular file on stdin: stdin is left at its end" {
+	fake_start
+	write_config
+	sample_message "$T/msg" >/dev/null
+	run --separate-stderr sh -c '{ "$1" -C "$2" rcpt@example.org
+	    echo "exit $?"; cat; } <"$3"' sh "$POSTIE" "$CONFIG" "$T/msg"
+	[ "$output" = "exit 0" ]
+}
+
 @test "unix socket that does not exist: exit 75" {
 	write_config "socket $T/nothing.sock"
 	send
