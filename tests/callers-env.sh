@@ -243,12 +243,22 @@ load_env()
 	kill -0 "$NS_PID" 2>/dev/null || die "the namespace holder $NS_PID is gone"
 }
 
-# The clean environment a daemon or a login gives its children.
+# The clean environment a daemon or a login gives its children.  In a
+# sanitizer build (tests/ci.sh sets ASAN_OPTIONS) the options pass
+# through, with leak checking off: the tests run callers under strace,
+# and LeakSanitizer cannot work in a traced process (it exits 1 with
+# "LeakSanitizer has encountered a fatal error").
 clean_env()
 {
 	home=$1 user=$2
 	echo "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=$home" \
 	    "LOGNAME=$user USER=$user SHELL=/bin/sh LANG=C.UTF-8"
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		echo "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0"
+	fi
+	if [ -n "${UBSAN_OPTIONS:-}" ]; then
+		echo "UBSAN_OPTIONS=$UBSAN_OPTIONS"
+	fi
 }
 
 do_run()
