@@ -27,10 +27,12 @@ job_command() {
 	echo "printf 'first line\\n.\\n..\\nFrom the job\\nnon-ASCII: \\303\\244\\303\\266\\n.\\nlast line\\n'"
 }
 
-# install_crontab USER TEXT: USER's crontab, as crontab(1) would leave it.
+# install_crontab USER TEXT: USER's crontab, as crontab(1) would leave it,
+# and the only one: an earlier test's @reboot job must not run again.
 install_crontab() {
-	local f=/var/spool/cron/crontabs/$1
-	in_ns sh -c "cat >$f && chown $1:crontab $f && chmod 600 $f" <<<"$2"
+	local d=/var/spool/cron/crontabs
+	in_ns sh -c "rm -f $d/* && cat >$d/$1 && chown $1:crontab $d/$1 &&
+	    chmod 600 $d/$1" <<<"$2"
 }
 
 # start_cron: Debian's cron in the namespace, under strace (execve of the
@@ -122,7 +124,8 @@ stop_daemon() {
 	# cron puts the mailer's stderr on /dev/null: postie's log is what the
 	# admin has
 	for _ in $(seq 1 200); do
-		[ -n "$(mailer_exit "$W/cron.trace")" ] && break
+		[ -n "$(mailer_exit "$W/cron.trace")" ] && [ -f "$OUT/job-ran" ] &&
+		    break
 		sleep 0.05
 	done
 	stop_daemon cron

@@ -23,7 +23,8 @@
 # the holder's death) removes it all.
 #
 # What tests/ci.sh installs for it (Debian 12):
-#   cron at anacron s-nail mutt git git-email php-cli sudo liblockfile1
+#   cron at anacron s-nail mutt git git-email libmailtools-perl php-cli
+#   php-symfony-mailer sudo liblockfile1
 #   util-linux (unshare, nsenter, setpriv)
 # and runs `sh tests/callers-env.sh fetch` for bsd-mailx, which depends on
 # an MTA package: it is downloaded and unpacked (apt-get download,

@@ -19,7 +19,8 @@ packages="build-essential autoconf automake pkg-config
 	clang bats mandoc python3 python3-openssl gnutls-bin dovecot-core zsh fish strace vim
 	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
 	iproute2 util-linux procps
-	cron at anacron s-nail mutt git git-email php-cli sudo liblockfile1"
+	cron at anacron s-nail mutt git git-email libmailtools-perl php-cli
+	php-symfony-mailer sudo liblockfile1"
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
