@@ -2,10 +2,13 @@
 #define POSTIE_SMTP_INT_H
 
 /*
- * Inside the SMTP engine only: the session state that smtp.c (connect,
- * TLS, transaction) and smtp_auth.c (the AUTH exchange) share, and the
- * few helpers they both call.  Not a public interface: smtp.h is.
+ * Inside the SMTP engine only: the session state that smtp_session.c
+ * (connect, TLS, EHLO, QUIT, the command/reply I/O), smtp.c (the
+ * transaction) and smtp_auth.c (the AUTH exchange) share, and the few
+ * helpers they call across files.  Not a public interface: smtp.h is.
  */
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -45,6 +48,10 @@ struct session {
 	struct buf		*info;		/* -S: what the server says */
 };
 
+/*
+ * smtp_session.c: the command and reply I/O that every phase uses.
+ */
+
 /* Record the outcome: phase, reply code, local error, one-line reason
  * (the only writer of res->status). */
 void	sess_fail(struct session *, enum phase, int, enum local_err,
@@ -59,6 +66,29 @@ int	sess_read_reply(struct session *, enum phase, int quiet);
 /* A reply that does not fit: 4xx/5xx rejected, else a protocol error;
  * returns -1. */
 int	sess_unexpected(struct session *, enum phase);
+
+/* An absolute deadline `ms` from now, never past the total deadline
+ * (sets s->hit_total). */
+long long deadline_in(struct session *, long long);
+/* Queue one command line (CRLF added) and trace it. */
+void	cmd(struct session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Describe a failed write (`sending`) or read for the result; with
+ * `quiet`, only mark the stream broken. */
+void	io_failed(struct session *, enum phase, enum io_result, int, int);
+/* The server said no (4xx/5xx) to s->what: record it. */
+void	rejected(struct session *, enum phase);
+
+/* The session before connecting: limits from the params and the
+ * message size. */
+void	session_setup(struct session *, const struct smtp_params *,
+	    struct smtp_result *, off_t);
+/* Connect, TLS, greeting, EHLO (HELO), STARTTLS, AUTH; -1 after
+ * sess_fail. */
+int	session_open(struct session *);
+/* QUIT (with `quit`, when the stream is in a known state) and close.
+ * Never changes the outcome. */
+void	session_close(struct session *, int);
 
 /* smtp_auth.c: AUTH wanted by the account; the whole AUTH exchange. */
 int	smtp_want_auth(const struct account *);
