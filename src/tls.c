@@ -8,51 +8,24 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <gnutls/gnutls.h>
-#include <gnutls/abstract.h>
-#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <idn2.h>
 
 #include "buf.h"
 #include "iobuf.h"
 #include "tls.h"
+#include "tls_int.h"
 #include "util.h"
 #include "xmalloc.h"
 
 /* TLS 1.2 is the floor on top of the system's priorities. */
 #define TLS_FLOOR	"-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0:-VERS-DTLS1.0"
-#define KP_ANY		"2.5.29.37.0"	/* anyExtendedKeyUsage */
 #define MAX_SOFT_ERRORS	64	/* non-fatal GnuTLS codes in a row */
-
-enum pin_kind {
-	PIN_NONE = 0,
-	PIN_CERT,	/* SHA-256 of the DER certificate (msmtp) */
-	PIN_SPKI	/* SHA-256 of the SubjectPublicKeyInfo DER */
-};
-
-struct tls {
-	gnutls_session_t		 session;
-	gnutls_certificate_credentials_t cred;
-	int				 fd;
-	int				 established;
-	int				 last_error;	/* GnuTLS code */
-	char				*host;		/* as configured */
-	char				*name;		/* A-label, or NULL (IP) */
-	unsigned char			 ip[16];
-	size_t				 iplen;
-	gnutls_typed_vdata_st		 vdata[2];
-	enum pin_kind			 pin_kind;
-	unsigned char			 pin[32];
-	int				 check_san;
-	struct buf			 why;	/* set by our callbacks */
-};
 
 static ssize_t	tls_read(void *, void *, size_t);
 static ssize_t	tls_write(void *, const void *, size_t);
@@ -60,23 +33,9 @@ static size_t	tls_pending(void *);
 static int	tls_direction(void *);
 static int	wait_fd(int, int, long long);
 static int	parse_ip(const char *, unsigned char *, size_t *);
-static int	parse_fingerprint(const char *, enum pin_kind *,
-		    unsigned char *, struct buf *);
-static int	hexval(int);
 static int	to_alabel(const char *, char **, struct buf *);
 static int	setup_creds(struct tls *, const struct tls_params *,
 		    struct buf *);
-static int	leaf_cert(gnutls_session_t, gnutls_x509_crt_t *);
-static void	add_time(struct buf *, time_t);
-static int	hex_sha256(struct buf *, const gnutls_datum_t *);
-static int	spki_sha256(gnutls_x509_crt_t, unsigned char *);
-static int	spki_pin(struct buf *, gnutls_x509_crt_t);
-static int	pin_verify(gnutls_session_t);
-static int	san_hook(gnutls_session_t, unsigned, unsigned, unsigned,
-		    const gnutls_datum_t *);
-static int	dates_ok(struct tls *, gnutls_x509_crt_t);
-static int	purpose_ok(gnutls_x509_crt_t);
-static void	status_reason(struct tls *, unsigned, struct buf *);
 static void	handshake_reason(struct tls *, int, struct buf *);
 
 const struct io_ops tls_io_ops = {
@@ -158,80 +117,6 @@ tls_host_is_ip(const char *host)
 	return host != NULL && parse_ip(host, ip, &len);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * "sha256//BASE64" (a public-key pin) or 32 hex bytes separated by
- * colons (msmtp's SHA-256 certificate fingerprint; the colons may be
- * left out).  SHA-1 and MD5 fingerprints, which msmtp still takes for
- * old configs, are refused: they no longer identify a certificate.
- */
-static int
-parse_fingerprint(const char *fp, enum pin_kind *kind, unsigned char *out,
-    struct buf *err)
-{
-	gnutls_datum_t	 in, dec = { NULL, 0 };
-	size_t		 n = 0;
-	const char	*p;
-	int		 hi, lo;
-
-	if (strncasecmp(fp, "sha256//", 8) == 0) {
-		in.data = (unsigned char *)(uintptr_t)(fp + 8);
-		in.size = (unsigned)strlen(fp + 8);
-		if (gnutls_base64_decode2(&in, &dec) < 0 || dec.size != 32) {
-			gnutls_free(dec.data);
-			buf_addf(err, "invalid public-key pin '%s' (expected "
-			    "sha256// and the base64 of 32 bytes)", fp);
-			return -1;
-		}
-		memcpy(out, dec.data, 32);
-		gnutls_free(dec.data);
-		*kind = PIN_SPKI;
-		return 0;
-	}
-	for (p = fp; *p != '\0';) {
-		if (n == 32 || (hi = hexval(p[0])) < 0 ||
-		    (lo = hexval(p[1])) < 0)
-			goto bad;
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		p += 2;
-		if (*p == ':' && p[1] != '\0')
-			p++;
-	}
-	if (n == 32) {
-		*kind = PIN_CERT;
-		return 0;
-	}
-	if (n == 20 || n == 16) {
-		buf_addf(err, "tls_fingerprint '%s' is %s; only SHA-256 "
-		    "fingerprints are accepted", fp, n == 20 ? "SHA-1" : "MD5");
-		return -1;
-	}
-bad:
-	buf_addf(err, "invalid tls_fingerprint '%s' (expected a SHA-256 "
-	    "fingerprint AB:CD:... or a pin sha256//BASE64)", fp);
-	return -1;
-}
-
-int
-tls_fingerprint_check(const char *fp, struct buf *err)
-{
-	enum pin_kind	 kind;
-	unsigned char	 pin[32];
-
-	return parse_fingerprint(fp, &kind, pin, err);
-}
-
 /* The A-label form of a host name (IDNA2008); ASCII names as they are. */
 static int
 to_alabel(const char *host, char **out, struct buf *err)
@@ -276,45 +161,8 @@ setup_creds(struct tls *t, const struct tls_params *p, struct buf *err)
 		buf_addf(err, "TLS setup failed: %s", gnutls_strerror(r));
 		return -1;
 	}
-	/* Only the CA check needs a trust store. */
-	if (p->certcheck && p->fingerprint == NULL) {
-		if (p->trust_file == NULL ||
-		    strcmp(p->trust_file, "system") == 0) {
-			r = gnutls_certificate_set_x509_system_trust(t->cred);
-			if (r < 0) {
-				buf_addf(err, "cannot load the system trust "
-				    "store: %s", gnutls_strerror(r));
-				return -1;
-			}
-			if (r == 0) {
-				buf_addstr(err, "the system trust store holds "
-				    "no certificate (set tls_trust_file)");
-				return -1;
-			}
-		} else {
-			r = gnutls_certificate_set_x509_trust_file(t->cred,
-			    p->trust_file, GNUTLS_X509_FMT_PEM);
-			if (r < 0) {
-				buf_addf(err, "cannot load trust file '%s': %s",
-				    p->trust_file, gnutls_strerror(r));
-				return -1;
-			}
-			if (r == 0) {
-				buf_addf(err, "trust file '%s' holds no "
-				    "certificate", p->trust_file);
-				return -1;
-			}
-		}
-		if (p->crl_file != NULL) {
-			r = gnutls_certificate_set_x509_crl_file(t->cred,
-			    p->crl_file, GNUTLS_X509_FMT_PEM);
-			if (r < 0) {
-				buf_addf(err, "cannot load CRL file '%s': %s",
-				    p->crl_file, gnutls_strerror(r));
-				return -1;
-			}
-		}
-	}
+	if (tls_trust_setup(t, p, err) < 0)
+		return -1;
 	if (p->cert_file == NULL && p->key_file != NULL) {
 		buf_addstr(err, "tls_key_file is set but tls_cert_file is not");
 		return -1;
@@ -356,300 +204,6 @@ wait_fd(int fd, int dir, long long deadline)
 	}
 }
 
-static int
-leaf_cert(gnutls_session_t s, gnutls_x509_crt_t *crt)
-{
-	const gnutls_datum_t	*certs;
-	unsigned		 n = 0;
-
-	certs = gnutls_certificate_get_peers(s, &n);
-	if (certs == NULL || n == 0)
-		return -1;
-	if (gnutls_x509_crt_init(crt) < 0)
-		return -1;
-	if (gnutls_x509_crt_import(*crt, &certs[0], GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_x509_crt_deinit(*crt);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-add_time(struct buf *b, time_t when)
-{
-	struct tm	 tm;
-	char		 s[64];
-
-	if (when == (time_t)-1 || gmtime_r(&when, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		buf_addstr(b, "(unknown)");
-	else
-		buf_addstr(b, s);
-}
-
-/* "AB:CD:..." of the SHA-256 of `der`. */
-static int
-hex_sha256(struct buf *b, const gnutls_datum_t *der)
-{
-	unsigned char	 md[32];
-	size_t		 i;
-
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, md) < 0)
-		return -1;
-	for (i = 0; i < sizeof(md); i++)
-		buf_addf(b, "%s%02X", i > 0 ? ":" : "", md[i]);
-	return 0;
-}
-
-/* SHA-256 of the certificate's SubjectPublicKeyInfo (DER), raw. */
-static int
-spki_sha256(gnutls_x509_crt_t crt, unsigned char *md)
-{
-	gnutls_pubkey_t	 pub;
-	gnutls_datum_t	 der = { NULL, 0 };
-	int		 r = -1;
-
-	if (gnutls_pubkey_init(&pub) < 0)
-		return -1;
-	if (gnutls_pubkey_import_x509(pub, crt, 0) >= 0 &&
-	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der) >= 0 &&
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, md) >= 0)
-		r = 0;
-	gnutls_free(der.data);
-	gnutls_pubkey_deinit(pub);
-	return r;
-}
-
-/* "sha256//BASE64" of the certificate's public key. */
-static int
-spki_pin(struct buf *b, gnutls_x509_crt_t crt)
-{
-	unsigned char	 md[32];
-	gnutls_datum_t	 in, out = { NULL, 0 };
-
-	if (spki_sha256(crt, md) < 0)
-		return -1;
-	in.data = md;
-	in.size = sizeof(md);
-	if (gnutls_base64_encode2(&in, &out) < 0)
-		return -1;
-	buf_addstr(b, "sha256//");
-	buf_add(b, out.data, out.size);
-	gnutls_free(out.data);
-	return 0;
-}
-
-static int
-dates_ok(struct tls *t, gnutls_x509_crt_t crt)
-{
-	time_t	 now = time(NULL), from, until;
-
-	from = gnutls_x509_crt_get_activation_time(crt);
-	until = gnutls_x509_crt_get_expiration_time(crt);
-	if (until != (time_t)-1 && now > until) {
-		buf_addstr(&t->why, "certificate has expired (not after ");
-		add_time(&t->why, until);
-		buf_addch(&t->why, ')');
-		return 0;
-	}
-	if (from != (time_t)-1 && now < from) {
-		buf_addstr(&t->why, "certificate is not yet valid (not before ");
-		add_time(&t->why, from);
-		buf_addch(&t->why, ')');
-		return 0;
-	}
-	return 1;
-}
-
-/* No extended key usage, or one that allows TLS servers. */
-static int
-purpose_ok(gnutls_x509_crt_t crt)
-{
-	char		 oid[128];
-	size_t		 size;
-	unsigned	 i;
-	int		 r;
-
-	for (i = 0;; i++) {
-		size = sizeof(oid);
-		r = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size,
-		    NULL);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return i == 0;
-		if (r < 0)
-			return 0;
-		if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0 ||
-		    strcmp(oid, KP_ANY) == 0)
-			return 1;
-	}
-}
-
-/*
- * The verify function for tls_fingerprint: the leaf must match the
- * fingerprint or pin, which replaces the chain to a CA and the host name
- * (the pin names the one server key to accept); its validity dates and
- * key purpose are still checked.  GnuTLS checks that the server holds
- * the key (the handshake signature) as always.
- */
-static int
-pin_verify(gnutls_session_t s)
-{
-	struct tls		*t = gnutls_session_get_ptr(s);
-	const gnutls_datum_t	*certs;
-	gnutls_x509_crt_t	 crt;
-	unsigned char		 md[32];
-	unsigned		 n = 0;
-	int			 ok = 0;
-
-	certs = gnutls_certificate_get_peers(s, &n);
-	if (certs == NULL || n == 0 || leaf_cert(s, &crt) < 0) {
-		buf_addstr(&t->why, "server sent no usable certificate");
-		return -1;
-	}
-	if (t->pin_kind == PIN_CERT) {
-		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data,
-		    certs[0].size, md) < 0 || memcmp(md, t->pin, 32) != 0) {
-			buf_addstr(&t->why, "certificate does not match "
-			    "tls_fingerprint (the server's is ");
-			(void)hex_sha256(&t->why, &certs[0]);
-			buf_addch(&t->why, ')');
-			goto out;
-		}
-	} else {
-		if (spki_sha256(crt, md) < 0 || memcmp(md, t->pin, 32) != 0) {
-			buf_addstr(&t->why, "public key does not match the "
-			    "pin in tls_fingerprint (the server's is ");
-			(void)spki_pin(&t->why, crt);
-			buf_addch(&t->why, ')');
-			goto out;
-		}
-	}
-	if (!dates_ok(t, crt))
-		goto out;
-	if (!purpose_ok(crt)) {
-		buf_addstr(&t->why, "certificate is not for TLS servers "
-		    "(key purpose)");
-		goto out;
-	}
-	ok = 1;
-out:
-	gnutls_x509_crt_deinit(crt);
-	return ok ? 0 : -1;
-}
-
-/*
- * Before the client's Finished: a certificate that names the host only in
- * its subject CN (no subjectAltName) passes GnuTLS's check, which still
- * falls back to the CN; RFC 6125 and the CA/B forum have dropped that, and
- * so does postie.  Runs after GnuTLS verified the chain.
- */
-static int
-san_hook(gnutls_session_t s, unsigned htype, unsigned when,
-    unsigned incoming, const gnutls_datum_t *msg)
-{
-	struct tls		*t = gnutls_session_get_ptr(s);
-	gnutls_x509_crt_t	 crt;
-	char			 san[256];
-	size_t			 size;
-	unsigned		 i;
-	int			 r, found = 0;
-
-	(void)htype;
-	(void)when;
-	(void)msg;
-	if (incoming || !t->check_san)
-		return 0;
-	if (leaf_cert(s, &crt) < 0) {
-		buf_addstr(&t->why, "server sent no usable certificate");
-		return GNUTLS_E_CERTIFICATE_ERROR;
-	}
-	for (i = 0; !found; i++) {
-		size = sizeof(san);
-		r = gnutls_x509_crt_get_subject_alt_name(crt, i, san, &size,
-		    NULL);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (r == GNUTLS_SAN_DNSNAME || r == GNUTLS_SAN_IPADDRESS ||
-		    r == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			found = 1;
-	}
-	gnutls_x509_crt_deinit(crt);
-	if (found)
-		return 0;
-	buf_addf(&t->why, "certificate is not valid for '%s' (the name is "
-	    "only in its subject CN, without subjectAltName)", t->host);
-	return GNUTLS_E_CERTIFICATE_ERROR;
-}
-
-/* One line from the verification status bits, most telling first. */
-static void
-status_reason(struct tls *t, unsigned st, struct buf *err)
-{
-	gnutls_x509_crt_t	 crt;
-	gnutls_datum_t		 out = { NULL, 0 };
-	int			 have = leaf_cert(t->session, &crt) == 0;
-
-	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND) {
-		if (have && gnutls_x509_crt_check_issuer(crt, crt))
-			buf_addstr(err, "certificate is self-signed and not "
-			    "in the trust store");
-		else
-			buf_addstr(err, "certificate issuer is unknown (not "
-			    "in the trust store)");
-	} else if (st & GNUTLS_CERT_SIGNER_NOT_CA)
-		buf_addstr(err, "certificate was issued by a certificate "
-		    "that is not a CA");
-	else if (st & GNUTLS_CERT_REVOKED)
-		buf_addstr(err, "certificate has been revoked");
-	else if (st & GNUTLS_CERT_EXPIRED) {
-		buf_addstr(err, "certificate has expired");
-		if (have && (st & GNUTLS_CERT_EXPIRED) &&
-		    gnutls_x509_crt_get_expiration_time(crt) < time(NULL)) {
-			buf_addstr(err, " (not after ");
-			add_time(err, gnutls_x509_crt_get_expiration_time(crt));
-			buf_addch(err, ')');
-		}
-	} else if (st & GNUTLS_CERT_NOT_ACTIVATED) {
-		buf_addstr(err, "certificate is not yet valid");
-		if (have &&
-		    gnutls_x509_crt_get_activation_time(crt) > time(NULL)) {
-			buf_addstr(err, " (not before ");
-			add_time(err, gnutls_x509_crt_get_activation_time(crt));
-			buf_addch(err, ')');
-		}
-	} else if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
-		buf_addstr(err, "certificate is signed with an insecure "
-		    "algorithm");
-	else if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
-		buf_addstr(err, "certificate signature is invalid");
-	else if (st & GNUTLS_CERT_UNEXPECTED_OWNER)
-		buf_addf(err, "certificate is not valid for '%s'", t->host);
-	else if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
-		buf_addstr(err, "certificate is not for TLS servers "
-		    "(key purpose)");
-	else if (st & GNUTLS_CERT_MISSING_OCSP_STATUS)
-		buf_addstr(err, "certificate requires an OCSP staple "
-		    "(must-staple) and the server sent none");
-	else if (st & GNUTLS_CERT_INVALID_OCSP_STATUS)
-		buf_addstr(err, "the server's stapled OCSP response is "
-		    "invalid");
-	else if (st & GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE)
-		buf_addstr(err, "certificate violates its issuer's "
-		    "constraints");
-	else if (st & GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS)
-		buf_addstr(err, "certificate has an unknown critical "
-		    "extension");
-	else if (gnutls_certificate_verification_status_print(st,
-	    GNUTLS_CRT_X509, &out, 0) >= 0) {
-		buf_addstr(err, "certificate is not trusted: ");
-		buf_add(err, out.data, out.size);
-		gnutls_free(out.data);
-	} else
-		buf_addstr(err, "certificate is not trusted");
-	if (have)
-		gnutls_x509_crt_deinit(crt);
-}
-
 static void
 handshake_reason(struct tls *t, int r, struct buf *err)
 {
@@ -657,7 +211,7 @@ handshake_reason(struct tls *t, int r, struct buf *err)
 
 	switch (r) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-		status_reason(t,
+		tls_status_reason(t,
 		    gnutls_session_get_verify_cert_status(t->session), err);
 		return;
 	case GNUTLS_E_CERTIFICATE_ERROR:
@@ -734,7 +288,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 		return -1;
 	/* A fingerprint is checked even with certcheck 0: it was asked for. */
 	if (p->fingerprint != NULL &&
-	    parse_fingerprint(p->fingerprint, &t->pin_kind, t->pin, err) < 0)
+	    tls_parse_fingerprint(p->fingerprint, &t->pin_kind, t->pin, err) < 0)
 		return -1;
 	if (setup_creds(t, p, err) < 0)
 		return -1;
@@ -784,30 +338,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 		}
 	}
 
-	if (t->pin_kind != PIN_NONE)
-		gnutls_session_set_verify_function(t->session, pin_verify);
-	else if (!p->certcheck)
-		;	/* verify nothing: the caller warned */
-	else {
-		if (isip) {
-			t->vdata[0].type = GNUTLS_DT_IP_ADDRESS;
-			t->vdata[0].data = t->ip;
-			t->vdata[0].size = (unsigned)t->iplen;
-		} else {
-			t->vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
-			t->vdata[0].data = (unsigned char *)t->name;
-			t->vdata[0].size = 0;
-			t->check_san = 1;
-		}
-		t->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
-		t->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-		t->vdata[1].size = 0;
-		gnutls_session_set_verify_cert2(t->session, t->vdata, 2, 0);
-		if (t->check_san)
-			gnutls_handshake_set_hook_function(t->session,
-			    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_PRE,
-			    san_hook);
-	}
+	tls_verify_setup(t, p, isip);
 
 	gnutls_transport_set_int(t->session, fd);
 	/* GnuTLS's own bound (40 s by default) follows our deadline. */
@@ -966,7 +497,7 @@ tls_describe(const struct tls *t, struct buf *out)
 		cs = "unknown";
 	buf_addf(out, "cipher suite: %s\n", cs);
 	certs = gnutls_certificate_get_peers(t->session, &n);
-	if (certs == NULL || n == 0 || leaf_cert(t->session, &crt) < 0) {
+	if (certs == NULL || n == 0 || tls_leaf_cert(t->session, &crt) < 0) {
 		buf_addstr(out, "certificate: none\n");
 		return;
 	}
@@ -983,13 +514,13 @@ tls_describe(const struct tls *t, struct buf *out)
 		gnutls_free(dn.data);
 	}
 	buf_addstr(out, "certificate valid from: ");
-	add_time(out, gnutls_x509_crt_get_activation_time(crt));
+	tls_add_time(out, gnutls_x509_crt_get_activation_time(crt));
 	buf_addstr(out, "\ncertificate valid until: ");
-	add_time(out, gnutls_x509_crt_get_expiration_time(crt));
+	tls_add_time(out, gnutls_x509_crt_get_expiration_time(crt));
 	buf_addstr(out, "\nSHA-256 fingerprint: ");
-	(void)hex_sha256(out, &certs[0]);
+	(void)tls_hex_sha256(out, &certs[0]);
 	buf_addstr(out, "\npublic-key pin: ");
-	(void)spki_pin(out, crt);
+	(void)tls_spki_pin(out, crt);
 	buf_addch(out, '\n');
 	gnutls_x509_crt_deinit(crt);
 }
