@@ -384,7 +384,7 @@ parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
-/* tls.c's own reading of a fingerprint or pin. */
+/* tls_verify.c's own reading of a fingerprint or pin. */
 static int
 fingerprint_ok(const char *s)
 {
@@ -609,8 +609,8 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 	case P_FINGERPRINT:
 		/*
 		 * Syntax only: msmtp's hex forms (old SHA-1/MD5 ones too, so
-		 * a legacy account does not break the whole file; tls.c
-		 * refuses them when used) and tls.c's own forms, the
+		 * a legacy account does not break the whole file; tls_verify.c
+		 * refuses them when used) and tls_verify.c's own forms, the
 		 * "sha256//" public-key pin included.
 		 */
 		if (arg[0] != '\0' && !is_fingerprint(arg) &&
