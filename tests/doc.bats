@@ -274,6 +274,10 @@ EOF
 	grep -q 'sh tests/demo.sh' "$top/README"
 	grep -q 'sh tests/ci.sh' "$top/README"
 	grep -q '^postie 0.1.0' "$top/NEWS"
+	# the version postie reports has its NEWS entry
+	v=$("$postie" --version | sed -n '1s/^postie //p')
+	[ -n "$v" ]
+	grep -q "^postie $v " "$top/NEWS"
 }
 
 @test "contrib vim syntax knows every conf.c keyword and highlights a config" {
