@@ -298,3 +298,20 @@ EOF
 	[[ "$output" == *"postieSection postieKeyword postieBool"* ]] ||
 	    { echo "highlighting: $output"; return 1; }
 }
+
+@test "contrib's example configs parse: postie -P accepts each" {
+	local f n=0
+	for f in "$top"/contrib/*/*.conf; do
+		# a copy: the tree may be read-only (distcheck) and the mode
+		# must not be world-readable once a password is in it
+		cp "$f" "$BATS_TEST_TMPDIR/c.conf"
+		chmod 600 "$BATS_TEST_TMPDIR/c.conf"
+		run "$postie" -C "$BATS_TEST_TMPDIR/c.conf" -P
+		[ "$status" -eq 0 ] || {
+			echo "$f: exit $status: $output"
+			return 1
+		}
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+}
