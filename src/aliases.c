@@ -14,6 +14,7 @@
 #include "xmalloc.h"
 
 static long	find_name(const struct aliases *, const char *);
+static int	is_local_target(const char *);
 static int	parse_line(struct aliases *, char *, size_t, const char *,
 		    unsigned long, struct buf *);
 
@@ -48,6 +49,19 @@ find_name(const struct aliases *a, const char *name)
 }
 
 /* One line of the file, without its line ending; `len` bytes. */
+/*
+ * A pipe, a file or an :include: list, as /etc/aliases may hold: only a
+ * local delivery agent can honour them.  Sent on, they would become
+ * strange addresses at the smarthost (RCPT TO:<|/bin/cat@host>).
+ */
+static int
+is_local_target(const char *t)
+{
+	if (*t == '"')
+		t++;
+	return *t == '|' || *t == '/' || strncasecmp(t, ":include:", 9) == 0;
+}
+
 static int
 parse_line(struct aliases *a, char *line, size_t len, const char *path,
     unsigned long lineno, struct buf *err)
@@ -109,6 +123,14 @@ parse_line(struct aliases *a, char *line, size_t len, const char *path,
 		    lineno, name);
 		return -1;
 	}
+	for (i = 0; i < list.n; i++)
+		if (is_local_target(list.v[i])) {
+			buf_addf(err, "%s:%lu: alias '%s': '%s' is a pipe, "
+			    "file or :include: (postie relays to addresses "
+			    "only)", path, lineno, name, list.v[i]);
+			strlist_release(&list);
+			return -1;
+		}
 
 	for (i = 0; name[i] != '\0'; i++)
 		name[i] = (char)tolower((unsigned char)name[i]);

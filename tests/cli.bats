@@ -137,6 +137,17 @@ hi"
 	[[ "$output" == *"queue is empty"* ]] || _fail "$output"
 }
 
+@test "-bi: an /etc/aliases pipe line is refused with its line, exit 78" {
+	printf 'postmaster: root\nlists: |/usr/bin/procmail\n' >"$T/aliases"
+	printf 'account default\nhost 127.0.0.1\naliases %s\n' "$T/aliases" \
+	    >"$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -bi
+	[ "$status" -eq 78 ] || _fail "status $status"
+	[ "${#stderr_lines[@]}" -eq 1 ] || _fail "$stderr"
+	[[ "$stderr" == *"$T/aliases:2: alias 'lists': '|/usr/bin/procmail' is a pipe, file or :include:"* ]] ||
+	    _fail "$stderr"
+}
+
 @test "called as newaliases: checks the account's aliases file" {
 	printf 'root admin@example.org\n' >"$T/aliases"
 	printf 'account default\nhost 127.0.0.1\naliases %s\n' "$T/aliases" \

@@ -666,6 +666,18 @@ test_aliases(void)
 	    "1: recipient '-oQ/tmp' starts with '-'", __LINE__);
 	load_bad("root: a b@x\n",
 	    "1: recipient 'a b@x' contains white space", __LINE__);
+	/* /etc/aliases's local targets: only a delivery agent has them. */
+#define LOCAL_T " is a pipe, file or :include: " \
+	    "(postie relays to addresses only)"
+	load_bad("root: a@x, |/usr/bin/procmail\n",
+	    "1: alias 'root': '|/usr/bin/procmail'" LOCAL_T, __LINE__);
+	load_bad("log: /var/log/mail.txt\n",
+	    "1: alias 'log': '/var/log/mail.txt'" LOCAL_T, __LINE__);
+	load_bad("list: :include:/etc/list\n",
+	    "1: alias 'list': ':include:/etc/list'" LOCAL_T, __LINE__);
+	load_bad("p: \"|/bin/cat\"\n", "1: alias 'p': '\"|/bin/cat\"'" LOCAL_T,
+	    __LINE__);
+#undef LOCAL_T
 
 	/* A missing file. */
 	buf_reset(&err);
