@@ -20,18 +20,6 @@ teardown_file() { callers_teardown_file; }
 setup() { callers_setup; }
 teardown() { callers_teardown; }
 
-# mailer_argv TRACE: the argv of every /usr/sbin/sendmail exec, one a line
-# as strace prints it.
-mailer_argv() {
-	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
-	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
-}
-
-# body_of FILE: everything after the first empty line.
-body_of() {
-	sed '1,/^$/d' "$1"
-}
-
 # log_wait PATTERN N: wait (at most 10 s) for N lines of postie's log that
 # match PATTERN (for callers that mail in the background).
 log_wait() {
@@ -77,8 +65,8 @@ git_patch() {
 git_send() {
 	local patch=$1
 	shift
-	run --separate-stderr in_ns -u strace -f -qq -e trace=execve -s 200 \
-	    -o "$OUT/git.trace" git -C "$OUT/repo" send-email --confirm=never \
+	run --separate-stderr in_ns -u "${TRACE_EXECS[@]}" "$OUT/git.trace" \
+	    git -C "$OUT/repo" send-email --confirm=never \
 	    --suppress-cc=all --from='P Caller <pcaller@example.org>' "$@" \
 	    "$patch" </dev/null
 }
@@ -106,7 +94,7 @@ git_send() {
 	# time of sending, and adds To, Cc, Message-Id, X-Mailer, MIME-Version
 	# and Content-Transfer-Encoding; From, Subject and the body (the lone
 	# "." line included) go through as they are.
-	body_of "$p" >"$W/expected"
+	body_of "$p" "$W/expected"
 	grep -qx '\.' "$W/expected"
 	subject=$(sed -n 's/^Subject: //p' "$p")
 	# no -f: postie's envelope sender is the login, qualified
@@ -182,8 +170,8 @@ echo $e === null ? "no error\n" : "error: " . $e["message"] . "\n";
 EOF
 	php_body >"$OUT/php-body"
 	chmod 644 "$OUT/mail.php" "$OUT/php-body"
-	run --separate-stderr in_ns -u strace -f -qq -e trace=execve -s 200 \
-	    -o "$OUT/php.trace" php "$OUT/mail.php" "$OUT/php-body"
+	run --separate-stderr in_ns -u "${TRACE_EXECS[@]}" "$OUT/php.trace" \
+	    php "$OUT/mail.php" "$OUT/php-body"
 }
 
 @test "PHP mail(): CRLF headers, LF body, Bcc and -f: every recipient, no Bcc header, body byte-exact" {
@@ -345,8 +333,8 @@ try {
 EOF
 	printf 'Hello over -bs.\n.\nA lone dot above.\n..\nTwo dots above.\n.\nend\n' >"$OUT/bs-body"
 	chmod 644 "$OUT/bs.php" "$OUT/bs-body"
-	run --separate-stderr in_ns -u strace -f -qq -e trace=execve -s 200 \
-	    -o "$OUT/bs.trace" php "$OUT/bs.php" "$OUT/bs-body" \
+	run --separate-stderr in_ns -u "${TRACE_EXECS[@]}" "$OUT/bs.trace" \
+	    php "$OUT/bs.php" "$OUT/bs-body" \
 	    "$OUT/bs-sent" "$@"
 }
 

@@ -40,23 +40,7 @@ install_crontab() {
 # @reboot jobs at once.
 start_cron() {
 	in_ns rm -f /run/crond.reboot /run/crond.pid
-	ns_daemon cron strace -f -q -e trace=execve -s 200 -o "$W/cron.trace" \
-	    cron -f -L 15
-}
-
-# mailer_argv TRACE: the argv of every /usr/sbin/sendmail exec, one a line
-# as strace prints it.
-mailer_argv() {
-	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
-	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
-}
-
-# mailer_exit TRACE: the exit status of the (first) /usr/sbin/sendmail.
-mailer_exit() {
-	local pid
-	pid=$(grep -m 1 'execve("/usr/sbin/sendmail"' "$1" | cut -d' ' -f1)
-	[ -n "$pid" ] || return 1
-	sed -n "s/^$pid  *+++ exited with \([0-9]*\) +++\$/\1/p" "$1"
+	ns_daemon cron "${TRACE_EXECS[@]}" "$W/cron.trace" cron -f -L 15
 }
 
 stop_daemon() {
@@ -142,8 +126,7 @@ stop_daemon() {
 @test "at: atd mails a job's output to its owner through postie, body byte-exact" {
 	job_output >"$W/expected"
 	job_command >"$OUT/job"
-	ns_daemon atd strace -f -qq -e trace=execve -s 200 -o "$W/atd.trace" \
-	    atd -f
+	ns_daemon atd "${TRACE_EXECS[@]}" "$W/atd.trace" atd -f
 	run in_ns -u sh -c "at now <$OUT/job"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -165,7 +148,7 @@ stop_daemon() {
 	mkdir -p "$OUT/anacron-spool"
 	# -d: stay in the foreground and mail the output as usual; -f -n: run
 	# the job now, whatever its timestamp says
-	run in_ns strace -f -qq -e trace=execve -s 200 -o "$W/anacron.trace" \
+	run in_ns "${TRACE_EXECS[@]}" "$W/anacron.trace" \
 	    anacron -d -f -n -t "$OUT/anacrontab" -S "$OUT/anacron-spool"
 	echo "$output"
 	[ "$status" -eq 0 ]

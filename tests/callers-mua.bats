@@ -71,28 +71,14 @@ EOF
 	chmod 755 "$OUT/record-sendmail"
 }
 
-# body_of FILE OUT: the bytes after FILE's first empty line.
-body_of() {
-	"$PYTHON3" -c 'import sys
-d = open(sys.argv[1], "rb").read()
-open(sys.argv[2], "wb").write(d.partition(b"\n\n")[2])' "$1" "$2"
-}
-
 # header_of FILE NAME: the (one-line) value of header NAME in FILE's header.
 header_of() {
 	sed -n "/^\$/q; s/^$2: //p" "$1"
 }
 
-# mailer_argv TRACE: the argv of the /usr/sbin/sendmail exec, as strace
-# prints it.
-mailer_argv() {
-	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
-	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
-}
-
 # traced CMD...: run CMD as the caller, with the execs in $OUT/trace.
 traced() {
-	in_ns -u strace -f -qq -e trace=execve -s 200 -o "$OUT/trace" "$@"
+	in_ns -u "${TRACE_EXECS[@]}" "$OUT/trace" "$@"
 }
 
 # A muttrc as a user might have it: realname only, so the From mutt

@@ -38,6 +38,13 @@
 #                            one Date and one Message-ID, no Bcc, no bare
 #                            name in From/To/Cc/Reply-To/Sender, plus the
 #                            options (see mailcheck.py --help)
+#   "${TRACE_EXECS[@]}" FILE CMD...   the strace prefix that records
+#                            every exec (and exit) of CMD into FILE
+#   mailer_argv TRACE        the argv of every /usr/sbin/sendmail exec in
+#                            TRACE, one a line, as strace prints it
+#   mailer_exit TRACE        the exit status of the first one
+#   body_of FILE [OUT]       the bytes after FILE's first empty line, to
+#                            OUT or stdout
 #   caller_down              point the config at a closed port: every
 #                            submission now fails with "server down"
 #   caller_up                undo caller_down
@@ -158,12 +165,31 @@ mail_wait() {
 }
 
 mail_count() {
-	local d="$PF_MAILDIR_BASE/$1/new"
-	if [ -d "$d" ]; then
-		find "$d" -type f | wc -l
-	else
-		echo 0
-	fi
+	sh "$PF_ENV_SH" count "$PF_DIR" "$1"
+}
+
+# shellcheck disable=SC2034 # the .bats files use it
+TRACE_EXECS=(strace -f -q -e trace=execve -s 200 -o)
+
+mailer_argv() {
+	grep -o 'execve("/usr/sbin/sendmail", \[[^]]*\]' "$1" |
+	    sed 's/^execve("\/usr\/sbin\/sendmail", //'
+}
+
+mailer_exit() {
+	local pid
+	pid=$(grep -m 1 'execve("/usr/sbin/sendmail"' "$1" | cut -d' ' -f1)
+	[ -n "$pid" ] || return 1
+	sed -n "s/^$pid  *+++ exited with \([0-9]*\) +++\$/\1/p" "$1"
+}
+
+body_of() {
+	"$PYTHON3" -c 'import sys
+d = open(sys.argv[1], "rb").read().partition(b"\n\n")[2]
+if len(sys.argv) > 2:
+    open(sys.argv[2], "wb").write(d)
+else:
+    sys.stdout.buffer.write(d)' "$@"
 }
 
 mail_strip() {

@@ -212,12 +212,7 @@ pa_delivered() {
 
 # pa_count BOX: messages now in BOX's Maildir.
 pa_count() {
-	local d="$PF_MAILDIR_BASE/$1/new"
-	if [ -d "$d" ]; then
-		find "$d" -type f | wc -l
-	else
-		echo 0
-	fi
+	sh "$PF_ENV_SH" count "$PF_DIR" "$1"
 }
 
 # pa_queue_id: the queue id from postie's -v transcript ("250 2.0.0 Ok:

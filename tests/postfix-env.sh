@@ -51,6 +51,9 @@
 #       N messages in new/, then print their paths, oldest first. Exit 1 on
 #       timeout (printing what is there, and the tail of the mail log on
 #       stderr).
+#   postfix-env.sh count DIR USER
+#       print how many messages USER@example.org's Maildir holds in new/
+#       now (0 when it has none yet).
 #   postfix-env.sh held DIR ADDRESS [SECONDS]
 #       wait (default 5 s) for a message to ADDRESS (a box-hold-* address)
 #       in the hold queue and print its envelope records and extracted
@@ -748,6 +751,16 @@ do_wait_mail()
 	done
 }
 
+do_count()
+{
+	new=$DIR/mail/$PF_DOMAIN/$1/new
+	if [ -d "$new" ]; then
+		find "$new" -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
 do_held()
 {
 	addr=$1 limit=${2:-5}
@@ -820,9 +833,11 @@ stop)	DIR=${1:-}; do_stop ;;
 wait-mail)
 	[ $# -ge 3 ] || die "usage: postfix-env.sh wait-mail DIR USER N [SECONDS]"
 	DIR=$1; shift; do_wait_mail "$@" ;;
+count)	[ $# -eq 2 ] || die "usage: postfix-env.sh count DIR USER"
+	DIR=$1; shift; do_count "$@" ;;
 held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
 	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|held DIR ADDR [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|held DIR ADDR [S]|strip FILE" ;;
 esac

@@ -132,12 +132,7 @@ pf_delivered() {
 
 # pf_count BOX: messages now in BOX's Maildir.
 pf_count() {
-	local d="$PF_MAILDIR_BASE/$1/new"
-	if [ -d "$d" ]; then
-		find "$d" -type f | wc -l
-	else
-		echo 0
-	fi
+	sh "$PF_ENV_SH" count "$PF_DIR" "$1"
 }
 
 # pf_same EXPECTED FILE: the message FILE (a Maildir file) minus
