@@ -25,8 +25,9 @@ static int	set_mode(struct options *, const char *, struct buf *);
 static int	take_value(struct options *, int, const char *, struct buf *);
 static int	add_recipients(struct options *, const char *, struct buf *);
 static int	check_from(const char *, struct buf *);
+static int	msmtp_personality(const char *);
 static int	parse_long(struct options *, int, char *const [], int *,
-		    struct buf *);
+		    const char *, struct buf *);
 static void	replace(char **, const char *);
 static const char *long_value(int, char *const [], int *, const char *,
 		    struct buf *);
@@ -303,6 +304,24 @@ static const struct {
 	{ "tls-min-dh-prime-bits", "tls_min_dh_prime_bits", ARG_NEED },
 };
 
+/*
+ * Only "postie" and "msmtp" take the per-keyword options above.  Under any
+ * other name (sendmail, mailq, newaliases, /usr/lib/sendmail, an
+ * alternatives link) postie is the system's sendmail, whose callers build
+ * argv from data they were handed: PHP's mail() and its fifth parameter,
+ * a web form's sender address.  One word smuggled into such an argv
+ * (CVE-2016-10033) must not pick the server, switch off TLS checks, run a
+ * command (--passwordeval) or write a file (--logfile): those choices are
+ * the configuration's.  The name is compared whole, so "sendmail.postie"
+ * or "postie-0.2" are sendmails too.
+ */
+static int
+msmtp_personality(const char *progname)
+{
+	return strcmp(progname, "postie") == 0 ||
+	    strcmp(progname, "msmtp") == 0;
+}
+
 /* "--name=V" or "--name V": the value, or NULL (and an error). */
 static const char *
 long_value(int argc, char *const argv[], int *i, const char *eq,
@@ -318,7 +337,7 @@ long_value(int argc, char *const argv[], int *i, const char *eq,
 
 static int
 parse_long(struct options *o, int argc, char *const argv[], int *i,
-    struct buf *err)
+    const char *progname, struct buf *err)
 {
 	const char	*arg = argv[*i] + 2, *eq, *val;
 	size_t		 n, k;
@@ -355,6 +374,14 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 				break;
 		if (k == sizeof(keyword_opts) / sizeof(keyword_opts[0])) {
 			buf_addf(err, "unknown option '%s'", argv[*i]);
+			return -1;
+		}
+		/* Refused on the name alone: the value may be an
+		 * attacker's and is neither read nor repeated. */
+		if (!msmtp_personality(progname)) {
+			buf_addf(err, "option '--%s' is only accepted when "
+			    "called as postie or msmtp (called as '%s')",
+			    keyword_opts[k].name, progname);
 			return -1;
 		}
 		if (eq != NULL)
@@ -411,7 +438,7 @@ options_parse(struct options *o, int argc, char *const argv[],
 		if (arg[0] != '-' || arg[1] == '\0')
 			break;
 		if (arg[1] == '-') {
-			if (parse_long(o, argc, argv, &i, err) == -1)
+			if (parse_long(o, argc, argv, &i, progname, err) == -1)
 				return -1;
 			continue;
 		}
@@ -506,6 +533,7 @@ options_usage(void)
 "  --tls-cert-file=F, --tls-key-file=F, --tls-priorities=P,\n"
 "  --tls-host-override=HOST, --tls-min-dh-prime-bits=N\n"
 "                override the account's keyword of the same name\n"
+"                (only when called as postie or msmtp, not as sendmail)\n"
 "  -bm           deliver a message (default); -bp list the queue;\n"
 "                -bi check aliases; -q process the queue\n"
 "  -N never|success,failure,delay, -R full|hdrs, -V ENVID\n"

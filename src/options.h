@@ -45,7 +45,8 @@ struct options {
 	int		 smtputf8;	/* -U: ask for SMTPUTF8 when offered */
 	struct strlist	 rcpts;		/* recipient arguments, split on ',' */
 	/* msmtp-style per-keyword long options (--tls-trust-file=F ...),
-	 * as "keyword", "value" pairs in order; applied over the account. */
+	 * as "keyword", "value" pairs in order; applied over the account.
+	 * Empty unless called as postie or msmtp. */
 	struct strlist	 overrides;
 };
 
@@ -54,7 +55,11 @@ void	options_release(struct options *);
 
 /*
  * Parse argv.  `progname` is the basename of argv[0]: "mailq" selects
- * -bp, "newaliases" -bi.  Returns 0, or -1 with a one-line reason in
+ * -bp, "newaliases" -bi.  Only as "postie" or "msmtp" are the per-keyword
+ * long options (--host, --passwordeval, --tls-*, ...) accepted; under any
+ * other name they are a usage error, so that a caller that lets one word
+ * of untrusted data into sendmail's argv cannot change the server, its
+ * credentials or what runs.  Returns 0, or -1 with a one-line reason in
  * `err` (EX_USAGE).  Recipient arguments are split on commas and checked
  * with addr_check_envelope(); so is -f.
  */

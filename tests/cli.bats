@@ -427,3 +427,166 @@ with_syslog() {
 	[[ "$output" == *"IDN: libidn2"* ]] || _fail "$output"
 	[[ "$output" == *"searched: "* ]] || _fail "$output"
 }
+
+# ---- the sendmail personality ----------------------------------------------
+# Under any name but postie or msmtp, postie is the system's sendmail, and
+# its argv may carry a word of someone else's data (PHP's mail() and the
+# PHPMailer sender, CVE-2016-10033): the per-keyword long options, which
+# name the server, its credentials, a command or a file, are refused.
+
+# $T/bin/NAME, a symbolic link to postie.
+link_as() {
+	mkdir -p "$T/bin"
+	ln -sf "$POSTIE" "$T/bin/$1"
+}
+
+# The per-keyword long options, from src/options.c's table.
+keyword_options() {
+	sed -n '/^} keyword_opts\[\] = {/,/^};/p' "$TOP_SRCDIR/src/options.c" |
+	    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)".*/\1/p'
+}
+
+# The two lines of a refused OPTION under NAME.
+refusal() {
+	printf "postie: option '--%s' is only accepted when called as postie or msmtp (called as '%s')\n" \
+	    "$1" "$2"
+	printf "Try 'postie --help' for more information."
+}
+
+@test "called as sendmail: a smuggled --passwordeval is refused (64) and runs nothing" {
+	fake_start - <<'EOF2'
+auth users alice:Pw-3b7f
+EOF2
+	write_config "auth cram-md5" "user alice"
+	printf 'To: a@example.org\nSubject: x\n\nhi\n' >"$T/m"
+	# PHPMailer's argv with one word let through after the sender.
+	link_as sendmail
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" -t -i \
+	    -fme@example.org "--passwordeval=touch $T/pwned; echo Pw-3b7f" \
+	    <"$T/m"
+	assert_status 64
+	assert_equal "$stderr" "$(refusal passwordeval sendmail)" stderr
+	assert_equal "$output" "" stdout
+	[ ! -e "$T/pwned" ] || _fail "the command ran"
+	assert_no_connection
+
+	# The same argv as postie and as msmtp: the option is theirs.
+	link_as postie
+	link_as msmtp
+	fake_stop
+	fake_start - --connections 2 <<'EOF2'
+auth users alice:Pw-3b7f
+EOF2
+	write_config "auth cram-md5" "user alice"
+	for name in postie msmtp; do
+		rm -f "$T/pwned"
+		run --separate-stderr "$T/bin/$name" -C "$CONFIG" -t -i \
+		    -fme@example.org \
+		    "--passwordeval=touch $T/pwned; echo Pw-3b7f" <"$T/m"
+		assert_status 0
+		[ -e "$T/pwned" ] || _fail "$name: passwordeval did not run"
+	done
+	assert_equal "$(fake_messages)" 2 messages
+}
+
+@test "called as sendmail: --host and --port cannot send the mail elsewhere" {
+	fake_start
+	# The configured server is not there; the smuggled one is.
+	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 5\n' >"$CONFIG"
+	link_as sendmail
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" -fme@example.org \
+	    --host=127.0.0.1 --port "$FAKE_PORT" a@example.org <<<"hi"
+	assert_status 64
+	assert_equal "$stderr" "$(refusal host sendmail)" stderr
+	assert_no_connection
+	link_as msmtp
+	run --separate-stderr "$T/bin/msmtp" -C "$CONFIG" -fme@example.org \
+	    --host=127.0.0.1 --port "$FAKE_PORT" a@example.org <<<"hi"
+	assert_status 0
+	assert_equal "$(fake_messages)" 1 messages
+}
+
+@test "as sendmail, mailq, newaliases: every per-keyword option is refused in each spelling" {
+	local name opt n=0 st
+	fake_start
+	write_config
+	for name in sendmail mailq newaliases; do
+		link_as "$name"
+	done
+	[ "$(keyword_options | wc -l)" -ge 30 ] || _fail "table not found"
+	for name in sendmail mailq newaliases; do
+		for opt in $(keyword_options); do
+			for form in "--$opt=$T/x" "--$opt $T/x" "--$opt"; do
+				# shellcheck disable=SC2086 # split "--opt value"
+				"$T/bin/$name" -C "$CONFIG" $form a@example.org \
+				    </dev/null >"$T/out" 2>"$T/err" && st=0 || st=$?
+				[ "$st" -eq 64 ] ||
+				    _fail "$name $form: status $st" "$(cat "$T/err")"
+				assert_equal "$(cat "$T/err")" \
+				    "$(refusal "$opt" "$name")" "$name $form"
+				[ ! -s "$T/out" ] || _fail "$name $form: stdout"
+				n=$((n + 1))
+			done
+		done
+	done
+	[ ! -e "$T/x" ] || _fail "a file was created"
+	assert_no_connection
+}
+
+@test "called as sendmail: other routes for a smuggled long option are closed too" {
+	fake_start
+	write_config
+	link_as sendmail
+	# As -f's value or after the options, it is an address and refused.
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" -f \
+	    --host=evil.example a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "sender '--host=evil.example' starts with '-'"
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" -- \
+	    --passwordeval=id <<<"hi"
+	assert_status 64
+	assert_stderr_contains "'--passwordeval=id' starts with '-'"
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" a@example.org \
+	    --logfile=/tmp/x <<<"hi"
+	assert_status 64
+	assert_stderr_contains "'--logfile=/tmp/x' starts with '-'"
+	# No prefix matching, and msmtp's proxy options are unknown.
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" --pass=id \
+	    a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "postie: unknown option '--pass=id'"
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" \
+	    --proxy-host=evil.example a@example.org <<<"hi"
+	assert_status 64
+	assert_stderr_contains "postie: unknown option '--proxy-host=evil.example'"
+	assert_no_connection
+}
+
+@test "called as sendmail: msmtp's --from, --account, --read-envelope-from still work" {
+	fake_start
+	write_config
+	link_as sendmail
+	printf 'From: x@example.net\nSubject: x\n\nhi\n' >"$T/m"
+	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" --account=default \
+	    --read-envelope-from a@example.org <"$T/m"
+	assert_status 0
+	[[ "$(fake_envelope)" == "MAIL FROM:<x@example.net>"* ]] ||
+	    _fail "$(fake_envelope)"
+}
+
+@test "as postie and msmtp the per-keyword options override the account" {
+	write_config
+	for name in postie msmtp; do
+		link_as "$name"
+		run --separate-stderr "$T/bin/$name" -C "$CONFIG" -P \
+		    --host=mx.example --passwordeval='echo x' \
+		    --logfile="$T/log" --tls-certcheck=off
+		assert_status 0
+		[[ "$output" == *"host                  = mx.example"* ]] ||
+		    _fail "$name: $output"
+		[[ "$output" == *"passwordeval          = echo x"* ]] ||
+		    _fail "$name: $output"
+		[[ "$output" == *"logfile               = $T/log"* ]] ||
+		    _fail "$name: $output"
+	done
+}

@@ -333,6 +333,105 @@ test_msmtp_options(void)
 	buf_release(&err);
 }
 
+/*
+ * Called as anything but postie or msmtp, the per-keyword long options are
+ * a usage error in every spelling, wherever one smuggled word can put
+ * them; msmtp's account and sender options and postie's modes stay.
+ */
+static void
+test_sendmail_personality(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	static const char *const names[] = {
+		"sendmail", "mailq", "newaliases", "sendmail.postie",
+		"postie-0.2", "msmtp-mta", "Postie"
+	};
+	const char	*eval[] = { NULL, "--passwordeval=touch /tmp/pwned",
+	    "a@x.org", NULL };
+	const char	*host[] = { NULL, "-t", "-fme@x.org", "--host",
+	    "evil.example", "a@x.org", NULL };
+	const char	*onoff[] = { NULL, "--tls-certcheck", NULL };
+	const char	*onoff_v[] = { NULL, "--tls-certcheck=off", NULL };
+	const char	*opt[] = { NULL, "-i", "--auth", NULL };
+	const char	*logf[] = { NULL, "--logfile", "/tmp/x", NULL };
+	const char	*as_from[] = { NULL, "-f", "--host=evil.example",
+	    "a@x.org", NULL };
+	const char	*after[] = { NULL, "--", "--host=evil.example", NULL };
+	const char	*after_rcpt[] = { NULL, "a@x.org",
+	    "--passwordeval=id", NULL };
+	const char	*kept[] = { NULL, "--account=work", "--from",
+	    "me@x.org", "--read-envelope-from", "--pretend", "a@x.org",
+	    NULL };
+	const char	*abbrev[] = { NULL, "--pass=id", NULL };
+	char		 want[200];
+	size_t		 i;
+
+	options_init(&o);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		eval[0] = host[0] = onoff[0] = onoff_v[0] = opt[0] = names[i];
+		logf[0] = as_from[0] = after[0] = after_rcpt[0] = names[i];
+		kept[0] = abbrev[0] = names[i];
+
+		CHECK_INT(parse(&o, names[i], eval, &err), -1);
+		snprintf(want, sizeof(want), "option '--passwordeval' is only "
+		    "accepted when called as postie or msmtp (called as '%s')",
+		    names[i]);
+		CHECK_STR(buf_str(&err), want);
+		CHECK_INT(o.overrides.n, 0);
+
+		CHECK_INT(parse(&o, names[i], host, &err), -1);
+		CHECK(strstr(buf_str(&err), "option '--host' is only") !=
+		    NULL);
+		CHECK_INT(o.overrides.n, 0);
+		CHECK_INT(parse(&o, names[i], onoff, &err), -1);
+		CHECK(strstr(buf_str(&err), "'--tls-certcheck'") != NULL);
+		CHECK_INT(parse(&o, names[i], onoff_v, &err), -1);
+		CHECK(strstr(buf_str(&err), "'--tls-certcheck'") != NULL);
+		CHECK_INT(parse(&o, names[i], opt, &err), -1);
+		CHECK(strstr(buf_str(&err), "'--auth'") != NULL);
+		CHECK_INT(parse(&o, names[i], logf, &err), -1);
+		CHECK(strstr(buf_str(&err), "'--logfile'") != NULL);
+		CHECK(strstr(buf_str(&err), "/tmp/x") == NULL);
+		CHECK_INT(o.overrides.n, 0);
+
+		/* As a value or after the options it is an address, and
+		 * one that starts with '-'. */
+		CHECK_INT(parse(&o, names[i], as_from, &err), -1);
+		CHECK(strstr(buf_str(&err), "starts with '-'") != NULL);
+		CHECK_INT(parse(&o, names[i], after, &err), -1);
+		CHECK(strstr(buf_str(&err), "starts with '-'") != NULL);
+		CHECK_INT(parse(&o, names[i], after_rcpt, &err), -1);
+		CHECK(strstr(buf_str(&err), "starts with '-'") != NULL);
+		/* Long names are matched whole, never by a prefix. */
+		CHECK_INT(parse(&o, names[i], abbrev, &err), -1);
+		CHECK_STR(buf_str(&err), "unknown option '--pass=id'");
+
+		CHECK_INT(parse(&o, names[i], kept, &err), 0);
+		CHECK_STR(o.account, "work");
+		CHECK_STR(o.from, "me@x.org");
+		CHECK_INT(o.read_envelope_from, 1);
+		CHECK_INT(o.mode, MODE_PRETEND);
+		CHECK_INT(o.rcpts.n, 1);
+	}
+
+	/* As postie or msmtp they are read. */
+	eval[0] = host[0] = "msmtp";
+	CHECK_INT(parse(&o, "msmtp", eval, &err), 0);
+	CHECK_INT(o.overrides.n, 2);
+	CHECK_STR(o.overrides.v[0], "passwordeval");
+	CHECK_STR(o.overrides.v[1], "touch /tmp/pwned");
+	CHECK_INT(parse(&o, "msmtp", host, &err), 0);
+	CHECK_STR(o.overrides.v[1], "evil.example");
+	eval[0] = host[0] = "postie";
+	CHECK_INT(parse(&o, "postie", eval, &err), 0);
+	CHECK_INT(o.overrides.n, 2);
+	CHECK_INT(parse(&o, "postie", host, &err), 0);
+	CHECK_INT(o.overrides.n, 2);
+	options_release(&o);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -345,5 +444,6 @@ main(void)
 	test_null_sender_and_modes();
 	test_dsn_and_body();
 	test_msmtp_options();
+	test_sendmail_personality();
 	return t_done();
 }
