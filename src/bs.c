@@ -51,6 +51,8 @@ static void	bs_rcpt(struct bs *, const char *);
 static int	bs_data(struct bs *, bs_send_fn, void *);
 static int	bs_tmpfile(void);
 static int	bs_write(int, const char *, size_t);
+static void	bs_verdict(struct bs *, const struct bs_result *,
+		    const char *);
 
 static int
 bs_flush(struct bs *s)
@@ -303,6 +305,34 @@ bs_oneline(struct buf *out, const char *r)
 }
 
 /*
+ * The reply to the final dot for a delivery's outcome.  What may go away
+ * by itself is 4xx, so that the client keeps the message and retries:
+ * EX_TEMPFAIL, and the local failures EX_OSERR (no memory, no process)
+ * and EX_IOERR (the spool could not be written or read: a full disk is
+ * not the message's fault), the three sendmail itself keeps queued.
+ * Only a verdict on the message or its recipients is 5xx.
+ */
+static void
+bs_verdict(struct bs *s, const struct bs_result *res, const char *why)
+{
+	switch (res->status) {
+	case 0:
+		bs_reply(s, "250 2.0.0 Ok: delivered");
+		break;
+	case EX_TEMPFAIL:
+		bs_reply(s, res->rcpt ? "450 4.1.0 %s" : "451 4.3.0 %s", why);
+		break;
+	case EX_OSERR:
+	case EX_IOERR:
+		bs_reply(s, "451 4.3.0 %s", why);
+		break;
+	default:
+		bs_reply(s, res->rcpt ? "550 5.1.0 %s" : "554 5.3.0 %s", why);
+		break;
+	}
+}
+
+/*
  * DATA to the final dot, then deliver.  Returns 0, or -1 when input ended
  * inside the content.
  */
@@ -374,14 +404,7 @@ bs_data(struct bs *s, bs_send_fn send, void *arg)
 		buf_init(&res.reason);
 		send(arg, s->from, &s->rcpts, fd, &res);
 		bs_oneline(&rep, buf_str(&res.reason));
-		if (res.status == 0)
-			bs_reply(s, "250 2.0.0 Ok: delivered");
-		else if (res.status == EX_TEMPFAIL)
-			bs_reply(s, res.rcpt ? "450 4.1.0 %s" : "451 4.3.0 %s",
-			    buf_str(&rep));
-		else
-			bs_reply(s, res.rcpt ? "550 5.1.0 %s" : "554 5.3.0 %s",
-			    buf_str(&rep));
+		bs_verdict(s, &res, buf_str(&rep));
 		buf_release(&res.reason);
 		buf_release(&rep);
 	}

@@ -16,7 +16,8 @@
  * (positioned at 0) and the reply to the dot is the real outcome: 250, or
  * 451/450 for a temporary failure, 554/550 for a permanent one (550/450
  * when the smarthost refused recipients: postie only learns that when it
- * delivers, so the final dot's reply carries it).
+ * delivers, so the final dot's reply carries it).  A local failure that
+ * may pass (EX_OSERR, EX_IOERR: no memory, a full disk) is 451 too.
  */
 
 struct bs_result {

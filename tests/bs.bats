@@ -365,3 +365,42 @@ EOF2
 	assert_stderr_contains "input ended inside DATA"
 	assert_no_message
 }
+
+@test "-bs: a local I/O error while spooling is 451, not 554, and the session goes on" {
+	# A file size limit of 4 KiB (bash's ulimit -f counts KiB; SIGXFSZ
+	# ignored so that write() fails with EFBIG).  postie's copy of the
+	# content, with the LF line ends the client sent, is 3614 bytes and
+	# fits; the spool, the same with CRLF and added headers, is over
+	# 4800 and does not: "cannot write the spool file", exit status 74
+	# for that message.
+	fake_start "" --connections 0 --max-seconds 5
+	write_config
+	cat >"$T/wrap" <<EOF2
+#!/bin/bash
+trap '' XFSZ
+ulimit -f 4
+exec "$POSTIE" "\$@"
+EOF2
+	chmod +x "$T/wrap"
+	{
+		echo '> EHLO c'
+		echo '> MAIL FROM:<a@example.org>'
+		echo '> RCPT TO:<b@example.net>'
+		echo '> DATA'
+		printf '= Subject: big\\n\\n'
+		for i in $(seq 1200); do printf 'ab\\n'; done
+		echo
+		echo '> .'
+		echo '> NOOP'
+		echo '> QUIT'
+	} >"$T/script.in"
+	POSTIE=$T/wrap bs_client <"$T/script.in"
+	assert_status 0
+	assert_equal "$(replies)" '354 End data with <CR><LF>.<CR><LF>|451 4.3.0 cannot write the spool file: File too large|221 2.0.0 Bye' \
+	    replies
+	[[ "$output" == *$'\n250 2.0.0 Ok\n221 2.0.0 Bye\nexit 0' ]] ||
+	    _fail "$output"
+	assert_equal "$stderr" "postie: cannot write the spool file: File too large" \
+	    stderr
+	assert_no_connection
+}
