@@ -430,6 +430,9 @@ bs_session(int infd, int outfd, const char *domain, bs_send_fn send,
 	buf_init(&s.line);
 	strlist_init(&s.rcpts);
 
+	/* outfd is the client's stream now: "logfile -" must not write
+	 * there when it is stdout. */
+	log_protocol_fd(outfd);
 	bs_reply(&s, "220 %s ESMTP postie", domain);
 	while (bs_getline(&s, BS_CMDMAX)) {
 		if (s.toolong) {
@@ -499,5 +502,6 @@ bs_session(int infd, int outfd, const char *domain, bs_send_fn send,
 	bs_reset(&s);
 	buf_release(&s.out);
 	buf_release(&s.line);
+	log_protocol_fd(-1);
 	return status;
 }

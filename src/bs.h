@@ -33,7 +33,9 @@ typedef int (*bs_send_fn)(void *arg, const char *from,
 
 /*
  * Run the session until QUIT or end of input.  `domain` names this host
- * in the greeting.  Returns 0 when every message got its reply (whatever
+ * in the greeting.  While it runs, `outfd` is reserved with
+ * log_protocol_fd(): a "logfile -" line goes to stderr, not into the
+ * replies.  Returns 0 when every message got its reply (whatever
  * the reply), EX_DATAERR when input ended inside DATA, EX_IOERR when
  * replies could not be written.
  */

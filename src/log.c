@@ -20,6 +20,7 @@ static const struct account *log_acct;
 static int		 verbose;
 static int		 use_syslog = 1;
 static int		 facility = LOG_MAIL;
+static int		 protocol_fd = -1;
 
 static void	to_syslog(int, const char *);
 static void	to_logfile(const char *);
@@ -76,6 +77,12 @@ log_verbose(int level)
 	verbose = level;
 }
 
+void
+log_protocol_fd(int fd)
+{
+	protocol_fd = fd;
+}
+
 /* Control characters from servers or input never reach a terminal raw. */
 static void
 add_escaped(struct buf *b, const char *s, size_t n)
@@ -130,7 +137,8 @@ to_logfile(const char *msg)
 #pragma GCC diagnostic pop
 	buf_addf(&line, "%s%s%s\n", stamp, stamp[0] ? " " : "", msg);
 	if (strcmp(log_acct->logfile, "-") == 0)
-		fd = STDOUT_FILENO;
+		fd = protocol_fd == STDOUT_FILENO ? STDERR_FILENO :
+		    STDOUT_FILENO;
 	else
 		fd = open(log_acct->logfile,
 		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -142,7 +150,7 @@ to_logfile(const char *msg)
 		if (write(fd, line.data, line.len) != (ssize_t)line.len)
 			fprintf(stderr, "%s: cannot write logfile '%s'\n",
 			    progname, log_acct->logfile);
-		if (fd != STDOUT_FILENO)
+		if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
 			close(fd);
 	}
 	buf_release(&line);

@@ -17,6 +17,13 @@ void	log_init(const char *progname);
 void	log_account(const struct account *);
 /* Verbosity for the transcript (0: none). */
 void	log_verbose(int level);
+/*
+ * `fd` carries a protocol (-bs: the SMTP replies on standard output)
+ * until this is called again with -1.  Meanwhile a logfile of "-", which
+ * means standard output, is written to standard error instead, so that
+ * no log line lands in the client's stream.
+ */
+void	log_protocol_fd(int fd);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

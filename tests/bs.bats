@@ -404,3 +404,50 @@ EOF2
 	    stderr
 	assert_no_connection
 }
+
+@test "-bs: with 'logfile -' the log lines go to stderr; stdout holds only replies" {
+	fake_start "" --connections 3
+	write_config "logfile -" "logfile_time_format stamp"
+	bs_client <<'EOF2'
+> EHLO c
+> MAIL FROM:<a@example.org>
+> RCPT TO:<b@example.net>
+> DATA
+> Subject: one
+>
+> x
+> .
+> MAIL FROM:<a@example.org>
+> RCPT TO:<c@example.net>
+> DATA
+> Subject: two
+>
+> y
+> .
+> QUIT
+EOF2
+	assert_status 0
+	assert_equal "${lines[-1]}" "exit 0" exit
+	local l n=0
+	for l in "${lines[@]:0:${#lines[@]}-1}"; do
+		[[ "$l" =~ ^[2-5][0-9][0-9][\ -] ]] ||
+		    _fail "not an SMTP reply on stdout: $l"
+		n=$((n + 1))
+	done
+	assert_equal "$n" 15 "reply lines"
+	assert_equal "$(replies)" '354 End data with <CR><LF>.<CR><LF>|354 End data with <CR><LF>.<CR><LF>|221 2.0.0 Bye' \
+	    replies
+	assert_equal "${#stderr_lines[@]}" 2 "stderr lines"
+	local want="^stamp account=default host=127\.0\.0\.1\[127\.0\.0\.1\]:$FAKE_PORT tls=off auth=off from=a@example\.org recipients=RCPT@example\.net mailsize=[0-9]+ smtpstatus=250 smtpmsg='ok' exitcode=EX_OK\$"
+	[[ "${stderr_lines[0]}" =~ ${want/RCPT/b} ]] ||
+	    _fail "first log line: ${stderr_lines[0]}"
+	[[ "${stderr_lines[1]}" =~ ${want/RCPT/c} ]] ||
+	    _fail "second log line: ${stderr_lines[1]}"
+	assert_equal "$(fake_messages)" 2 messages
+
+	# Without -bs, "logfile -" is standard output, as in msmtp.
+	run_postie -f a@example.org d@example.net <<<"hi"
+	assert_status 0
+	assert_stderr_empty
+	[[ "$output" =~ ${want/RCPT/d} ]] || _fail "log line: $output"
+}
