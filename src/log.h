@@ -24,6 +24,12 @@ void	log_verbose(int level);
  * no log line lands in the client's stream.
  */
 void	log_protocol_fd(int fd);
+/*
+ * With `on` non-zero, log_error() and log_warn() write nothing to stderr
+ * or syslog.  For the fuzz harnesses, whose inputs reach error paths
+ * thousands of times a second; postie itself never mutes its log.
+ */
+void	log_mute(int on);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
