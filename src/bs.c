@@ -294,14 +294,22 @@ bs_tmpfile(void)
 	return fd;
 }
 
-/* Make a reason fit one reply line. */
+/*
+ * Make a reason fit one reply line: a line break, or any other control
+ * character but TAB (RFC 5321's textstring), becomes a space.  Reasons
+ * quote servers and addresses, which the engine and addr.c escape
+ * already; this keeps the reply well-formed whatever they pass on.
+ */
 static void
 bs_oneline(struct buf *out, const char *r)
 {
-	size_t	 i;
+	unsigned char	 c;
+	size_t		 i;
 
-	for (i = 0; r[i] != '\0' && i < BS_REASONMAX; i++)
-		buf_addch(out, r[i] == '\r' || r[i] == '\n' ? ' ' : r[i]);
+	for (i = 0; r[i] != '\0' && i < BS_REASONMAX; i++) {
+		c = (unsigned char)r[i];
+		buf_addch(out, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : c);
+	}
 }
 
 /*

@@ -21,6 +21,7 @@
 struct stub {
 	int		 status;
 	int		 rcpt;
+	const char	*reason;	/* NULL: "the reason\r\nsecond line" */
 	unsigned	 calls;
 	struct buf	 content;	/* what the stub read from the fd */
 };
@@ -51,7 +52,8 @@ stub_send(void *arg, const char *from, const struct strlist *rcpts, int fd,
 		buf_add(&s->content, b, (size_t)n);
 	res->status = s->status;
 	res->rcpt = s->rcpt;
-	buf_addstr(&res->reason, "the reason\r\nsecond line");
+	buf_addstr(&res->reason, s->reason != NULL ? s->reason :
+	    "the reason\r\nsecond line");
 	return res->status;
 }
 
@@ -158,9 +160,40 @@ test_final_dot_reply(void)
 	buf_release(&out);
 }
 
+/* A reason becomes one line of RFC 5321 text: no control character but
+ * TAB, at most 400 bytes of it. */
+static void
+test_reason_text(void)
+{
+	struct stub	 st;
+	struct buf	 out = BUF_INIT;
+	char		 big[1000];
+	char		*r;
+
+	memset(&st, 0, sizeof(st));
+	buf_init(&st.content);
+	st.status = EX_UNAVAILABLE;
+	st.reason = "a\x01" "b\tc\x7f\x1b[2Jd\re\nf\xc3\xa9";
+	CHECK_INT(run(&st, &out), 0);
+	r = final_dot_reply(&out);
+	CHECK_STR(r, "554 5.3.0 a b\tc  [2Jd e f\xc3\xa9");
+	free(r);
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	st.reason = big;
+	CHECK_INT(run(&st, &out), 0);
+	r = final_dot_reply(&out);
+	CHECK(r != NULL && strlen(r) == 10 + 400);
+	free(r);
+	buf_release(&st.content);
+	buf_release(&out);
+}
+
 int
 main(void)
 {
 	test_final_dot_reply();
+	test_reason_text();
 	return t_done();
 }
