@@ -189,7 +189,10 @@ delivered_header() {
 	printf '%s\n' 'RCPT TO:<r1@example.org>' 'RCPT TO:<r2@example.org>' \
 	    >"$T/want"
 	diff "$T/want" "$T/rcpts" >&2 || _fail "RCPT lines differ"
-	! grep -qi 'bcc' <(delivered_header) || _fail "a Bcc was delivered"
+	# Field names only: the generated Message-ID is random hex, which
+	# holds "bcc" about once in 200 runs.
+	! grep -qiE '^(resent-)?bcc[[:blank:]]*:' <(delivered_header) ||
+	    _fail "a Bcc was delivered"
 }
 
 @test "-t without any recipient: exit 64, nothing sent" {
