@@ -13,19 +13,35 @@
  *
  * NUL bytes are dropped before line endings are looked at: "\r\0\n" is
  * one CRLF, exactly as if the NUL had never been there.
+ *
+ * A CR is only counted when it is read; what it becomes is known at the
+ * next byte that is neither CR nor NUL (in CANON_CR, at the next byte
+ * that is not NUL).  CRs held over from an earlier feed are settled
+ * before space is reserved: there may be more of them than bytes in
+ * this feed.
  */
+
+#define SPACES_MAX	4096	/* spaces appended per step by settle() */
 
 static int	has_high_bit(const unsigned char *, size_t);
 static const char *next_of(const char *, const char *, int);
+static void	settle(struct canon *, int, struct buf *);
 
 void
 canon_init(struct canon *c)
 {
+	c->mode = CANON_LF;
 	c->pending_cr = 0;
 	c->at_bol = 1;
 	c->nuls = 0;
 	c->bytes_out = 0;
 	c->has_8bit = 0;
+}
+
+void
+canon_set_mode(struct canon *c, enum canon_mode mode)
+{
+	c->mode = mode;
 }
 
 /* Does any of the n bytes at p have its top bit set?  A word at a time. */
@@ -73,6 +89,35 @@ next_of(const char *p, const char *end, int ch)
 	return q == NULL ? end : q;
 }
 
+/*
+ * End the run of held CRs: one line end when an LF follows it (`lf`; the
+ * caller skips the LF) or in CANON_CR, else a space for each CR.
+ */
+static void
+settle(struct canon *c, int lf, struct buf *out)
+{
+	size_t	 k;
+
+	if (lf || c->mode == CANON_CR) {
+		buf_add(out, "\r\n", 2);
+		c->bytes_out += 2;
+		c->at_bol = 1;
+	} else {
+		while (c->pending_cr > 0) {
+			k = c->pending_cr < SPACES_MAX ?
+			    (size_t)c->pending_cr : SPACES_MAX;
+			buf_grow(out, k);
+			memset(out->data + out->len, ' ', k);
+			out->len += k;
+			out->data[out->len] = '\0';
+			c->bytes_out += k;
+			c->pending_cr -= k;
+		}
+		c->at_bol = 0;
+	}
+	c->pending_cr = 0;
+}
+
 void
 canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 {
@@ -85,26 +130,59 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 		return;
 	p = in;
 	end = in + n;
-	/* Worst case: every byte a lone line ending, plus a pending CR. */
-	buf_grow(out, 2 * n + 2);
+
+	/* CRs held over from the last feed, up to the byte that settles them. */
+	while (c->pending_cr > 0 && p < end) {
+		if (*p == '\0') {
+			c->nuls++;
+			p++;
+		} else if (*p == '\r' && c->mode == CANON_LF) {
+			c->pending_cr++;
+			p++;
+		} else {
+			settle(c, *p == '\n', out);
+			if (*p == '\n')
+				p++;
+		}
+	}
+	if (p == end)
+		return;
+
+	/*
+	 * From here every CR is one of this feed's: each becomes at most one
+	 * byte, or with its LF one CRLF.  Worst case: every byte an LF.
+	 */
+	buf_grow(out, 2 * (size_t)(end - p) + 2);
 	start = o = out->data + out->len;
 
 	cr = next_of(p, end, '\r');
 	lf = next_of(p, end, '\n');
 	nul = next_of(p, end, '\0');
 	while (p < end) {
-		if (c->pending_cr) {
+		if (c->pending_cr > 0) {
 			if (*p == '\0') {
 				c->nuls++;
 				p++;
 				continue;
 			}
-			*o++ = '\r';
-			*o++ = '\n';
-			c->pending_cr = 0;
-			c->at_bol = 1;
-			if (*p == '\n')
+			if (*p == '\r' && c->mode == CANON_LF) {
+				c->pending_cr++;
 				p++;
+				continue;
+			}
+			if (*p == '\n' || c->mode == CANON_CR) {
+				*o++ = '\r';
+				*o++ = '\n';
+				c->at_bol = 1;
+				if (*p == '\n')
+					p++;
+			} else {
+				/* Stray CRs, no more than were read here. */
+				memset(o, ' ', (size_t)c->pending_cr);
+				o += c->pending_cr;
+				c->at_bol = 0;
+			}
+			c->pending_cr = 0;
 			continue;
 		}
 
@@ -142,7 +220,7 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 			*o++ = '\n';
 			c->at_bol = 1;
 			break;
-		default:	/* '\r': decided by the next byte that is not NUL */
+		default:	/* '\r': decided by the bytes after it */
 			c->pending_cr = 1;
 			break;
 		}
@@ -156,10 +234,11 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 void
 canon_finish(struct canon *c, struct buf *out)
 {
-	if (c->pending_cr || !c->at_bol) {
+	if (c->pending_cr > 0)
+		settle(c, 0, out);
+	if (!c->at_bol) {
 		buf_add(out, "\r\n", 2);
 		c->bytes_out += 2;
 	}
-	c->pending_cr = 0;
 	c->at_bol = 1;
 }

@@ -593,6 +593,7 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 		return -1;
 	chunk = xmalloc(CHUNK);
 	canon_init(&c);
+	canon_set_mode(&c, CANON_CR);	/* every CR a line end, for now */
 	hdr_init(&h);
 	memset(&s, 0, sizeof(s));
 

@@ -1,8 +1,10 @@
 /*
  * canon_feed()/canon_finish() and dot_feed()/dot_finish() (canon.h,
  * dotstuff.h) over a message body fed in chunks chosen by the input's
- * first byte: the same output as one feed, no bare CR or LF, NULs gone
- * and counted, canonical text unchanged by a second pass; after
+ * first byte, whose top bit picks the mode: the same output as one feed,
+ * no bare CR or LF, NULs gone and counted, canonical text unchanged by a
+ * second pass; in CANON_LF a line end for each LF of the input and no
+ * other (plus the one added after an unterminated last line); after
  * dot-stuffing exactly one terminator, at the end, and un-stuffing gives
  * back the canonical text.
  */
@@ -32,28 +34,39 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct canon	 c1, c2;
+	enum canon_mode	 mode;
 	struct dotstuff	 d1, d2;
 	struct buf	 whole = BUF_INIT, chunked = BUF_INIT;
 	struct buf	 s1 = BUF_INIT, s2 = BUF_INIT, un = BUF_INIT;
 	const char	*in;
 	unsigned	 seed;
-	size_t		 off, n, i, nuls = 0, bol;
+	size_t		 off, n, i, nuls = 0, bol, lfs = 0, crlfs = 0;
+	int		 tail = 0;
 
 	if (size < 1)
 		return 0;
 	/* The first byte picks the chunk sizes; the rest is the text. */
 	seed = data[0];
+	mode = seed & 0x80 ? CANON_CR : CANON_LF;
 	in = (const char *)data + 1;
 	size--;
-	for (i = 0; i < size; i++)
+	for (i = 0; i < size; i++) {
 		if (in[i] == '\0')
 			nuls++;
+		else if (in[i] == '\n') {
+			lfs++;
+			tail = 0;
+		} else
+			tail = 1;	/* a byte after the last LF */
+	}
 
 	canon_init(&c1);
+	canon_set_mode(&c1, mode);
 	canon_feed(&c1, in, size, &whole);
 	canon_finish(&c1, &whole);
 
 	canon_init(&c2);
+	canon_set_mode(&c2, mode);
 	for (off = 0; off < size; off += n) {
 		n = 1 + (seed + off) % 7;
 		if (n > size - off)
@@ -73,10 +86,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.len > 0)
 		FUZZ_ASSERT(whole.len >= 2 && whole.data[whole.len - 2] == '\r' &&
 		    whole.data[whole.len - 1] == '\n');
+	/* In CANON_LF only an LF ends a line: a CR never does. */
+	for (i = 0; i < whole.len; i++)
+		if (whole.data[i] == '\n')
+			crlfs++;
+	if (mode == CANON_LF)
+		FUZZ_ASSERT(crlfs == lfs + (size_t)tail);
 
 	/* Canonical text is a fixed point. */
 	buf_reset(&s2);
 	canon_init(&c2);
+	canon_set_mode(&c2, mode);
 	canon_feed(&c2, whole.data, whole.len, &s2);
 	canon_finish(&c2, &s2);
 	FUZZ_ASSERT(s2.len == whole.len && c2.nuls == 0);

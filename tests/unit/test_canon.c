@@ -10,29 +10,31 @@
 #include "t.h"
 
 /*
- * Line-ending canonicalisation and dot-stuffing: table cases, then a
- * property test over random inputs and random chunkings, checked against
- * a byte-at-a-time reference written here.
+ * Line-ending canonicalisation (both modes) and dot-stuffing: table
+ * cases, then a property test over random inputs and random chunkings,
+ * checked against a byte-at-a-time reference written here.
  */
 
 static uint64_t	 rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
 static uint32_t	 rng(void);
 static size_t	 rng_below(size_t);
-static void	 ref_canon(const char *, size_t, struct buf *,
+static void	 ref_canon(const char *, size_t, enum canon_mode, struct buf *,
 		    unsigned long long *);
 static void	 canon_chunked(const char *, size_t, size_t, int,
-		    struct buf *, struct canon *);
+		    enum canon_mode, struct buf *, struct canon *);
 static void	 stuff_chunked(const char *, size_t, size_t, int,
 		    struct buf *);
-static void	 check_canon_case(const char *, size_t, const char *, size_t,
-		    unsigned long long, int);
+static void	 check_canon_case(const char *, size_t, enum canon_mode,
+		    const char *, size_t, unsigned long long, int);
 static void	 check_dot_case(const char *, const char *);
 static int	 bare_cr_lf(const char *, size_t);
 static int	 unstuff(const char *, size_t, struct buf *);
 static int	 dot_line_before_end(const char *, size_t);
 static size_t	 count_seq(const char *, size_t, const char *, size_t);
-static void	 test_table(void);
+static void	 test_table_lf(void);
+static void	 test_table_cr(void);
+static void	 test_long_cr_run(void);
 static void	 test_counters(void);
 static void	 test_dot_table(void);
 static void	 test_property(void);
@@ -53,13 +55,18 @@ rng_below(size_t n)
 	return n == 0 ? 0 : (size_t)rng() % n;
 }
 
-/* The reference: drop NULs, then turn CRLF, CR and LF into CRLF, then
- * terminate a non-empty last line.  One byte at a time, obviously right. */
+/*
+ * The reference: drop NULs; then in CANON_LF turn an LF with the CRs
+ * right before it into CRLF and every other CR into a space, in CANON_CR
+ * turn CRLF, CR and LF into CRLF; then terminate a non-empty last line.
+ * One byte at a time, obviously right.
+ */
 static void
-ref_canon(const char *in, size_t n, struct buf *out, unsigned long long *nuls)
+ref_canon(const char *in, size_t n, enum canon_mode mode, struct buf *out,
+    unsigned long long *nuls)
 {
 	struct buf	 t = BUF_INIT;
-	size_t		 i;
+	size_t		 i, j;
 
 	*nuls = 0;
 	for (i = 0; i < n; i++) {
@@ -69,7 +76,15 @@ ref_canon(const char *in, size_t n, struct buf *out, unsigned long long *nuls)
 			buf_addch(&t, in[i]);
 	}
 	for (i = 0; i < t.len; i++) {
-		if (t.data[i] == '\r') {
+		if (t.data[i] == '\r' && mode == CANON_LF) {
+			for (j = i; j < t.len && t.data[j] == '\r'; j++)
+				;
+			if (j < t.len && t.data[j] == '\n') {
+				buf_add(out, "\r\n", 2);
+				i = j;
+			} else
+				buf_addch(out, ' ');
+		} else if (t.data[i] == '\r') {
 			buf_add(out, "\r\n", 2);
 			if (i + 1 < t.len && t.data[i + 1] == '\n')
 				i++;
@@ -89,11 +104,12 @@ ref_canon(const char *in, size_t n, struct buf *out, unsigned long long *nuls)
  */
 static void
 canon_chunked(const char *in, size_t n, size_t chunk, int random,
-    struct buf *out, struct canon *c)
+    enum canon_mode mode, struct buf *out, struct canon *c)
 {
 	size_t	 off = 0, k;
 
 	canon_init(c);
+	canon_set_mode(c, mode);
 	while (off < n) {
 		k = random ? rng_below(chunk + 1) : chunk;
 		if (k > n - off)
@@ -124,8 +140,8 @@ stuff_chunked(const char *in, size_t n, size_t chunk, int random,
 
 /* Check one case whole, byte by byte, and split at every position. */
 static void
-check_canon_case(const char *in, size_t n, const char *want, size_t wantlen,
-    unsigned long long nuls, int line)
+check_canon_case(const char *in, size_t n, enum canon_mode mode,
+    const char *want, size_t wantlen, unsigned long long nuls, int line)
 {
 	struct buf	 out = BUF_INIT, ref = BUF_INIT;
 	struct canon	 c;
@@ -133,7 +149,7 @@ check_canon_case(const char *in, size_t n, const char *want, size_t wantlen,
 	size_t		 split;
 	int		 ok;
 
-	canon_chunked(in, n, n == 0 ? 1 : n, 0, &out, &c);
+	canon_chunked(in, n, n == 0 ? 1 : n, 0, mode, &out, &c);
 	ok = out.len == wantlen && memcmp(buf_str(&out), want, wantlen) == 0;
 	if (!ok)
 		fprintf(stderr, "test_canon.c:%d: table case differs\n", line);
@@ -141,17 +157,21 @@ check_canon_case(const char *in, size_t n, const char *want, size_t wantlen,
 	CHECK_INT(c.nuls, nuls);
 	CHECK_INT(c.bytes_out, wantlen);
 
-	ref_canon(in, n, &ref, &rnuls);
+	ref_canon(in, n, mode, &ref, &rnuls);
 	CHECK(ref.len == wantlen && memcmp(buf_str(&ref), want, wantlen) == 0);
 	CHECK_INT(rnuls, nuls);
 
 	buf_reset(&out);
-	canon_chunked(in, n, 1, 0, &out, &c);
-	CHECK(out.len == wantlen && memcmp(buf_str(&out), want, wantlen) == 0);
+	canon_chunked(in, n, 1, 0, mode, &out, &c);
+	ok = out.len == wantlen && memcmp(buf_str(&out), want, wantlen) == 0;
+	if (!ok)
+		fprintf(stderr, "test_canon.c:%d: byte by byte differs\n", line);
+	CHECK(ok);
 
 	for (split = 0; split <= n; split++) {
 		buf_reset(&out);
 		canon_init(&c);
+		canon_set_mode(&c, mode);
 		canon_feed(&c, in, split, &out);
 		canon_feed(&c, in + split, n - split, &out);
 		canon_finish(&c, &out);
@@ -167,41 +187,146 @@ check_canon_case(const char *in, size_t n, const char *want, size_t wantlen,
 }
 
 #define CANON(in, want, nuls)	\
-	check_canon_case(in, sizeof(in) - 1, want, sizeof(want) - 1, nuls, \
-	    __LINE__)
+	check_canon_case(in, sizeof(in) - 1, CANON_LF, want, sizeof(want) - 1, \
+	    nuls, __LINE__)
+#define CANON_MAC(in, want, nuls)	\
+	check_canon_case(in, sizeof(in) - 1, CANON_CR, want, sizeof(want) - 1, \
+	    nuls, __LINE__)
 
+/* The default: an LF (and the CRs right before it) ends a line, any other
+ * CR is a space. */
 static void
-test_table(void)
+test_table_lf(void)
 {
 	CANON("", "", 0);
 	CANON("a\n", "a\r\n", 0);
 	CANON("a\r\n", "a\r\n", 0);
-	CANON("a\r", "a\r\n", 0);
 	CANON("a", "a\r\n", 0);
 	CANON("\n", "\r\n", 0);
-	CANON("\r", "\r\n", 0);
 	CANON("\r\n", "\r\n", 0);
 	CANON("\n\n", "\r\n\r\n", 0);
-	CANON("\r\r", "\r\n\r\n", 0);
-	CANON("\n\r", "\r\n\r\n", 0);
-	CANON("\r\r\n", "\r\n\r\n", 0);
-	CANON("\r\n\r", "\r\n\r\n", 0);
-	CANON("a\nb\rc\r\nd", "a\r\nb\r\nc\r\nd\r\n", 0);
-	CANON("one\r\ntwo\nthree\rfour\n", "one\r\ntwo\r\nthree\r\nfour\r\n",
+	/* A run of CRs before an LF is one line end. */
+	CANON("\r\r\n", "\r\n", 0);
+	CANON("a\r\r\r\nb\r\r\n", "a\r\nb\r\n", 0);
+	CANON("To: a\r\r\nBcc: s\r\r\n\r\r\nbody\r\r\n",
+	    "To: a\r\nBcc: s\r\n\r\nbody\r\n", 0);
+	CANON("\n\r\r\n\n", "\r\n\r\n\r\n", 0);
+	/* Stray CRs: a space each, never a line end. */
+	CANON("a\rb\n", "a b\r\n", 0);
+	CANON("Subject: hi\rBcc: victim@x\n",
+	    "Subject: hi Bcc: victim@x\r\n", 0);
+	CANON("a\r\r\rb", "a   b\r\n", 0);
+	CANON("\ra\n", " a\r\n", 0);
+	CANON("\r", " \r\n", 0);
+	CANON("\r\r", "  \r\n", 0);
+	CANON("a\r", "a \r\n", 0);
+	CANON("a\n\r", "a\r\n \r\n", 0);
+	CANON("\n\r", "\r\n \r\n", 0);
+	CANON("\r\n\r", "\r\n \r\n", 0);
+	CANON("a\rb\r\nc\r\r\n\rd\n", "a b\r\nc\r\n d\r\n", 0);
+	CANON("one\r\ntwo\nthree\rfour\n", "one\r\ntwo\r\nthree four\r\n",
 	    0);
 	CANON(".\n", ".\r\n", 0);
+	CANON(".\r.\n", ". .\r\n", 0);
 	CANON("..", "..\r\n", 0);
 	CANON("a\n.\nb", "a\r\n.\r\nb\r\n", 0);
 	CANON("no final newline", "no final newline\r\n", 0);
+	/* NULs go first, inside a run of CRs too. */
 	CANON("\0", "", 1);
 	CANON("a\0b\n", "ab\r\n", 1);
 	CANON("\0\0\0", "", 3);
 	CANON("a\0", "a\r\n", 1);
 	CANON("\r\0\n", "\r\n", 1);
-	CANON("\r\0\0x", "\r\nx\r\n", 2);
-	CANON("\r\0", "\r\n", 1);
-	CANON("x\r\0\r\n", "x\r\n\r\n", 1);
-	CANON("\xff\xfe\r", "\xff\xfe\r\n", 0);
+	CANON("\r\0\r\0\n", "\r\n", 2);
+	CANON("\r\0\0x", " x\r\n", 2);
+	CANON("\r\0", " \r\n", 1);
+	CANON("x\r\0\r\n", "x\r\n", 1);
+	CANON("x\r\0y\r\n", "x y\r\n", 1);
+	CANON("\xff\xfe\r", "\xff\xfe \r\n", 0);
+	CANON("\xff\r\xfe\n", "\xff \xfe\r\n", 0);
+}
+
+/* CR-only input: CR, LF and CRLF each end a line. */
+static void
+test_table_cr(void)
+{
+	CANON_MAC("", "", 0);
+	CANON_MAC("a\n", "a\r\n", 0);
+	CANON_MAC("a\r\n", "a\r\n", 0);
+	CANON_MAC("a\r", "a\r\n", 0);
+	CANON_MAC("a", "a\r\n", 0);
+	CANON_MAC("\n", "\r\n", 0);
+	CANON_MAC("\r", "\r\n", 0);
+	CANON_MAC("\r\n", "\r\n", 0);
+	CANON_MAC("\n\n", "\r\n\r\n", 0);
+	CANON_MAC("\r\r", "\r\n\r\n", 0);
+	CANON_MAC("\n\r", "\r\n\r\n", 0);
+	CANON_MAC("\r\r\n", "\r\n\r\n", 0);
+	CANON_MAC("\r\n\r", "\r\n\r\n", 0);
+	CANON_MAC("a\nb\rc\r\nd", "a\r\nb\r\nc\r\nd\r\n", 0);
+	CANON_MAC("Subject: s\rTo: a@x\r\rbody\r",
+	    "Subject: s\r\nTo: a@x\r\n\r\nbody\r\n", 0);
+	CANON_MAC("one\r\ntwo\nthree\rfour\n",
+	    "one\r\ntwo\r\nthree\r\nfour\r\n", 0);
+	CANON_MAC(".\r", ".\r\n", 0);
+	CANON_MAC("a\r.\rb", "a\r\n.\r\nb\r\n", 0);
+	CANON_MAC("\0", "", 1);
+	CANON_MAC("a\0b\r", "ab\r\n", 1);
+	CANON_MAC("\r\0\n", "\r\n", 1);
+	CANON_MAC("\r\0\0x", "\r\nx\r\n", 2);
+	CANON_MAC("\r\0", "\r\n", 1);
+	CANON_MAC("x\r\0\r\n", "x\r\n\r\n", 1);
+	CANON_MAC("\xff\xfe\r", "\xff\xfe\r\n", 0);
+}
+
+/*
+ * A run of CRs longer than the feed that settles it (the space reserved
+ * per feed does not cover it), fed a byte at a time and in one piece.
+ */
+static void
+test_long_cr_run(void)
+{
+	static const size_t chunks[] = { 1, 7, 4096, 20000 };
+	struct buf	 in = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+	struct canon	 c;
+	size_t		 i, k;
+	int		 lf;
+
+	for (lf = 0; lf < 2; lf++) {
+		buf_reset(&in);
+		buf_reset(&want);
+		buf_addch(&in, 'a');
+		buf_addch(&want, 'a');
+		for (i = 0; i < 10000; i++) {
+			buf_addch(&in, i % 1000 == 999 ? '\0' : '\r');
+			if (!lf && i % 1000 != 999)
+				buf_addch(&want, ' ');
+		}
+		buf_addstr(&in, lf ? "\nb" : "b");
+		buf_addstr(&want, lf ? "\r\nb\r\n" : "b\r\n");
+		for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			buf_reset(&out);
+			canon_chunked(in.data, in.len, chunks[k], 0, CANON_LF,
+			    &out, &c);
+			CHECK_INT(out.len, want.len);
+			CHECK(memcmp(buf_str(&out), buf_str(&want),
+			    want.len) == 0);
+			CHECK_INT(c.nuls, 10);
+			CHECK_INT(c.bytes_out, want.len);
+		}
+		/* Everything but the byte that settles the run, then it. */
+		buf_reset(&out);
+		canon_init(&c);
+		canon_feed(&c, in.data, in.len - (lf ? 2 : 1), &out);
+		CHECK_INT(out.len, 1);
+		canon_feed(&c, in.data + in.len - (lf ? 2 : 1), lf ? 2 : 1,
+		    &out);
+		canon_finish(&c, &out);
+		CHECK_STR(buf_str(&out), buf_str(&want));
+	}
+	buf_release(&in);
+	buf_release(&out);
+	buf_release(&want);
 }
 
 static void
@@ -377,6 +502,7 @@ test_property(void)
 	struct buf	 ref = BUF_INIT, s1 = BUF_INIT, s2 = BUF_INIT;
 	struct buf	 un = BUF_INIT;
 	struct canon	 cs1, cs2;
+	enum canon_mode	 mode;
 	unsigned long long rnuls;
 	size_t		 iter, len, i, maxchunk;
 	int		 bad = 0, eight;
@@ -401,10 +527,12 @@ test_property(void)
 			buf_addch(&in, ch);
 		}
 		maxchunk = 1 + rng_below(len + 2);
+		mode = iter % 2 == 0 ? CANON_LF : CANON_CR;
 
-		canon_chunked(in.data, in.len, maxchunk, 1, &c1, &cs1);
-		canon_chunked(in.data, in.len, 1 + rng_below(7), 1, &c2, &cs2);
-		ref_canon(in.data, in.len, &ref, &rnuls);
+		canon_chunked(in.data, in.len, maxchunk, 1, mode, &c1, &cs1);
+		canon_chunked(in.data, in.len, 1 + rng_below(7), 1, mode, &c2,
+		    &cs2);
+		ref_canon(in.data, in.len, mode, &ref, &rnuls);
 
 		/* (e) the reference, and the counters */
 		if (c1.len != ref.len ||
@@ -482,7 +610,9 @@ test_property(void)
 int
 main(void)
 {
-	test_table();
+	test_table_lf();
+	test_table_cr();
+	test_long_cr_run();
 	test_counters();
 	test_dot_table();
 	test_property();
