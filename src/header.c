@@ -36,25 +36,25 @@ is_name_char(int c)
 /*
  * Find the end of the line starting at `pos`: returns its length without
  * the line ending and sets *next to where the following line starts.
- * A line ending is CRLF, LF or a lone CR; the last line may have none.
+ * A line ends at an LF, and the CRs right before it are part of the line
+ * ending; the last line may have none.  A CR anywhere else is no line
+ * ending (it is left in the line for the caller).
  */
 static size_t
 line_end(const char *in, size_t len, size_t pos, size_t *next)
 {
-	size_t	 i;
+	const char	*lf;
+	size_t		 i;
 
-	for (i = pos; i < len; i++) {
-		if (in[i] == '\n') {
-			*next = i + 1;
-			return i - pos;
-		}
-		if (in[i] == '\r') {
-			*next = i + 1 < len && in[i + 1] == '\n' ? i + 2 : i + 1;
-			return i - pos;
-		}
+	if ((lf = memchr(in + pos, '\n', len - pos)) == NULL) {
+		*next = len;
+		return len - pos;
 	}
-	*next = len;
-	return len - pos;
+	i = (size_t)(lf - in);
+	*next = i + 1;
+	while (i > pos && in[i - 1] == '\r')
+		i--;
+	return i - pos;
 }
 
 /* Length of the field name at the start of a field line. */
@@ -137,28 +137,41 @@ add_field(struct hdrlist *h, struct buf *raw)
 size_t
 hdr_parse(struct hdrlist *h, const char *in, size_t len, size_t *consumed)
 {
-	struct buf	 raw = BUF_INIT;
-	size_t		 pos = 0, next, n, before = h->n;
+	struct buf	 raw = BUF_INIT, fixed = BUF_INIT;
+	const char	*l;
+	size_t		 pos = 0, next, n, i, before = h->n;
 
 	while (pos < len) {
 		n = line_end(in, len, pos, &next);
 		if (n == 0)
 			break;			/* the empty line */
-		if (is_wsp((unsigned char)in[pos])) {
+		/* A stray CR is the space canon.h makes of it, before the
+		 * line is looked at: it never ends or starts a field. */
+		l = in + pos;
+		if (memchr(l, '\r', n) != NULL) {
+			buf_reset(&fixed);
+			buf_add(&fixed, l, n);
+			for (i = 0; i < n; i++)
+				if (fixed.data[i] == '\r')
+					fixed.data[i] = ' ';
+			l = fixed.data;
+		}
+		if (is_wsp((unsigned char)l[0])) {
 			if (raw.len == 0)
 				break;		/* a continuation of nothing */
-		} else if (hdr_is_field_start(in + pos, n)) {
+		} else if (hdr_is_field_start(l, n)) {
 			if (raw.len > 0)
 				add_field(h, &raw);
 		} else
 			break;			/* not a header line: body */
-		buf_add(&raw, in + pos, n);
+		buf_add(&raw, l, n);
 		buf_add(&raw, "\r\n", 2);
 		pos = next;
 	}
 	if (raw.len > 0)
 		add_field(h, &raw);
 	buf_release(&raw);
+	buf_release(&fixed);
 	if (consumed != NULL)
 		*consumed = pos;
 	return h->n - before;

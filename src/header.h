@@ -8,7 +8,8 @@
 /*
  * The header section of a message as a list of fields (RFC 5322 2.2).
  * Each field keeps its original bytes (folding included, line endings
- * canonical CRLF) so that untouched fields go out exactly as they came.
+ * canonical CRLF, no CR or LF outside a CRLF) so that untouched fields
+ * go out exactly as they came.
  */
 struct hdr_field {
 	char	*name;		/* as written, without the colon */
@@ -25,15 +26,19 @@ void	 hdr_init(struct hdrlist *);
 void	 hdr_release(struct hdrlist *);
 
 /*
- * Split a header section (everything before the empty line; line endings
- * LF, CRLF or CR) into fields.  A continuation line before any field, or
- * a line that is not "name: value", stops the section: *consumed says
- * how many bytes of input were header fields, so the caller treats the
- * rest as body.  When an empty line stopped it, *consumed points at that
- * empty line (it is not counted).  Field names are printable ASCII
- * (33..126) except ':'; white space between the name and the colon
- * (obsolete syntax) is accepted and not part of the name.  Returns the
- * number of fields added.
+ * Split a header section (everything before the empty line) into fields.
+ * A line ends at an LF, and any CRs right before it belong to that line
+ * ending ("\n", "\r\n", "\r\r\n"); any other CR is a stray CR and is a
+ * space, in the raw field too, as canon.h's CANON_LF has it: it never
+ * ends a line, so it cannot start a field.  (The message code hands over
+ * canonical text, which has CRLF line endings only.)  A continuation
+ * line before any field, or a line that is not "name: value", stops the
+ * section: *consumed says how many bytes of input were header fields, so
+ * the caller treats the rest as body.  When an empty line stopped it,
+ * *consumed points at that empty line (it is not counted).  Field names
+ * are printable ASCII (33..126) except ':'; white space between the name
+ * and the colon (obsolete syntax) is accepted and not part of the name.
+ * Returns the number of fields added.
  */
 size_t	 hdr_parse(struct hdrlist *, const char *in, size_t len,
 	    size_t *consumed);

@@ -3,7 +3,9 @@
  * the input, field names as documented, every field's raw bytes a whole
  * field in canonical CRLF (as hdr_write() puts them out), and the value
  * map of hdr_value_map() pointing at the value's bytes in the raw field;
- * what hdr_write() puts out parses back to the same fields.
+ * what hdr_write() puts out parses back to the same fields.  Only an LF
+ * ends a line: there are no more fields than lines ending in LF, plus
+ * the last line.
  * Input holding NUL only has its bounds checked (the message code strips
  * NULs first).  Then the edits the message code makes, with the output
  * still canonical.
@@ -41,13 +43,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf	 out = BUF_INIT, val = BUF_INIT;
 	const struct hdr_field *f;
 	const char	*c;
-	size_t		 consumed = (size_t)-1, nf, i, k, rl, *map;
+	size_t		 consumed = (size_t)-1, nf, i, k, rl, *map, lfs = 0;
 
 	hdr_init(&h);
 	nf = hdr_parse(&h, (const char *)data, size, &consumed);
 	FUZZ_ASSERT(consumed <= size);
 	FUZZ_ASSERT(nf == h.n);
 	FUZZ_ASSERT(nf == 0 || consumed > 0);
+	for (i = 0; i < consumed; i++)
+		if (data[i] == '\n')
+			lfs++;
+	FUZZ_ASSERT(nf <= lfs + 1);
 	/* Fields are C strings: the message code strips NULs (canon.h)
 	 * before it parses, so with a NUL only the bounds are checked. */
 	if (memchr(data, '\0', size) != NULL) {

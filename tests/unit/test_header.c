@@ -126,7 +126,7 @@ test_obsolete_and_ends(void)
 	const char	*in;
 	size_t		 used;
 
-	in = "Subject : obs\r\nX-A:1\rX-B: 2\r\n\t3\r\rbody";
+	in = "Subject : obs\r\nX-A:1\nX-B: 2\r\n\t3\r\n\r\nbody";
 	hdr_init(&h);
 	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 3);
 	CHECK_STR(h.f[0].name, "Subject");
@@ -136,9 +136,58 @@ test_obsolete_and_ends(void)
 	CHECK_STR(h.f[2].raw, "X-B: 2\r\n\t3\r\n");
 	hdr_value(&h.f[2], &v);
 	CHECK_STR(buf_str(&v), "2\t3");
-	CHECK_INT(used, strlen(in) - strlen("\rbody"));
+	CHECK_INT(used, strlen(in) - strlen("\r\nbody"));
 	hdr_write(&h, &w);
 	CHECK_STR(buf_str(&w), "Subject : obs\r\nX-A:1\r\nX-B: 2\r\n\t3\r\n");
+	hdr_release(&h);
+
+	/* A lone CR is no line end but a space, so it cannot start a field
+	 * (a Bcc smuggled into a Subject stays in the Subject). */
+	in = "Subject: hi\rBcc: victim@x\nTo: a\r\n\r\nbody";
+	hdr_init(&h);
+	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 2);
+	CHECK_INT(hdr_count(&h, "Bcc"), 0);
+	if (h.n == 2) {
+		CHECK_STR(h.f[0].raw, "Subject: hi Bcc: victim@x\r\n");
+		hdr_value(&h.f[0], &v);
+		CHECK_STR(buf_str(&v), "hi Bcc: victim@x");
+		CHECK_STR(h.f[1].raw, "To: a\r\n");
+	}
+	CHECK_INT(used, strlen(in) - strlen("\r\nbody"));
+	hdr_release(&h);
+
+	/* CRs right before an LF are one line end: the header goes on, and
+	 * "\r\r\n" alone is the empty line. */
+	in = "To: a\r\r\nBcc: s\r\r\r\n\tt\r\r\n\r\r\nbody\r\r\n";
+	hdr_init(&h);
+	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 2);
+	if (h.n == 2) {
+		CHECK_STR(h.f[0].raw, "To: a\r\n");
+		CHECK_STR(h.f[1].raw, "Bcc: s\r\n\tt\r\n");
+	}
+	CHECK_INT(used, strlen("To: a\r\r\nBcc: s\r\r\r\n\tt\r\r\n"));
+	hdr_release(&h);
+
+	/* Stray CRs before the colon, at a line start, at the very end. */
+	in = "Subject\r: s\nX: 1\n\r2\nY: 3\r";
+	hdr_init(&h);
+	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 3);
+	if (h.n == 3) {
+		CHECK_STR(h.f[0].name, "Subject");
+		CHECK_STR(h.f[0].raw, "Subject : s\r\n");
+		CHECK_STR(h.f[1].raw, "X: 1\r\n 2\r\n");
+		CHECK_STR(h.f[2].raw, "Y: 3 \r\n");
+	}
+	CHECK_INT(used, strlen(in));
+	hdr_release(&h);
+	in = "\rTo: a\n";
+	hdr_init(&h);
+	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 0);
+	CHECK_INT(used, 0);
+	hdr_release(&h);
+	in = "Sub\rject: s\n";
+	hdr_init(&h);
+	CHECK_INT(hdr_parse(&h, in, strlen(in), &used), 0);
 	hdr_release(&h);
 
 	/* The last line may lack its line ending. */
