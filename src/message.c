@@ -71,6 +71,8 @@ static int	 spool_open(const struct msg_opts *, int *, struct buf *);
 static void	 scan_header(struct hscan *, const struct buf *, int);
 static int	 collect_rcpts(const struct hdrlist *, const struct msg_opts *,
 		    struct strlist *, int *, struct buf *);
+static int	 line_mode(const struct buf *, size_t *, int,
+		    enum canon_mode *);
 static void	 qualify_field(struct hdrlist *, size_t, const char *);
 static const char *default_domain(const struct msg_opts *);
 static void	 add_phrase(struct buf *, const char *);
@@ -576,6 +578,44 @@ rewrite_headers(struct hdrlist *h, const struct msg_opts *o,
 	return rc;
 }
 
+/*
+ * Which line endings the message uses, decided once for the whole message
+ * and never per line.  It is CR-only (classic Mac OS; every CR is a line
+ * end, see canon.h) when its first HDR_MAX bytes, or all of it when it is
+ * shorter, hold a CR and no LF; else only an LF ends a line and a stray
+ * CR becomes a space.  An application that lets a CR through into a
+ * header value ("Subject: hi\rBcc: victim@x") still ends its own lines
+ * with LF, so its message holds an LF and is read in LF mode, where that
+ * CR cannot start a field.  To be read as CR-only it would need 4 MiB
+ * without an LF from its very first byte: an application writing a value
+ * of over 4 MiB as the first line of its message, where no legitimate
+ * header line is that long (read in LF mode, such a line is refused with
+ * the header section over 4 MiB).  HDR_MAX also bounds the raw input held
+ * here while the question is open.
+ *
+ * `raw` is the input read so far; its first *looked bytes were looked at
+ * before and hold no LF.  Returns 1 with *mode set once it can tell
+ * (an LF seen, HDR_MAX bytes read, or `eof`), else 0.
+ */
+static int
+line_mode(const struct buf *raw, size_t *looked, int eof,
+    enum canon_mode *mode)
+{
+	size_t	 n = raw->len < HDR_MAX ? raw->len : HDR_MAX;
+
+	if (n > *looked &&
+	    memchr(raw->data + *looked, '\n', n - *looked) != NULL) {
+		*mode = CANON_LF;
+		return 1;
+	}
+	*looked = n;
+	if (n < HDR_MAX && !eof)
+		return 0;
+	*mode = n > 0 && memchr(raw->data, '\r', n) != NULL ?
+	    CANON_CR : CANON_LF;
+	return 1;
+}
+
 int
 message_spool(struct message *m, int infd, const struct msg_opts *o,
     const struct strlist *argv_rcpts, int *le, struct buf *err)
@@ -584,6 +624,10 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 	struct hscan	 s;
 	struct hdrlist	 h;
 	struct buf	 hb = BUF_INIT, out = BUF_INIT;
+	struct buf	 raw = BUF_INIT;	/* until its line endings are known */
+	enum canon_mode	 mode = CANON_LF;
+	size_t		 looked = 0;
+	int		 decided = 0;
 	char		*chunk;
 	size_t		 got;
 	int		 fd, eof = 0, rc = -1, eightbit = 0;
@@ -593,7 +637,6 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 		return -1;
 	chunk = xmalloc(CHUNK);
 	canon_init(&c);
-	canon_set_mode(&c, CANON_CR);	/* every CR a line end, for now */
 	hdr_init(&h);
 	memset(&s, 0, sizeof(s));
 
@@ -601,11 +644,19 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 	while (!s.found) {
 		if (read_some(infd, chunk, CHUNK, &got, le, err) == -1)
 			goto out;
-		if (got == 0) {
-			canon_finish(&c, &hb);
-			eof = 1;
+		eof = got == 0;
+		if (!decided) {
+			/* Held raw until its line endings are known. */
+			buf_add(&raw, chunk, got);
+			if (!(decided = line_mode(&raw, &looked, eof, &mode)))
+				continue;
+			canon_set_mode(&c, mode);
+			canon_feed(&c, raw.data, raw.len, &hb);
+			buf_release(&raw);
 		} else
 			canon_feed(&c, chunk, got, &hb);
+		if (eof)
+			canon_finish(&c, &hb);
 		scan_header(&s, &hb, eof);
 		if (!s.found && hb.len > HDR_MAX) {
 			fail(le, LE_DATAERR, err,
@@ -665,6 +716,7 @@ out:
 	free(chunk);
 	hdr_release(&h);
 	buf_release(&hb);
+	buf_release(&raw);
 	buf_release(&out);
 	return rc;
 }

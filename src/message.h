@@ -24,6 +24,14 @@
  * qualified.  With -t the recipients come from To/Cc/Bcc, or from the
  * Resent-To/Cc/Bcc fields when any Resent- field exists.
  *
+ * Line endings (canon.h), decided once per message: an LF and any CRs
+ * right before it are one line end; a CR anywhere else is a stray CR and
+ * becomes a space, in the header and in the body, so it can never end a
+ * header line or start a field.  Only CR-only input (a CR and no LF in
+ * its first 4 MiB, or in all of it when shorter) has every CR as a line
+ * end, and CRLF and LF too.  Until that is decided the raw input is held
+ * in memory (at most 4 MiB and a read).
+ *
  * The header section ends at the empty line or at the first line that is
  * neither a field nor a continuation; that line then starts the body and
  * an empty line is put before it, so the spool always has one.  Header

@@ -55,24 +55,94 @@ delivered_header() {
 	assert_message 2 "$(crlf_copy "$T/in")"
 }
 
-@test "lone CR, lone LF, CRLF and mixes all arrive as CRLF" {
+@test "LF, CRLF and CRs before an LF are one line end each; a stray CR is a space" {
 	fake_start
 	{ fixed_header; printf '\nlf\ncr\rcrlf\r\nmix\r\r\n\nend\n'; } >"$T/in"
 	run_postie rcpt@example.org <"$T/in"
 	assert_status 0
-	{ fixed_header_crlf; printf '\r\nlf\r\ncr\r\ncrlf\r\nmix\r\n\r\n\r\nend\r\n'; } \
+	{ fixed_header_crlf; printf '\r\nlf\r\ncr crlf\r\nmix\r\n\r\nend\r\n'; } \
 	    >"$T/want"
 	assert_message 1 "$T/want"
 	refute_log_contains 'bare CR/LF'
 }
 
-@test "CR-only input, header included" {
+@test "a stray CR in the body arrives as a space, one for each CR" {
 	fake_start
-	fixed_header | tr '\n' '\r' >"$T/in"
-	printf '\rbody\r' >>"$T/in"
+	{ fixed_header; printf '\none\rtwo\nthree\r\r\r four\r\n\rfive\n'; } \
+	    >"$T/in"
 	run_postie rcpt@example.org <"$T/in"
 	assert_status 0
-	{ fixed_header_crlf; printf '\r\nbody\r\n'; } >"$T/want"
+	{ fixed_header_crlf; printf '\r\none two\r\nthree    four\r\n five\r\n'; } \
+	    >"$T/want"
+	assert_message 1 "$T/want"
+	refute_log_contains 'bare CR/LF'
+}
+
+@test "-t: a CR in a header value is a space, not a line end (no Bcc smuggled in)" {
+	# An application that strips only LF from a user's subject: the CR
+	# must not start a Bcc field that -t would send to.
+	fake_start
+	printf '%s\n' 'From: sender@example.org' 'To: rcpt@example.org' \
+	    $'Subject: hi\rBcc: victim@example.org' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 0
+	assert_equal "$(fake_envelope 1 | tail -n +2 | tr -d '\r')" \
+	    'RCPT TO:<rcpt@example.org>' "RCPT lines"
+	refute_transcript_contains 'RCPT TO:<victim@example.org>'
+	printf '%s\r\n' 'From: sender@example.org' 'To: rcpt@example.org' \
+	    'Subject: hi Bcc: victim@example.org' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "CR CR LF ends one line: the header goes on, its Bcc is a real field" {
+	# Read as two line ends, "To: a\r\r\n" would end the header there
+	# and put the Bcc line into the body.  It is one line end: the Bcc
+	# is removed, and is a recipient with -t only.
+	fake_start "" --connections 2
+	printf '%s\r\r\n' 'To: a@example.org' 'Bcc: s@example.org' \
+	    'From: sender@example.org' 'Subject: crcrlf' \
+	    'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/in"
+	run_postie a@example.org <"$T/in"
+	assert_status 0
+	run_postie -t <"$T/in"
+	assert_status 0
+	printf '%s\r\n' 'To: a@example.org' 'From: sender@example.org' \
+	    'Subject: crcrlf' 'Date: Sun, 22 Nov 2026 10:00:00 +0000' \
+	    'Message-ID: <test@example.org>' '' 'body' >"$T/want"
+	assert_message 1 "$T/want"
+	assert_message 2 "$T/want"
+	assert_equal "$(fake_envelope 1 | tail -n +2 | tr -d '\r')" \
+	    'RCPT TO:<a@example.org>' "RCPT lines without -t"
+	assert_equal "$(fake_envelope 2 | tail -n +2 | tr -d '\r')" \
+	    "$(printf '%s\n' 'RCPT TO:<a@example.org>' \
+	    'RCPT TO:<s@example.org>')" "RCPT lines with -t"
+}
+
+@test "LF lines and a stray CR in the first line: LF line ends, the CR a space" {
+	# One LF in the input, anywhere: its CRs are not line ends.
+	fake_start
+	{ printf 'Subject: one\rtwo\n'; fixed_header; printf '\nbody\rend\n'; } \
+	    >"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ printf 'Subject: one two\r\n'; fixed_header_crlf;
+	    printf '\r\nbody end\r\n'; } >"$T/want"
+	assert_message 1 "$T/want"
+}
+
+@test "CR-only input (no LF at all): every CR is a line end, header included" {
+	fake_start
+	fixed_header | tr '\n' '\r' >"$T/in"
+	printf '\rbody\r\rafter an empty line\r' >>"$T/in"
+	run_postie rcpt@example.org <"$T/in"
+	assert_status 0
+	{ fixed_header_crlf; printf '\r\nbody\r\n\r\nafter an empty line\r\n'; } \
+	    >"$T/want"
 	assert_message 1 "$T/want"
 }
 
@@ -598,13 +668,15 @@ send_as() {
 	# 256 sequences, concatenated: bare CR and LF, CR CR LF, dots after
 	# each kind of break, ".\r" and "\n.\n".  On the wire: no bare CR or
 	# LF, exactly one terminator at the end, and after unstuffing the
-	# body with every break made CRLF.
+	# body with every LF (and the CRs right before it) made one CRLF and
+	# every other CR a space.
 	fake_start
 	"$PYTHON3" - "$T/body" "$T/want-body" <<'PY'
 import itertools, re, sys
 body = b"".join(bytes(p) for p in itertools.product(b".\r\nx", repeat=4))
 open(sys.argv[1], "wb").write(body)
-want = re.sub(rb"\r\n|\r|\n", b"\r\n", body)
+want = re.sub(rb"\r*\n|\r",
+              lambda m: b"\r\n" if m.group().endswith(b"\n") else b" ", body)
 if not want.endswith(b"\r\n"):
     want += b"\r\n"
 open(sys.argv[2], "wb").write(want)

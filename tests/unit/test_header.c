@@ -46,7 +46,7 @@ static void	 spool_str(struct spooled *, const char *, size_t,
 		    const struct msg_opts *, int);
 static void	 spooled_release(struct spooled *);
 static size_t	 count_str(const char *, const char *);
-static void	 check_spool(const char *, const struct msg_opts *,
+static void	 check_spool(const char *, size_t, const struct msg_opts *,
 		    const char *, int);
 static void	 test_plain(void);
 static void	 test_bcc(void);
@@ -57,6 +57,9 @@ static void	 test_from(void);
 static void	 test_qualify(void);
 static void	 test_sections(void);
 static void	 test_line_endings(void);
+static void	 test_cr_extract(void);
+static void	 cr_boundary(struct buf *, struct buf *, size_t, int);
+static void	 test_cr_only_bound(void);
 static void	 test_flags(void);
 static void	 test_spool_file(void);
 static void	 test_errors(void);
@@ -368,16 +371,16 @@ count_str(const char *hay, const char *needle)
 	return n;
 }
 
-/* Spool `in` both ways and compare the spool with `want`. */
+/* Spool `len` bytes of `in` both ways and compare the spool with `want`. */
 static void
-check_spool(const char *in, const struct msg_opts *o, const char *want,
-    int line)
+check_spool(const char *in, size_t len, const struct msg_opts *o,
+    const char *want, int line)
 {
 	struct spooled	 s;
 	int		 via;
 
 	for (via = 0; via < 2; via++) {
-		spool_str(&s, in, strlen(in), o, via);
+		spool_str(&s, in, len, o, via);
 		if (s.rc != 0 || strcmp(buf_str(&s.out), want) != 0)
 			fprintf(stderr, "line %d (%s): rc %d err '%s'\n", line,
 			    via ? "pipe" : "file", s.rc, buf_str(&s.err));
@@ -388,7 +391,11 @@ check_spool(const char *in, const struct msg_opts *o, const char *want,
 	}
 }
 
-#define SPOOL_IS(in, o, want)	check_spool((in), (o), (want), __LINE__)
+#define SPOOL_IS(in, o, want)	\
+	check_spool((in), strlen(in), (o), (want), __LINE__)
+/* The same for a string literal that holds NUL bytes. */
+#define SPOOL_LIT(in, o, want)	\
+	check_spool((in), sizeof(in) - 1, (o), (want), __LINE__)
 
 static void
 test_plain(void)
@@ -734,13 +741,137 @@ test_line_endings(void)
 
 	default_opts(&o);
 	o.set_from = HDR_OFF;
+	/* An LF in the input: it and the CRs right before it end a line,
+	 * any other CR is a space, in the header and in the body. */
 	SPOOL_IS("Subject: a\r\nX: b\rY: c\n\r\nl1\rl2\nl3\r\nl4", &o,
-	    "Subject: a\r\nX: b\r\nY: c\r\n\r\nl1\r\nl2\r\nl3\r\nl4\r\n");
+	    "Subject: a\r\nX: b Y: c\r\n\r\nl1 l2\r\nl3\r\nl4\r\n");
+	SPOOL_IS("S: x\n\r\n\n\r\r", &o, "S: x\r\n\r\n\r\n  \r\n");
+	SPOOL_IS("S: x\r\r\nT: y\r\r\r\n\r\r\nb\r\r\n", &o,
+	    "S: x\r\nT: y\r\n\r\nb\r\n");
+	SPOOL_LIT("S: x\r\0\r\n\r\0\nb\r\0c\n", &o, "S: x\r\n\r\nb c\r\n");
+	/* One LF anywhere, even the last byte, decides for the whole
+	 * message. */
+	SPOOL_IS("S: a\rT: b\r\rbody\n", &o, "S: a T: b  body\r\n\r\n");
+	SPOOL_IS("S: a\r\rb\r\nc\r", &o, "S: a  b\r\n\r\nc \r\n");
+	/* No LF at all: CR-only input, every CR a line end. */
 	SPOOL_IS("S: x\r\rb\r", &o, "S: x\r\n\r\nb\r\n");
-	SPOOL_IS("S: x\n\r\n\n\r\r", &o, "S: x\r\n\r\n\r\n\r\n\r\n");
+	SPOOL_IS("Subject: mac\rTo: a@x.org\r\rbody\r\r.\rend", &o,
+	    "Subject: mac\r\nTo: a@x.org\r\n\r\nbody\r\n\r\n.\r\nend\r\n");
+	SPOOL_IS("\r", &o, "\r\n");		/* the empty line only */
+	SPOOL_LIT("\r\0\r", &o, "\r\n\r\n");
+	SPOOL_LIT("S: a\r\0\r\0b\r", &o, "S: a\r\n\r\nb\r\n");
 	/* A lone dot is data, never an end; no stuffing in the spool. */
 	SPOOL_IS("S: x\n\na\n.\nb\n..\n.", &o,
 	    "S: x\r\n\r\na\r\n.\r\nb\r\n..\r\n.\r\n");
+}
+
+/* -t sees the fields the rule makes, no more and no fewer. */
+static void
+test_cr_extract(void)
+{
+	struct msg_opts	 o;
+	struct spooled	 s;
+	const char	*in;
+	int		 via;
+
+	default_opts(&o);
+	o.set_from = HDR_OFF;
+	o.extract = 1;
+	for (via = 0; via < 2; via++) {
+		/* A CR smuggled into a value starts no Bcc. */
+		in = "Subject: hi\rBcc: victim@x.org\nTo: a@x.org\n\nb\n";
+		spool_str(&s, in, strlen(in), &o, via);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.m.hdr_rcpts.n, 1);
+		if (s.m.hdr_rcpts.n == 1)
+			CHECK_STR(s.m.hdr_rcpts.v[0], "a@x.org");
+		CHECK_STR(buf_str(&s.out), "Subject: hi Bcc: victim@x.org\r\n"
+		    "To: a@x.org\r\n\r\nb\r\n");
+		spooled_release(&s);
+
+		/* "\r\r\n" does not end the header early: the Bcc after it
+		 * is a real one, a recipient, and removed. */
+		in = "To: a@x.org\r\r\nBcc: s@x.org\r\r\n\r\r\nb\r\r\n";
+		spool_str(&s, in, strlen(in), &o, via);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.m.hdr_rcpts.n, 2);
+		if (s.m.hdr_rcpts.n == 2) {
+			CHECK_STR(s.m.hdr_rcpts.v[0], "a@x.org");
+			CHECK_STR(s.m.hdr_rcpts.v[1], "s@x.org");
+		}
+		CHECK_STR(buf_str(&s.out), "To: a@x.org\r\n\r\nb\r\n");
+		spooled_release(&s);
+
+		/* CR-only input: its CRs are line ends, its Bcc real. */
+		in = "To: a@x.org\rBcc: s@x.org\r\rb\r";
+		spool_str(&s, in, strlen(in), &o, via);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.m.hdr_rcpts.n, 2);
+		CHECK_STR(buf_str(&s.out), "To: a@x.org\r\n\r\nb\r\n");
+		spooled_release(&s);
+	}
+}
+
+/*
+ * A message with CRs and no LF in its first `lf_at` bytes, an LF at
+ * byte `lf_at`, and what the spool must hold: CR-only when the LF is
+ * past the first 4 MiB, else LF line ends and stray CRs made spaces.
+ */
+static void
+cr_boundary(struct buf *in, struct buf *want, size_t lf_at, int cr_only)
+{
+	size_t	 i;
+
+	buf_reset(in);
+	buf_reset(want);
+	buf_addstr(in, "no header here\r");
+	while (in->len + 16 < lf_at)
+		buf_addstr(in, "0123456789abcde\r");
+	while (in->len < lf_at)
+		buf_addch(in, 'y');	/* at least one: no CR before the LF */
+	buf_addstr(in, "\nafter\rend\n");
+	buf_addstr(want, "\r\n");
+	for (i = 0; i < in->len; i++) {
+		if (in->data[i] == '\n' || (cr_only && in->data[i] == '\r'))
+			buf_addstr(want, "\r\n");
+		else if (in->data[i] == '\r')
+			buf_addch(want, ' ');
+		else
+			buf_addch(want, in->data[i]);
+	}
+}
+
+/* CR-only is decided on the first 4 MiB: an LF after them comes too late. */
+static void
+test_cr_only_bound(void)
+{
+	const size_t	 max = 4 * 1024 * 1024;
+	struct msg_opts	 o;
+	struct spooled	 s;
+	struct buf	 in = BUF_INIT, want = BUF_INIT;
+	int		 via;
+
+	default_opts(&o);
+	o.set_from = HDR_OFF;
+	for (via = 0; via < 2; via++) {
+		cr_boundary(&in, &want, max - 1, 0);
+		spool_str(&s, in.data, in.len, &o, via);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.out.len, want.len);
+		CHECK(s.out.len == want.len &&
+		    memcmp(s.out.data, want.data, want.len) == 0);
+		spooled_release(&s);
+
+		cr_boundary(&in, &want, max, 1);
+		spool_str(&s, in.data, in.len, &o, via);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.out.len, want.len);
+		CHECK(s.out.len == want.len &&
+		    memcmp(s.out.data, want.data, want.len) == 0);
+		spooled_release(&s);
+	}
+	buf_release(&in);
+	buf_release(&want);
 }
 
 static void
@@ -846,6 +977,10 @@ test_split_reads(void)
 		"hello: x\nnot a header line\rmore",
 		" cont\nX: y\n",
 		"S: x\r\r\nb\r",
+		"S: a\rT: b\r\rbody\n",
+		"S: a\rT: b\r\rbody\r",
+		"To: a\r\r\nBcc: s\r\r\n\r\r\nb\r",
+		"X: 1\r\r",
 		"Fr\nS: x\n",
 		"X-Long-Name-Here  : v\nY: w\n\n.\n",
 		NULL
@@ -1128,6 +1263,8 @@ main(void)
 	test_qualify();
 	test_sections();
 	test_line_endings();
+	test_cr_extract();
+	test_cr_only_bound();
 	test_flags();
 	test_spool_file();
 	test_errors();
