@@ -1020,8 +1020,8 @@ conf_override(struct account *a, const char *keyword, const char *value,
  * postie also lets "user+detail@dom" match an account whose pattern
  * matches "user@dom".
  */
-static int
-from_match(const char *pattern, const char *addr)
+int
+conf_from_match(const char *pattern, const char *addr)
 {
 	struct buf	 p = BUF_INIT, s = BUF_INIT;
 	const char	*at, *plus;
@@ -1049,6 +1049,12 @@ from_match(const char *pattern, const char *addr)
 	return ok;
 }
 
+int
+conf_from_is_pattern(const char *from)
+{
+	return strpbrk(from, "*?[") != NULL;
+}
+
 const struct account *
 conf_account_for_from(const struct conf *c, const char *from)
 {
@@ -1058,7 +1064,7 @@ conf_account_for_from(const struct conf *c, const char *from)
 		return NULL;
 	for (i = 0; i < c->naccounts; i++)
 		if (c->accounts[i].from != NULL &&
-		    from_match(c->accounts[i].from, from))
+		    conf_from_match(c->accounts[i].from, from))
 			return &c->accounts[i];
 	return NULL;
 }

@@ -148,6 +148,12 @@ int	 conf_check_supported(const struct account *, struct buf *err);
 const struct account *conf_account_for_from(const struct conf *,
 	    const char *from);
 
+/* `from` (an account's) holds a wildcard: it names a set of senders and
+ * is never itself a sender. */
+int	 conf_from_is_pattern(const char *from);
+/* `addr` is one of the senders `pattern` names (the match above). */
+int	 conf_from_match(const char *pattern, const char *addr);
+
 /*
  * Set one keyword of `a` from the command line (--port=25 ...), with the
  * same parsing and checks as a line of the file.  `a` must own its

@@ -4,6 +4,7 @@
 #include <sysexits.h>
 
 #include "exitcode.h"
+#include "smtp.h"
 
 #define ANY	(-1)
 
@@ -15,7 +16,7 @@
  */
 static const struct exit_rule rules[] = {
 	{ PH_EOM,  2,   LE_NONE,     EX_OK,
-	  "the server accepted the message (250 to the final dot)" },
+	  "the server accepted the message (2xx to the final dot)" },
 	{ ANY,     ANY, LE_USAGE,    EX_USAGE,
 	  "invalid command line" },
 	{ ANY,     ANY, LE_DATAERR,  EX_DATAERR,
@@ -24,6 +25,8 @@ static const struct exit_rule rules[] = {
 	  "configuration error" },
 	{ ANY,     ANY, LE_NOHOST,   EX_NOHOST,
 	  "the server's host name does not exist in the DNS" },
+	{ ANY,     ANY, LE_RESOURCE, EX_TEMPFAIL,
+	  "local resources ran out for now (disk full, quota, too many open files)" },
 	{ ANY,     ANY, LE_LOCALIO,  EX_IOERR,
 	  "local input/output error (reading the message, the spool)" },
 	{ ANY,     ANY, LE_OSERR,    EX_OSERR,
@@ -60,23 +63,6 @@ static const struct exit_rule rules[] = {
 	  "the server answered with a code that does not fit the command" },
 };
 
-static const char *const phase_names[PH_NPHASES] = {
-	[PH_LOCAL] = "local",
-	[PH_CONNECT] = "CONNECT",
-	[PH_GREETING] = "GREETING",
-	[PH_EHLO] = "EHLO",
-	[PH_HELO] = "HELO",
-	[PH_STARTTLS] = "STARTTLS",
-	[PH_TLS] = "TLS",
-	[PH_AUTH] = "AUTH",
-	[PH_MAIL] = "MAIL",
-	[PH_RCPT] = "RCPT",
-	[PH_DATA] = "DATA",
-	[PH_BODY] = "BODY",
-	[PH_EOM] = "EOM",
-	[PH_QUIT] = "QUIT",
-};
-
 int
 exit_status(enum phase ph, int code, enum local_err le)
 {
@@ -103,14 +89,6 @@ exit_rules(unsigned *n)
 }
 
 const char *
-phase_name(enum phase ph)
-{
-	if ((unsigned)ph >= PH_NPHASES)
-		return "?";
-	return phase_names[ph];
-}
-
-const char *
 exit_name(int status)
 {
 	switch (status) {
@@ -131,4 +109,33 @@ exit_name(int status)
 	case EX_CONFIG:		return "EX_CONFIG";
 	default:		return "?";
 	}
+}
+
+long
+exit_rcpt_reported(const struct smtp_result *res)
+{
+	size_t	 i;
+	long	 refused = -1;
+
+	if (res->aborted)
+		return -1;
+	for (i = 0; i < res->nrcpt; i++) {
+		if (res->rcpt[i].state == RCPT_DEFERRED)
+			return (long)i;
+		if (res->rcpt[i].state != RCPT_ACCEPTED && refused == -1)
+			refused = (long)i;
+	}
+	return refused;
+}
+
+int
+exit_for_result(const struct smtp_result *res)
+{
+	long	 i;
+
+	if (res->aborted)
+		return exit_status(res->st.phase, res->st.code, res->st.lerr);
+	if ((i = exit_rcpt_reported(res)) == -1)
+		return EX_OK;	/* every recipient has it */
+	return exit_status(PH_RCPT, res->rcpt[i].code, LE_NONE);
 }

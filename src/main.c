@@ -22,14 +22,13 @@
 #include "log.h"
 #include "message.h"
 #include "options.h"
+#include "report.h"
+#include "route.h"
 #include "sasl.h"
 #include "secret.h"
 #include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
-
-/* Seconds per command when the account sets no timeout. */
-#define DEFAULT_TIMEOUT	60
 
 struct run {
 	struct options		 opts;
@@ -37,6 +36,7 @@ struct run {
 	const struct account	*acct;
 	struct account		 acct_copy;	/* with --keyword overrides */
 	int			 have_copy;
+	struct route		 route;		/* the account, resolved */
 	struct aliases		 aliases;
 	int			 have_aliases;
 	char			*env_from;
@@ -49,20 +49,21 @@ static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
 static int		 load_account(struct run *);
-static void		 pick_sender(struct run *, const char *);
-static void		 sender_from_header(struct run *);
+static int		 pick_sender(struct run *, const char *, int);
+static int		 sender_from_header(struct run *);
 static int		 read_message(struct run *, int, const struct strlist *,
 			    struct buf *);
 static void		 envelope_requests(struct run *);
-static void		 engine_params(const struct run *, struct smtp_params *);
+static void		 report_ctx(const struct run *,
+			    const struct smtp_session *, struct report_ctx *);
 static int		 deliver(struct run *, struct smtp_result *);
 static int		 bs_send(void *, const char *, const struct strlist *,
 			    int, struct bs_result *);
 static int		 smtp_stdio(struct run *);
-static void		 report(const struct run *, const struct smtp_result *);
 static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
+static void		 reset_signals(void);
 static int		 conf_has_password(const struct conf *);
 static int		 apply_overrides(struct run *);
 static int		 pretend(const struct run *);
@@ -161,6 +162,11 @@ load_account(struct run *r)
 	if ((rc = apply_overrides(r)) != EX_OK)
 		return rc;
 	log_account(r->acct);
+	if (route_from_account(&r->route, r->acct, &err) == -1) {
+		log_error("%s", buf_str(&err));
+		buf_release(&err);
+		return EX_CONFIG;
+	}
 	if (r->acct->aliases != NULL) {
 		if (aliases_load(&r->aliases, r->acct->aliases, &err) == -1) {
 			log_error("%s", buf_str(&err));
@@ -176,44 +182,69 @@ load_account(struct run *r)
  * Bare local names ("root", "-f fail2ban") get the account's maildomain,
  * else its EHLO domain, else this host's name.  `given` is -f's address
  * (or, with --read-envelope-from, the From header's), or NULL.
+ *
+ * An account's `from` with wildcards ("*@example.org") picks the account
+ * for matching senders; it is never a sender itself.  Without `given` it
+ * is EX_CONFIG, unless `provisional` (the From header may still name the
+ * sender): then env_from stays NULL for sender_from_header() to settle.
  */
-static void
-pick_sender(struct run *r, const char *given)
+static int
+pick_sender(struct run *r, const char *given, int provisional)
 {
 	const struct account	*a = r->acct;
 	const char		*from;
+	int			 pattern;
 
 	r->qualify_domain = a->maildomain != NULL ? a->maildomain :
 	    a->domain != NULL ? a->domain : local_fqdn();
 	if (r->qualify_domain == NULL)
 		r->qualify_domain = "localhost";
+	pattern = a->from != NULL && !a->auto_from &&
+	    conf_from_is_pattern(a->from);
 
-	/* msmtp's allow_from_override off: the account's sender wins. */
-	if (given != NULL && (a->allow_from_override || a->from == NULL))
+	/* msmtp's allow_from_override off: the account's sender wins (with
+	 * a pattern: any sender it names). */
+	if (given != NULL && (a->allow_from_override || a->from == NULL ||
+	    (pattern && conf_from_match(a->from, given))))
 		from = given;
-	else if (a->from != NULL && !a->auto_from)
+	else if (pattern && given == NULL && provisional)
+		return EX_OK;
+	else if (pattern) {
+		if (given != NULL)
+			log_error("account '%s': the sender '%s' does not match "
+			    "its from '%s' (allow_from_override is off)",
+			    a->name, given, a->from);
+		else
+			log_error("account '%s': from '%s' is a pattern, not an "
+			    "address: give the sender with -f", a->name,
+			    a->from);
+		return EX_CONFIG;
+	} else if (a->from != NULL && !a->auto_from)
 		from = a->from;
 	else
 		from = login_name();
+	free(r->env_from);
 	if (from[0] == '\0')
 		r->env_from = xstrdup("");
 	else
 		r->env_from = addr_qualify(from, r->qualify_domain);
+	return EX_OK;
 }
 
 /*
  * --read-envelope-from without -f: once the message is read, its From
- * header's address is the sender (as if given with -f).
+ * header's address is the sender (as if given with -f).  A sender still
+ * unsettled (a `from` pattern and no From header) is EX_CONFIG.
  */
-static void
+static int
 sender_from_header(struct run *r)
 {
-	if (!r->opts.read_envelope_from || r->opts.from != NULL ||
-	    r->msg.hdr_from == NULL)
-		return;
-	free(r->env_from);
-	r->env_from = NULL;
-	pick_sender(r, r->msg.hdr_from);
+	if (r->opts.read_envelope_from && r->opts.from == NULL &&
+	    r->msg.hdr_from != NULL)
+		return pick_sender(r, r->msg.hdr_from, 0);
+	if (r->env_from == NULL)
+		return pick_sender(r, NULL, 0);
+	return EX_OK;
 }
 
 /*
@@ -254,7 +285,7 @@ read_message(struct run *r, int infd, const struct strlist *rcpts,
 	struct msg_opts	 mo;
 	struct buf	 err = BUF_INIT;
 	const struct account *a = r->acct;
-	int		 le = LE_NONE;
+	int		 le = LE_NONE, status;
 
 	memset(&mo, 0, sizeof(mo));
 	mo.extract = r->opts.extract;
@@ -272,7 +303,11 @@ read_message(struct run *r, int infd, const struct strlist *rcpts,
 
 	if (message_spool(&r->msg, infd, &mo, rcpts, &le, &err) == -1)
 		goto fail;
-	sender_from_header(r);
+	if ((status = sender_from_header(r)) != EX_OK) {
+		if (why != NULL)
+			buf_addstr(why, "the sender is not known");
+		return status;
+	}
 	mo.env_from = r->env_from;
 	if (message_envelope(&r->msg, &mo, rcpts, &r->env, &le, &err) == -1)
 		goto fail;
@@ -297,68 +332,34 @@ trace(void *arg, char dir, const char *line, size_t len)
 }
 
 static void
-report(const struct run *r, const struct smtp_result *res)
+report_ctx(const struct run *r, const struct smtp_session *s,
+    struct report_ctx *c)
 {
-	struct buf	 rcpts = BUF_INIT;
-	const char	*server = buf_str(&res->server), *w, *nl;
-	size_t		 i;
-
-	/* Engine warnings (tls_certcheck off, ...), one a line. */
-	for (w = buf_str(&res->warn); *w != '\0'; w = *nl ? nl + 1 : nl) {
-		if ((nl = strchr(w, '\n')) == NULL)
-			nl = w + strlen(w);
-		if (nl > w)
-			log_warn("%.*s", (int)(nl - w), w);
-	}
-
-	/* One refusal is said once, in the summary; several get a line
-	 * each so that every address and reply is there. */
-	for (i = 0; i < res->nfailed &&
-	    !(res->rcpt_verdict && res->nfailed == 1); i++)
-		log_error("account '%s', server %s: recipient <%s> %s: %s",
-		    r->acct->name, server, res->failed[i].addr,
-		    res->failed[i].code / 100 == 4 ?
-		    "failed temporarily" : "rejected",
-		    res->failed[i].text);
-	if (res->status != EX_OK)
-		log_error("account '%s', server %s, %s: %s", r->acct->name,
-		    server, phase_name(res->phase), buf_str(&res->msg));
-
-	for (i = 0; i < r->env.rcpts.n; i++)
-		buf_addf(&rcpts, "%s%s", i > 0 ? "," : "", r->env.rcpts.v[i]);
-	log_outcome(res->status == EX_OK,
-	    "account=%s host=%s tls=%s auth=%s from=%s recipients=%s "
-	    "mailsize=%lld smtpstatus=%d smtpmsg='%s' exitcode=%s",
-	    r->acct->name, server, res->tls[0] != '\0' ? res->tls : "off",
-	    res->auth != NULL ? res->auth : "off", r->env.from,
-	    buf_str(&rcpts),
-	    (long long)r->env.size, res->code,
-	    res->status == EX_OK ? "ok" : buf_str(&res->msg),
-	    exit_name(res->status));
-	buf_release(&rcpts);
+	c->account = r->acct->name;
+	c->lmtp = r->route.lmtp;
+	c->s = s;
+	c->env = &r->env;
 }
 
-/* What the engine needs from the front end, the same for -S and mail. */
-static void
-engine_params(const struct run *r, struct smtp_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->acct = r->acct;
-	p->timeout = r->acct->timeout > 0 ? r->acct->timeout : DEFAULT_TIMEOUT;
-	p->trace = trace;
-}
-
-/* Send the spooled message; `res` (initialised by the caller) keeps the
- * outcome. */
+/*
+ * Send the spooled message over a session of its own; `res` (initialised
+ * by the caller) keeps the outcome.  Returns the exit status.
+ */
 static int
 deliver(struct run *r, struct smtp_result *res)
 {
-	struct smtp_params	 p;
+	struct smtp_session	*s;
+	struct report_ctx	 c;
 	int			 status;
 
-	engine_params(r, &p);
-	status = smtp_submit(&p, &r->env, r->msg.fd, res);
-	report(r, res);
+	s = smtp_new(&r->route, trace, NULL);
+	/* On a session that did not open, smtp_send() reports why. */
+	(void)smtp_open(s);
+	(void)smtp_send(s, &r->env, &r->msg.spool, res);
+	status = exit_for_result(res);
+	report_ctx(r, s, &c);
+	report_delivery(&c, res, status);
+	smtp_close(s);
 	return status;
 }
 
@@ -374,30 +375,42 @@ bs_send(void *arg, const char *from, const struct strlist *rcpts, int fd,
 {
 	struct run		*r = arg;
 	struct smtp_result	 res;
-	size_t			 i;
+	struct report_ctx	 c;
+	const char		*sep = "";
+	size_t			 i, nfailed = 0, naccepted;
 
 	message_release(&r->msg);
 	envelope_release(&r->env);
 	free(r->env_from);
 	r->env_from = NULL;
-	pick_sender(r, from);
+	if ((out->status = pick_sender(r, from, 0)) != EX_OK) {
+		buf_addstr(&out->reason, "this sender is not allowed");
+		return out->status;
+	}
 	out->status = read_message(r, fd, rcpts, &out->reason);
 	if (out->status != EX_OK)
 		return out->status;
 	smtp_result_init(&res);
 	out->status = deliver(r, &res);
-	if (res.nfailed > 0) {
+	report_ctx(r, NULL, &c);
+	for (i = 0; i < res.nrcpt && !res.aborted; i++)
+		nfailed += report_own_verdict(&c, &res, i);
+	naccepted = smtp_result_count(&res, RCPT_ACCEPTED);
+	if (nfailed > 0) {
 		out->rcpt = 1;
-		if (res.naccepted > 0)
+		if (naccepted > 0)
 			buf_addf(&out->reason, "delivered to %zu of %zu "
-			    "recipients; refused: ", res.naccepted,
-			    res.naccepted + res.nfailed);
-		for (i = 0; i < res.nfailed; i++)
-			buf_addf(&out->reason, "%s<%s>: %s",
-			    i > 0 ? "; " : "", res.failed[i].addr,
-			    res.failed[i].text);
+			    "recipients; refused: ", naccepted,
+			    naccepted + nfailed);
+		for (i = 0; i < res.nrcpt; i++) {
+			if (!report_own_verdict(&c, &res, i))
+				continue;
+			buf_addf(&out->reason, "%s<%s>: %s", sep,
+			    r->env.rcpts.v[i], res.rcpt[i].text);
+			sep = "; ";
+		}
 	} else
-		buf_addstr(&out->reason, buf_str(&res.msg));
+		buf_addstr(&out->reason, buf_str(&res.st.text));
 	smtp_result_release(&res);
 	return out->status;
 }
@@ -466,8 +479,12 @@ pretend(const struct run *r)
 	show("port", a->port > 0 ? num : "(default)");
 	show("socket", a->socket);
 	show("source_ip", a->source_ip);
-	snprintf(num, sizeof(num), "%d", a->timeout);
-	show("timeout", a->timeout > 0 ? num : "(default: 60 s)");
+	if (a->timeout > 0)
+		snprintf(num, sizeof(num), "%d", a->timeout);
+	else
+		snprintf(num, sizeof(num), "(default: %d s)",
+		    ROUTE_DEFAULT_TIMEOUT);
+	show("timeout", num);
 	show("protocol", a->protocol == PROTO_LMTP ? "lmtp" : "smtp");
 	show("domain", a->domain);
 	show("from", a->from);
@@ -497,21 +514,26 @@ pretend(const struct run *r)
 static int
 serverinfo(const struct run *r)
 {
-	struct smtp_params	 p;
-	struct smtp_result	 res;
+	struct route		 rt = r->route;
+	struct smtp_session	*s;
+	struct report_ctx	 c;
 	struct buf		 out = BUF_INIT;
-	int			 status;
+	int			 status = EX_OK;
 
-	engine_params(r, &p);
-	smtp_result_init(&res);
-	status = smtp_serverinfo(&p, &out, &res);
+	/* What the server offers, to anybody: no AUTH, no secret. */
+	rt.auth = RA_OFF;
+	s = smtp_new(&rt, trace, NULL);
+	if (smtp_open(s) == -1) {
+		report_ctx(r, s, &c);
+		report_failure(&c, smtp_failure(s));
+		status = exit_status(smtp_failure(s)->phase,
+		    smtp_failure(s)->code, smtp_failure(s)->lerr);
+	}
+	smtp_describe(s, &out);
+	smtp_close(s);
 	fputs(buf_str(&out), stdout);
-	fflush(stdout);
-	if (status != EX_OK)
-		log_error("account '%s', server %s, %s: %s", r->acct->name,
-		    buf_str(&res.server), phase_name(res.phase),
-		    buf_str(&res.msg));
-	smtp_result_release(&res);
+	if (fflush(stdout) == EOF && status == EX_OK)
+		status = EX_IOERR;
 	buf_release(&out);
 	return status;
 }
@@ -524,15 +546,15 @@ static int
 verify_addrs(struct run *r)
 {
 	struct msg_opts		 mo;
-	struct smtp_params	 p;
+	struct smtp_session	*s;
 	struct smtp_result	 res;
+	struct report_ctx	 c;
 	struct buf		 out = BUF_INIT, err = BUF_INIT;
-	const char		*w, *nl;
 	int			 status, le = LE_NONE;
 
-	if ((status = load_account(r)) != EX_OK)
+	if ((status = load_account(r)) != EX_OK ||
+	    (status = pick_sender(r, r->opts.from, 0)) != EX_OK)
 		return status;
-	pick_sender(r, r->opts.from);
 	memset(&mo, 0, sizeof(mo));
 	mo.env_from = r->env_from;
 	mo.qualify_domain = r->qualify_domain;
@@ -544,22 +566,20 @@ verify_addrs(struct run *r)
 		return exit_status(PH_LOCAL, 0, (enum local_err)le);
 	}
 	envelope_requests(r);
-	engine_params(r, &p);
+	s = smtp_new(&r->route, trace, NULL);
 	smtp_result_init(&res);
-	status = smtp_verify(&p, &r->env, &out, &res);
-	for (w = buf_str(&res.warn); *w != '\0'; w = *nl ? nl + 1 : nl) {
-		if ((nl = strchr(w, '\n')) == NULL)
-			nl = w + strlen(w);
-		if (nl > w)
-			log_warn("%.*s", (int)(nl - w), w);
-	}
+	(void)smtp_open(s);
+	(void)smtp_verify(s, &r->env, &res);
+	status = exit_for_result(&res);
+	report_ctx(r, s, &c);
+	report_warnings(smtp_warnings(s));
+	report_verdicts(&c, &res, &out);
+	if (res.aborted)
+		report_failure(&c, &res.st);
+	smtp_close(s);
 	fputs(buf_str(&out), stdout);
 	if (fflush(stdout) == EOF && status == EX_OK)
 		status = EX_IOERR;
-	if (res.status != EX_OK && !res.rcpt_verdict)
-		log_error("account '%s', server %s, %s: %s", r->acct->name,
-		    buf_str(&res.server), phase_name(res.phase),
-		    buf_str(&res.msg));
 	smtp_result_release(&res);
 	buf_release(&out);
 	return status;
@@ -643,6 +663,25 @@ std_fds(void)
 	return closed0;
 }
 
+/*
+ * Signal state is inherited through exec, and callers leave odd states
+ * behind: with SIGCHLD ignored the kernel reaps children itself, so the
+ * wait for passwordeval fails ("No child processes") and the mail is
+ * lost; a blocked mask would hold back the signals a timeout or an admin
+ * sends.  Start from the defaults, except SIGPIPE: a server that closes
+ * early must not kill us before we report.
+ */
+static void
+reset_signals(void)
+{
+	sigset_t	 none;
+
+	(void)sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)signal(SIGPIPE, SIG_IGN);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -652,8 +691,7 @@ main(int argc, char *argv[])
 	off_t		 in_start;
 	int		 status, stdin_closed = std_fds();
 
-	/* A server that closes early must not kill us before we report. */
-	signal(SIGPIPE, SIG_IGN);
+	reset_signals();
 	/* Passwords may be read below: no core dumps, no peeking. */
 	secret_protect_process();
 	log_init("postie");
@@ -672,9 +710,10 @@ main(int argc, char *argv[])
 		status = other_mode(&r);
 		goto out;
 	}
-	if ((status = load_account(&r)) != EX_OK)
+	if ((status = load_account(&r)) != EX_OK ||
+	    (status = pick_sender(&r, r.opts.from,
+	    r.opts.read_envelope_from)) != EX_OK)
 		goto out;
-	pick_sender(&r, r.opts.from);
 	if (stdin_closed) {
 		log_error("cannot read the message: standard input is closed");
 		status = EX_IOERR;
@@ -697,6 +736,7 @@ out:
 		aliases_release(&r.aliases);
 	if (r.have_copy)
 		conf_account_free(&r.acct_copy);
+	route_release(&r.route);
 	conf_release(&r.conf);
 	options_release(&r.opts);
 	free(r.env_from);

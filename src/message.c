@@ -66,8 +66,7 @@ static int	 in_set(const char *, const char *const *);
 static int	 has_8bit(const char *, size_t);
 static int	 is_wsp(int);
 static int	 read_some(int, char *, size_t, size_t *, int *, struct buf *);
-static int	 write_all(int, const char *, size_t, int *, struct buf *);
-static int	 spool_open(const struct msg_opts *, int *, struct buf *);
+static int	 spool_out(struct message *, struct buf *, int *, struct buf *);
 static void	 scan_header(struct hscan *, const struct buf *, int);
 static int	 collect_rcpts(const struct hdrlist *, const struct msg_opts *,
 		    struct strlist *, int *, struct buf *);
@@ -125,15 +124,14 @@ void
 message_init(struct message *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->fd = -1;
+	spool_init(&m->spool);
 	strlist_init(&m->hdr_rcpts);
 }
 
 void
 message_release(struct message *m)
 {
-	if (m->fd != -1)
-		close(m->fd);
+	spool_release(&m->spool);
 	strlist_release(&m->hdr_rcpts);
 	free(m->hdr_from);
 	message_init(m);
@@ -184,56 +182,19 @@ read_some(int fd, char *p, size_t n, size_t *got, int *le, struct buf *err)
 	}
 }
 
+/* Append `out` to the spool and empty it. */
 static int
-write_all(int fd, const char *p, size_t n, int *le, struct buf *err)
+spool_out(struct message *m, struct buf *out, int *le, struct buf *err)
 {
-	ssize_t	 w;
+	enum local_err	 e = LE_NONE;
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return fail(le, LE_LOCALIO, err,
-			    "cannot write the spool file: %s", strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Create the spool: a private file (mkstemp makes it 0600) that is
- * unlinked at once, so nothing is left behind whatever happens to us and
- * nobody else can open it.  Only the descriptor is kept.  A later durable
- * queue will create this same file in its queue directory and link it
- * into place (linkat of the descriptor, or keep it named there) instead
- * of unlinking it: the spool's contents are already exactly what is sent.
- */
-static int
-spool_open(const struct msg_opts *o, int *le, struct buf *err)
-{
-	struct buf	 path = BUF_INIT;
-	const char	*dir = o->tmpdir;
-	int		 fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = getenv("TMPDIR");
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	buf_addf(&path, "%s/postie.XXXXXX", dir);
-	if ((fd = mkstemp(path.data)) == -1) {
-		fail(le, LE_LOCALIO, err, "cannot create a spool file in '%s': %s",
-		    dir, strerror(errno));
-		buf_release(&path);
+	if (out->len > 0 && spool_write(&m->spool, out->data, out->len, &e,
+	    err) == -1) {
+		*le = e;
 		return -1;
 	}
-	(void)fchmod(fd, S_IRUSR | S_IWUSR);
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	(void)unlink(path.data);
-	buf_release(&path);
-	return fd;
+	buf_reset(out);
+	return 0;
 }
 
 /*
@@ -630,11 +591,15 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 	int		 decided = 0;
 	char		*chunk;
 	size_t		 got;
-	int		 fd, eof = 0, rc = -1, eightbit = 0;
+	enum local_err	 e = LE_NONE;
+	int		 eof = 0, rc = -1, eightbit = 0;
 
 	(void)argv_rcpts;	/* the envelope joins them; see message_envelope */
-	if ((fd = spool_open(o, le, err)) == -1)
+	spool_release(&m->spool);
+	if (spool_create(&m->spool, o->tmpdir, &e, err) == -1) {
+		*le = e;
 		return -1;
+	}
 	chunk = xmalloc(CHUNK);
 	canon_init(&c);
 	hdr_init(&h);
@@ -681,14 +646,9 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 	}
 	buf_release(&hb);
 	c.has_8bit = 0;		/* from here on it speaks for the body */
-	m->size = 0;
 	while (!eof) {
-		if (out.len >= CHUNK) {
-			if (write_all(fd, out.data, out.len, le, err) == -1)
-				goto out;
-			m->size += (off_t)out.len;
-			buf_reset(&out);
-		}
+		if (out.len >= CHUNK && spool_out(m, &out, le, err) == -1)
+			goto out;
 		if (read_some(infd, chunk, CHUNK, &got, le, err) == -1)
 			goto out;
 		if (got == 0) {
@@ -697,22 +657,15 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 		} else
 			canon_feed(&c, chunk, got, &out);
 	}
-	if (write_all(fd, out.data, out.len, le, err) == -1)
+	if (spool_out(m, &out, le, err) == -1)
 		goto out;
-	m->size += (off_t)out.len;
-	if (lseek(fd, 0, SEEK_SET) == -1) {
-		fail(le, LE_LOCALIO, err, "cannot rewind the spool file: %s",
-		    strerror(errno));
-		goto out;
-	}
+	m->size = m->spool.size;
 	m->nuls = c.nuls;
 	m->body_8bit = eightbit || c.has_8bit;
-	m->fd = fd;
-	fd = -1;
 	rc = 0;
 out:
-	if (fd != -1)
-		close(fd);
+	if (rc == -1)
+		spool_release(&m->spool);
 	free(chunk);
 	hdr_release(&h);
 	buf_release(&hb);

@@ -6,6 +6,7 @@
 #include "aliases.h"
 #include "buf.h"
 #include "envelope.h"
+#include "spool.h"
 #include "strlist.h"
 
 /*
@@ -39,7 +40,9 @@
  * CRLF); a qualified field only gains "@domain" after each bare name,
  * folding kept.  Memory: the header section is held (at most 4 MiB, else
  * LE_DATAERR), the body streams through in 64 KiB pieces.  NUL bytes are
- * dropped and counted in `nuls`.
+ * dropped and counted in `nuls`.  A full disk, quota or descriptor table
+ * is LE_RESOURCE (the caller says "try again"), other spool errors
+ * LE_LOCALIO.
  */
 
 struct msg_opts {
@@ -58,7 +61,7 @@ struct msg_opts {
 };
 
 struct message {
-	int		 fd;		/* the spool, positioned anywhere */
+	struct spool	 spool;		/* the message as it will be sent */
 	off_t		 size;		/* bytes in the spool */
 	off_t		 body_off;	/* where the body starts */
 	unsigned long long nuls;	/* NUL bytes stripped from the input */
@@ -75,7 +78,8 @@ void	message_release(struct message *);	/* closes the spool */
  * Read `infd` to its end into the spool, rewriting headers as above.
  * `argv_rcpts` are the command-line recipients (already split and
  * checked).  Returns 0, or -1 with *le (LE_LOCALIO on read/write errors,
- * LE_DATAERR on bad input) and a one-line reason in `err`.
+ * LE_RESOURCE when the spool's disk or descriptors run out, LE_DATAERR on
+ * bad input) and a one-line reason in `err`.
  */
 int	message_spool(struct message *, int infd, const struct msg_opts *,
 	    const struct strlist *argv_rcpts, int *le, struct buf *err);

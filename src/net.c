@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "exitcode.h"
+#include "outcome.h"
 #include "net.h"
 #include "util.h"
 

@@ -2,7 +2,7 @@
 #define POSTIE_NET_H
 
 #include "buf.h"
-#include "exitcode.h"
+#include "outcome.h"
 
 struct net_target {
 	const char	*host;		/* name or address literal */

@@ -6,67 +6,84 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "dotstuff.h"
 #include "envelope.h"
-#include "exitcode.h"
+#include "outcome.h"
 #include "iobuf.h"
 #include "reply.h"
+#include "route.h"
 #include "smtp.h"
 #include "smtp_int.h"
+#include "spool.h"
 #include "xmalloc.h"
 
 /*
- * The engine is split so that later work plugs in without rewrites:
+ * The transactions of a session: MAIL, RCPT..., DATA, the content and
+ * the reply to it (smtp_send), the -bv probe (smtp_verify) and RSET
+ * (smtp_reset).  Each recipient gets its own verdict in the result; a
+ * failure of the message as a whole is the session's status (sess_fail).
  *
- *   session_open()   connect, implicit TLS, greeting, EHLO/LHLO (HELO
- *                    fallback), STARTTLS (iobuf_set_ops(), refuse
- *                    read-ahead, EHLO again, forget the caps), AUTH
- *                    (smtp_auth.c; smtp_int.h holds the shared session);
- *                    in smtp_session.c with the reply/command I/O
- *   transaction()    MAIL, RCPT..., DATA, body, final reply; one message,
- *                    so a queue runner can call it again on the same
- *                    session (RSET between messages)
- *   send_body()      the content after 354; BDAT/CHUNKING would be a
- *                    second body sender beside it
- *   session_close()  QUIT when the stream is in a known state, close
- *                    (smtp_session.c)
- *
- * Only sess_fail() writes the outcome into the result; every status comes from
- * exit_status().
+ * send_body() is the one body sender; BDAT/CHUNKING would be a second
+ * one beside it.
  */
 
 #define BODY_CHUNK	 65536
+#define EOM_WAIT_MS	 (10 * 60 * 1000LL)	/* RFC 5321 4.5.3.2.6 */
+#define SEND_STEPS	 10			/* 10 T, plus T per MiB */
+#define MIB		 (1024LL * 1024)
 
+/* One transaction: which recipients go in it and what RCPT said. */
+struct txn {
+	const struct envelope	*env;
+	struct smtp_result	*res;
+	size_t			*idx;	/* indexes into env->rcpts */
+	size_t			 n;
+	unsigned char		*ok;	/* per idx: RCPT accepted */
+	unsigned char		*again;	/* per idx: "too many recipients" */
+	size_t			 naccepted;
+	size_t			 ndelivered;
+	int			 pipelining;
+	int			 data_sent;	/* the last one sent content */
+};
 
-static void	add_failure(struct session *, const char *, int);
-static int	send_empty_data(struct session *);
-static int	send_body(struct session *, int, off_t);
-static int	final_replies(struct session *, const struct envelope *,
-		    const unsigned char *);
-static void	rcpt_outcome(struct session *, enum phase);
-static int	mail_group(struct session *, const struct envelope *,
-		    const char *, const char *, int);
-static int	rcpt_replies(struct session *, const struct envelope *, int,
-		    unsigned char *, struct buf *);
-static int	transaction(struct session *, const struct envelope *, int);
-static int	mail_cmd(struct session *, const struct envelope *, int,
+static void	status_copy(struct smtp_status *, const struct smtp_status *);
+static void	result_setup(struct smtp_result *, const struct envelope *);
+static void	verdict(struct smtp_session *, struct smtp_rcpt *, enum phase);
+static void	message_verdict(struct smtp_session *, struct txn *,
+		    enum phase, int);
+static int	too_many(const struct reply *);
+static void	txn_init(struct txn *, const struct envelope *,
+		    struct smtp_result *);
+static void	txn_release(struct txn *);
+static int	txn_next(struct txn *);
+static void	add_xtext(struct buf *, const char *);
+static void	rcpt_cmd(struct smtp_session *, const struct envelope *,
+		    const char *);
+static int	mail_cmd(struct smtp_session *, const struct envelope *, int,
 		    struct buf *);
-static int	verify(struct session *, const struct envelope *,
-		    struct buf *);
+static int	mail_group(struct smtp_session *, struct txn *, const char *,
+		    const char *);
+static int	rcpt_replies(struct smtp_session *, struct txn *);
+static int	send_empty_data(struct smtp_session *);
+static int	send_body(struct smtp_session *, const struct spool *);
+static int	final_replies(struct smtp_session *, struct txn *);
+static int	data_phase(struct smtp_session *, struct txn *,
+		    const struct spool *);
+static int	transaction(struct smtp_session *, struct txn *,
+		    const struct spool *);
+static int	step_start(struct smtp_session *, const struct envelope *,
+		    struct smtp_result *);
+static int	step_end(struct smtp_session *, struct smtp_result *, int,
+		    enum phase);
 
 void
 smtp_result_init(struct smtp_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	buf_init(&res->msg);
-	buf_init(&res->server);
-	buf_init(&res->warn);
-	res->phase = PH_LOCAL;
-	(void)snprintf(res->tls, sizeof(res->tls), "off");
-	res->auth = "off";
+	buf_init(&res->st.text);
+	res->st.phase = PH_LOCAL;
 }
 
 void
@@ -74,198 +91,135 @@ smtp_result_release(struct smtp_result *res)
 {
 	size_t	 i;
 
-	for (i = 0; i < res->nfailed; i++) {
-		free(res->failed[i].addr);
-		free(res->failed[i].text);
-	}
-	free(res->failed);
-	res->failed = NULL;
-	res->nfailed = 0;
-	buf_release(&res->msg);
-	buf_release(&res->server);
-	buf_release(&res->warn);
+	for (i = 0; i < res->nrcpt; i++)
+		free(res->rcpt[i].text);
+	free(res->rcpt);
+	buf_release(&res->st.text);
+	smtp_result_init(res);
+}
+
+size_t
+smtp_result_count(const struct smtp_result *res, enum rcpt_state st)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < res->nrcpt; i++)
+		if (res->rcpt[i].state == st)
+			n++;
+	return n;
 }
 
 static void
-add_failure(struct session *s, const char *addr, int code)
+status_copy(struct smtp_status *dst, const struct smtp_status *src)
 {
-	struct smtp_result	*res = s->res;
-	struct smtp_rcpt_failure *f;
+	dst->phase = src->phase;
+	dst->code = src->code;
+	dst->lerr = src->lerr;
+	(void)strlcpy(dst->ecode, src->ecode, sizeof(dst->ecode));
+	buf_reset(&dst->text);
+	buf_addstr(&dst->text, buf_str(&src->text));
+}
 
-	res->failed = xreallocarray(res->failed, res->nfailed + 1,
-	    sizeof(*res->failed));
-	f = &res->failed[res->nfailed++];
-	f->addr = xstrdup(addr);
-	f->code = code;
+/* Every recipient undecided, as a step starts. */
+static void
+result_setup(struct smtp_result *res, const struct envelope *env)
+{
+	smtp_result_release(res);
+	res->nrcpt = env->rcpts.n;
+	res->rcpt = xcalloc(res->nrcpt > 0 ? res->nrcpt : 1,
+	    sizeof(*res->rcpt));
+}
+
+/* The reply in s->r decides recipient `r`. */
+static void
+verdict(struct smtp_session *s, struct smtp_rcpt *r, enum phase ph)
+{
+	int	 c = s->r.code / 100;
+
+	r->state = c == 2 ? RCPT_ACCEPTED : c == 4 ? RCPT_DEFERRED :
+	    c == 5 ? RCPT_REFUSED : RCPT_UNKNOWN;
+	r->phase = ph;
+	r->code = s->r.code;
+	(void)strlcpy(r->ecode, s->r.ecode, sizeof(r->ecode));
 	buf_reset(&s->tmp);
 	reply_summary(&s->r, &s->tmp);
-	f->text = xstrdup(buf_str(&s->tmp));
+	free(r->text);
+	r->text = xstrdup(buf_str(&s->tmp));
 }
 
-/*
- * DATA got 354 but no recipient was accepted (possible with PIPELINING):
- * end the data at once.  The reply does not matter: there is nobody to
- * deliver to.
- */
-static int
-send_empty_data(struct session *s)
-{
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "the end of the (empty) data");
-	sess_trace(s, '>', ".", 1);
-	iobuf_queue(&s->io, ".\r\n", 3);
-	if (sess_flush(s, PH_EOM, 1) == -1 ||
-	    sess_read_reply(s, PH_EOM, 1) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * The content after 354: the spool from offset 0, dot-stuffed, in large
- * writes (each IOBUF_WFLUSH piece within one command timeout), then the
- * terminator.  A local read error leaves a half-sent message: the caller
- * drops the connection without the final dot so nothing is delivered.
- */
-static int
-send_body(struct session *s, int fd, off_t size)
-{
-	struct dotstuff	 ds;
-	struct buf	 out = BUF_INIT;
-	char		*chunk;
-	off_t		 off = 0;
-	size_t		 done, piece;
-	ssize_t		 n;
-	enum io_result	 ior;
-	int		 rc = -1;
-
-	(void)size;
-	chunk = xmalloc(BODY_CHUNK);
-	dot_init(&ds);
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "the message");
-	for (;;) {
-		n = pread(fd, chunk, BODY_CHUNK, off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			sess_fail(s, PH_BODY, 0, LE_LOCALIO, "cannot read the "
-			    "spooled message: %s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		off += n;
-		buf_reset(&out);
-		dot_feed(&ds, chunk, (size_t)n, &out);
-		/* Pieces of half a flush: each call writes at most one
-		 * IOBUF_WFLUSH block, and each block gets a full T. */
-		for (done = 0; done < out.len; done += piece) {
-			piece = out.len - done;
-			if (piece > IOBUF_WFLUSH / 2)
-				piece = IOBUF_WFLUSH / 2;
-			ior = iobuf_queue_data(&s->io, out.data + done, piece,
-			    deadline_in(s, s->tmo_ms));
-			if (ior != IO_OK) {
-				io_failed(s, PH_BODY, ior, 1, 0);
-				goto out;
-			}
-		}
-	}
-	buf_reset(&out);
-	dot_finish(&ds, &out);
-	iobuf_queue(&s->io, out.data, out.len);
-	sess_trace(s, '>', ".", 1);
-	if (sess_flush(s, PH_BODY, 0) == -1)
-		goto out;
-	rc = 0;
-out:
-	buf_release(&out);
-	free(chunk);
-	return rc;
-}
-
-/*
- * The reply to the final dot: one for SMTP, one per accepted recipient
- * (in RCPT order) for LMTP.  `ok[i]` says whether rcpt i was accepted.
- * Returns the number of recipients the message reached, -1 on failure.
- */
-static int
-final_replies(struct session *s, const struct envelope *env,
-    const unsigned char *ok)
-{
-	size_t	 i, delivered = 0;
-
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "the end of the data");
-	if (!s->lmtp) {
-		if (sess_read_reply(s, PH_EOM, 0) == -1)
-			return -1;
-		if (s->r.code != 250) {
-			sess_unexpected(s, PH_EOM);
-			return -1;
-		}
-		return (int)s->res->naccepted;
-	}
-	for (i = 0; i < env->rcpts.n; i++) {
-		if (!ok[i])
-			continue;
-		buf_reset(&s->what);
-		buf_addf(&s->what, "the end of the data for <%s>",
-		    env->rcpts.v[i]);
-		if (sess_read_reply(s, PH_EOM, 0) == -1)
-			return -1;
-		if (s->r.code / 100 == 2)
-			delivered++;
-		else if (s->r.code / 100 == 4 || s->r.code / 100 == 5) {
-			add_failure(s, env->rcpts.v[i], s->r.code);
-			s->res->naccepted--;
-		} else
-			return sess_unexpected(s, PH_EOM);
-	}
-	return (int)delivered;
-}
-
-/*
- * Status when some or all recipients failed.  The representative failure
- * is the first temporary one (a retry may still reach it), else the
- * first.  LMTP's per-recipient verdicts after the data count as RCPT
- * verdicts.
- */
+/* A reply to MAIL, DATA or the data decides for the whole transaction:
+ * every recipient in it, or (`accepted_only`) those RCPT accepted. */
 static void
-rcpt_outcome(struct session *s, enum phase ph)
+message_verdict(struct smtp_session *s, struct txn *t, enum phase ph,
+    int accepted_only)
 {
-	struct smtp_result	*res = s->res;
-	const struct smtp_rcpt_failure *f = &res->failed[0];
-	const char		*what;
-	size_t			 i;
+	size_t	 k;
 
-	for (i = 0; i < res->nfailed; i++)
-		if (res->failed[i].code / 100 == 4) {
-			f = &res->failed[i];
-			break;
-		}
-	res->phase = ph;
-	res->code = f->code;
-	res->lerr = LE_NONE;
-	res->status = exit_status(PH_RCPT, f->code, LE_NONE);
-	/* LMTP: refused after the data rather than at RCPT. */
-	what = ph == PH_EOM ? "delivery to " : "RCPT TO:";
-	buf_reset(&res->msg);
-	if (res->naccepted == 0 && res->nfailed == 1)
-		buf_addf(&res->msg, "%s<%s> rejected: %s", what, f->addr,
-		    f->text);
-	else if (res->naccepted == 0)
-		buf_addf(&res->msg, "all %zu recipients rejected",
-		    res->nfailed);
-	else if (res->nfailed == 1)
-		buf_addf(&res->msg, "%s<%s> rejected (the other recipients "
-		    "got the message): %s", what, f->addr, f->text);
-	else
-		buf_addf(&res->msg, "%zu of %zu recipients rejected (the "
-		    "others got the message)", res->nfailed,
-		    res->nfailed + res->naccepted);
-	/* The front end lists each refusal only when there are several. */
-	res->rcpt_verdict = 1;
+	for (k = 0; k < t->n; k++)
+		if (!accepted_only || t->ok[k])
+			verdict(s, &t->res->rcpt[t->idx[k]], ph);
+}
+
+/* RFC 5321 4.5.3.1.10: 452, or the 552 of RFC 821's days when its
+ * enhanced code says "too many recipients" (5.5.3). */
+static int
+too_many(const struct reply *r)
+{
+	return r->code == 452 || (r->code == 552 &&
+	    strcmp(r->ecode, "5.5.3") == 0);
+}
+
+static void
+txn_init(struct txn *t, const struct envelope *env, struct smtp_result *res)
+{
+	size_t	 i, n = env->rcpts.n > 0 ? env->rcpts.n : 1;
+
+	memset(t, 0, sizeof(*t));
+	t->env = env;
+	t->res = res;
+	t->idx = xreallocarray(NULL, n, sizeof(*t->idx));
+	t->ok = xcalloc(n, 1);
+	t->again = xcalloc(n, 1);
+	for (i = 0; i < env->rcpts.n; i++)
+		t->idx[i] = i;
+	t->n = env->rcpts.n;
+}
+
+static void
+txn_release(struct txn *t)
+{
+	free(t->idx);
+	free(t->ok);
+	free(t->again);
+}
+
+/*
+ * After a completed transaction: the next one carries the recipients
+ * told "too many", as long as this one delivered to somebody (else the
+ * server would only say the same again).  Returns 1 when there is one.
+ */
+static int
+txn_next(struct txn *t)
+{
+	struct smtp_rcpt	*r;
+	size_t			 k, n = 0;
+
+	if (t->ndelivered == 0)
+		return 0;
+	for (k = 0; k < t->n; k++) {
+		if (!t->again[k])
+			continue;
+		r = &t->res->rcpt[t->idx[k]];
+		free(r->text);
+		memset(r, 0, sizeof(*r));
+		t->idx[n++] = t->idx[k];
+	}
+	t->n = n;
+	memset(t->ok, 0, n);
+	memset(t->again, 0, n);
+	t->naccepted = t->ndelivered = 0;
+	t->data_sent = 0;
+	return n > 0;
 }
 
 /*
@@ -289,7 +243,8 @@ add_xtext(struct buf *b, const char *v)
 
 /* RCPT TO, with NOTIFY= when asked for and the server offers DSN. */
 static void
-rcpt_cmd(struct session *s, const struct envelope *env, const char *addr)
+rcpt_cmd(struct smtp_session *s, const struct envelope *env,
+    const char *addr)
 {
 	struct buf	 b = BUF_INIT;
 	const char	*p;
@@ -313,21 +268,19 @@ rcpt_cmd(struct session *s, const struct envelope *env, const char *addr)
  * with the outcome recorded when the envelope cannot go to this server.
  */
 static int
-mail_cmd(struct session *s, const struct envelope *env, int with_size,
+mail_cmd(struct smtp_session *s, const struct envelope *env, int with_size,
     struct buf *mail)
 {
 	if (env->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8)) {
-		sess_fail(s, PH_MAIL, 0, LE_DATAERR,
-		    "the message needs SMTPUTF8 "
-		    "(an address is not ASCII) and the server does not "
-		    "offer it");
+		sess_fail(s, PH_MAIL, 0, LE_DATAERR, "the message needs "
+		    "SMTPUTF8 (an address is not ASCII) and the server does "
+		    "not offer it");
 		return -1;
 	}
 	if (with_size && (s->caps.flags & CAP_SIZE) && s->caps.size > 0 &&
 	    (unsigned long long)env->size > s->caps.size) {
-		sess_fail(s, PH_MAIL, 0, LE_TOOBIG,
-		    "the message (%lld bytes) is "
-		    "larger than the server's limit of %llu bytes",
+		sess_fail(s, PH_MAIL, 0, LE_TOOBIG, "the message (%lld bytes) "
+		    "is larger than the server's limit of %llu bytes",
 		    (long long)env->size, s->caps.size);
 		return -1;
 	}
@@ -363,30 +316,33 @@ mail_cmd(struct session *s, const struct envelope *env, int with_size,
 /*
  * Send MAIL (with PIPELINING also every RCPT and `last`, DATA or RSET,
  * in the same write) and read MAIL's reply.  Returns 0 when MAIL was
- * accepted.  Otherwise the refusal is the outcome, and the replies to the
- * rest of a pipelined group are drained quietly (503s, most likely); -1.
+ * accepted.  Otherwise the refusal decides for every recipient, the
+ * replies to the rest of a pipelined group are drained quietly (503s,
+ * most likely), and -1.
  */
 static int
-mail_group(struct session *s, const struct envelope *env, const char *mail,
-    const char *last, int pipelining)
+mail_group(struct smtp_session *s, struct txn *t, const char *mail,
+    const char *last)
 {
-	size_t	 i;
+	size_t	 k;
 
 	cmd(s, "%s", mail);
-	if (pipelining) {
-		for (i = 0; i < env->rcpts.n; i++)
-			rcpt_cmd(s, env, env->rcpts.v[i]);
+	if (t->pipelining) {
+		for (k = 0; k < t->n; k++)
+			rcpt_cmd(s, t->env, t->env->rcpts.v[t->idx[k]]);
 		cmd(s, "%s", last);
 	}
-	buf_reset(&s->what);
-	buf_addf(&s->what, "MAIL FROM:<%s>", env->from);
+	awaiting(s, "MAIL FROM:<%s>", t->env->from);
 	if (sess_flush(s, PH_MAIL, 0) == -1 ||
 	    sess_read_reply(s, PH_MAIL, 0) == -1)
 		return -1;
-	if (s->r.code / 100 == 2)
+	if (s->r.code / 100 == 2) {
+		s->in_txn = 1;
 		return 0;
+	}
 	sess_unexpected(s, PH_MAIL);
-	for (i = 0; pipelining && !s->broken && i <= env->rcpts.n; i++)
+	message_verdict(s, t, PH_MAIL, 0);
+	for (k = 0; t->pipelining && !s->broken && k <= t->n; k++)
 		if (sess_read_reply(s, PH_RCPT, 1) == -1)
 			break;
 	return -1;
@@ -394,23 +350,20 @@ mail_group(struct session *s, const struct envelope *env, const char *mail,
 
 /*
  * The RCPT replies of a transaction (sending each RCPT first when not
- * pipelined).  Accepted recipients are marked in `ok`, refused ones
- * recorded as failures; with `verdicts` (-bv) every answer also gets a
- * line there.  Returns -1 when the session cannot go on (a 421, a reply
- * that does not fit, I/O): the outcome is recorded already.
+ * pipelined): each decides its recipient.  Returns -1 when the session
+ * cannot go on (a 421, a reply that does not fit, I/O), after sess_fail.
  */
 static int
-rcpt_replies(struct session *s, const struct envelope *env, int pipelining,
-    unsigned char *ok, struct buf *verdicts)
+rcpt_replies(struct smtp_session *s, struct txn *t)
 {
-	size_t	 i;
-	int	 cls;
+	const char	*addr;
+	size_t		 k;
 
-	for (i = 0; i < env->rcpts.n; i++) {
-		buf_reset(&s->what);
-		buf_addf(&s->what, "RCPT TO:<%s>", env->rcpts.v[i]);
-		if (!pipelining) {
-			rcpt_cmd(s, env, env->rcpts.v[i]);
+	for (k = 0; k < t->n; k++) {
+		addr = t->env->rcpts.v[t->idx[k]];
+		awaiting(s, "RCPT TO:<%s>", addr);
+		if (!t->pipelining) {
+			rcpt_cmd(s, t->env, addr);
 			if (sess_flush(s, PH_RCPT, 0) == -1)
 				return -1;
 		}
@@ -420,195 +373,333 @@ rcpt_replies(struct session *s, const struct envelope *env, int pipelining,
 		 * the channel, so nothing more may be sent. */
 		if (s->r.code == 421) {
 			rejected(s, PH_RCPT);
+			s->broken = 1;
 			return -1;
 		}
-		cls = s->r.code / 100;
-		if (cls == 2) {
-			if (ok != NULL)
-				ok[i] = 1;
-			s->res->naccepted++;
-		} else if (cls == 4 || cls == 5)
-			add_failure(s, env->rcpts.v[i], s->r.code);
-		else {
-			sess_unexpected(s, PH_RCPT);
-			return -1;
-		}
-		if (verdicts != NULL) {
-			buf_reset(&s->tmp);
-			reply_summary(&s->r, &s->tmp);
-			buf_addf(verdicts, "%s: %s (%s)\n", env->rcpts.v[i],
-			    cls == 2 ? "deliverable" : cls == 4 ?
-			    "temporary failure" : "rejected", s->tmp.data);
-		}
+		if (s->r.code / 100 != 2 && s->r.code / 100 != 4 &&
+		    s->r.code / 100 != 5)
+			return sess_unexpected(s, PH_RCPT);
+		verdict(s, &t->res->rcpt[t->idx[k]], PH_RCPT);
+		if (s->r.code / 100 == 2) {
+			t->ok[k] = 1;
+			t->naccepted++;
+		} else if (too_many(&s->r))
+			t->again[k] = 1;
 	}
 	return 0;
 }
 
-/* One message: MAIL, RCPT..., DATA, content, final reply. */
+/*
+ * DATA got 354 but no recipient was accepted (possible with PIPELINING):
+ * end the data at once.  The reply does not matter: there is nobody to
+ * deliver to.
+ */
 static int
-transaction(struct session *s, const struct envelope *env, int spool_fd)
+send_empty_data(struct smtp_session *s)
 {
-	unsigned char	*ok;
-	int		 pipelining, got354 = 0, rc = -1;
-	struct buf	 mail = BUF_INIT;
+	awaiting(s, "the end of the (empty) data");
+	sess_trace(s, '>', ".", 1);
+	iobuf_queue(&s->io, ".\r\n", 3);
+	if (sess_flush(s, PH_EOM, 1) == -1 ||
+	    sess_read_reply(s, PH_EOM, 1) == -1)
+		return -1;
+	s->in_txn = 0;
+	return 0;
+}
 
-	if (mail_cmd(s, env, 1, &mail) == -1)
-		goto out_mail;
-	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
-	ok = xcalloc(env->rcpts.n, 1);
+/*
+ * The content after 354: the spool from offset 0, dot-stuffed, in large
+ * writes (each IOBUF_WFLUSH piece within one command timeout), then the
+ * terminator.  A local read error leaves a half-sent message: the stream
+ * is broken, so the connection is dropped without the final dot and
+ * nothing is delivered.
+ */
+static int
+send_body(struct smtp_session *s, const struct spool *sp)
+{
+	struct dotstuff	 ds;
+	struct buf	 out = BUF_INIT;
+	char		*chunk;
+	off_t		 off = 0;
+	size_t		 done, piece;
+	ssize_t		 n;
+	enum io_result	 ior;
+	int		 rc = -1;
 
-	if (mail_group(s, env, mail.data, "DATA", pipelining) == -1) {
-		/* A pipelined DATA may have been answered 354 anyway. */
-		if (pipelining && s->r.code == 354)
-			(void)send_empty_data(s);
-		goto out;
-	}
-
-	if (rcpt_replies(s, env, pipelining, ok, NULL) == -1)
-		goto out;
-
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "DATA");
-	if (!pipelining) {
-		if (s->res->naccepted == 0) {
-			rcpt_outcome(s, PH_RCPT);
-			goto out;
+	chunk = xmalloc(BODY_CHUNK);
+	dot_init(&ds);
+	awaiting(s, "the message");
+	while ((n = spool_read_at(sp, chunk, BODY_CHUNK, off)) > 0) {
+		off += n;
+		buf_reset(&out);
+		dot_feed(&ds, chunk, (size_t)n, &out);
+		/* Pieces of half a flush: each call writes at most one
+		 * IOBUF_WFLUSH block, and each block gets a full T. */
+		for (done = 0; done < out.len; done += piece) {
+			piece = out.len - done;
+			if (piece > IOBUF_WFLUSH / 2)
+				piece = IOBUF_WFLUSH / 2;
+			ior = iobuf_queue_data(&s->io, out.data + done, piece,
+			    deadline_in(s, s->tmo_ms));
+			if (ior != IO_OK) {
+				io_failed(s, PH_BODY, ior, 1, 0);
+				goto out;
+			}
 		}
-		cmd(s, "DATA");
-		if (sess_flush(s, PH_DATA, 0) == -1)
-			goto out;
 	}
-	if (sess_read_reply(s, PH_DATA, 0) == -1)
-		goto out;
-	got354 = s->r.code == 354;
-	if (s->res->naccepted == 0) {
-		/* Pipelined: DATA went out before the verdicts. */
-		if (got354)
-			(void)send_empty_data(s);
-		rcpt_outcome(s, PH_RCPT);
+	if (n == -1) {
+		sess_fail(s, PH_BODY, 0, spool_errclass(errno), "cannot read "
+		    "the spooled message: %s", strerror(errno));
 		goto out;
 	}
-	if (!got354) {
-		sess_unexpected(s, PH_DATA);
+	buf_reset(&out);
+	dot_finish(&ds, &out);
+	iobuf_queue(&s->io, out.data, out.len);
+	sess_trace(s, '>', ".", 1);
+	if (sess_flush(s, PH_BODY, 0) == -1)
 		goto out;
-	}
-
-	if (send_body(s, spool_fd, env->size) == -1)
-		goto out;
-	switch (final_replies(s, env, ok)) {
-	case -1:
-		goto out;
-	case 0:
-		/* LMTP: every recipient refused after the data. */
-		rcpt_outcome(s, PH_EOM);
-		goto out;
-	default:
-		break;
-	}
-	if (s->res->nfailed > 0)
-		rcpt_outcome(s, s->lmtp ? PH_EOM : PH_RCPT);
-	else {
-		s->res->phase = PH_EOM;
-		s->res->lerr = LE_NONE;
-		s->res->status = exit_status(PH_EOM, s->r.code, LE_NONE);
-		buf_reset(&s->res->msg);
-	}
 	rc = 0;
 out:
-	free(ok);
-out_mail:
-	buf_release(&mail);
+	buf_release(&out);
+	free(chunk);
 	return rc;
 }
 
 /*
- * -bv: MAIL, one RCPT per address, RSET; never DATA.  Each answered
- * recipient gets a line in `out`.  The outcome is that of the worst
- * verdict, as for delivery.
+ * The reply to the final dot: one for SMTP, deciding for every accepted
+ * recipient; one per accepted recipient (in RCPT order) for LMTP.  Each
+ * may take RFC 5321's 10 minutes (or T when larger): giving up earlier
+ * on a server that is still delivering would make the caller send the
+ * message again.  -1 when the message failed as a whole.
  */
 static int
-verify(struct session *s, const struct envelope *env, struct buf *out)
+final_replies(struct smtp_session *s, struct txn *t)
 {
-	int		 pipelining;
-	struct buf	 mail = BUF_INIT;
+	long long	 wait = s->tmo_ms > EOM_WAIT_MS ? s->tmo_ms : EOM_WAIT_MS;
+	size_t		 k;
 
-	if (mail_cmd(s, env, 0, &mail) == -1)
-		goto out;
-	pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
-	if (mail_group(s, env, mail.data, "RSET", pipelining) == -1)
-		goto out;
-	if (rcpt_replies(s, env, pipelining, NULL, out) == -1)
-		goto out;
-	/* RSET ends the transaction; its reply changes no verdict. */
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "RSET");
-	if (!pipelining) {
-		cmd(s, "RSET");
-		if (sess_flush(s, PH_RCPT, 1) == -1)
-			goto verdict;
+	awaiting(s, "the end of the data");
+	if (!s->rt->lmtp) {
+		if (sess_read_reply_within(s, PH_EOM, 0, wait) == -1)
+			return -1;
+		s->in_txn = 0;
+		if (s->r.code / 100 != 2) {
+			sess_unexpected(s, PH_EOM);
+			message_verdict(s, t, PH_EOM, 1);
+			return -1;
+		}
+		message_verdict(s, t, PH_EOM, 1);
+		t->ndelivered = t->naccepted;
+		return 0;
 	}
-	(void)sess_read_reply(s, PH_RCPT, 1);
-verdict:
-	if (s->res->nfailed > 0) {
-		rcpt_outcome(s, PH_RCPT);
-		buf_reset(&s->res->msg);
-		buf_addf(&s->res->msg, "%zu of %zu addresses not deliverable",
-		    s->res->nfailed, s->res->nfailed + s->res->naccepted);
-	} else {
-		s->res->phase = PH_QUIT;
-		s->res->lerr = LE_NONE;
-		s->res->status = 0;
-		buf_reset(&s->res->msg);
+	for (k = 0; k < t->n; k++) {
+		if (!t->ok[k])
+			continue;
+		awaiting(s, "the end of the data for <%s>",
+		    t->env->rcpts.v[t->idx[k]]);
+		if (sess_read_reply_within(s, PH_EOM, 0, wait) == -1)
+			return -1;
+		if (s->r.code / 100 == 3)
+			return sess_unexpected(s, PH_EOM);
+		verdict(s, &t->res->rcpt[t->idx[k]], PH_EOM);
+		if (s->r.code / 100 == 2)
+			t->ndelivered++;
 	}
+	s->in_txn = 0;
+	return 0;
+}
+
+/* DATA's reply, the content and the replies to it.  0 or -1 as
+ * transaction(). */
+static int
+data_phase(struct smtp_session *s, struct txn *t, const struct spool *sp)
+{
+	awaiting(s, "DATA");
+	if (!t->pipelining) {
+		if (t->naccepted == 0)
+			return 0;
+		cmd(s, "DATA");
+		if (sess_flush(s, PH_DATA, 0) == -1)
+			return -1;
+	}
+	if (sess_read_reply(s, PH_DATA, 0) == -1)
+		return -1;
+	if (t->naccepted == 0) {
+		/* Pipelined: DATA went out before the verdicts. */
+		if (s->r.code == 354)
+			(void)send_empty_data(s);
+		return 0;
+	}
+	if (s->r.code != 354) {
+		sess_unexpected(s, PH_DATA);
+		if (s->r.code / 100 == 4 || s->r.code / 100 == 5)
+			message_verdict(s, t, PH_DATA, 1);
+		return -1;
+	}
+	t->data_sent = 1;
+	if (send_body(s, sp) == -1)
+		return -1;
+	return final_replies(s, t);
+}
+
+/*
+ * One message to the recipients of `t`.  0 when it came to a defined end
+ * (each recipient has its verdict, possibly that nobody was accepted);
+ * -1 when it failed as a whole (the session's status says how).
+ */
+static int
+transaction(struct smtp_session *s, struct txn *t, const struct spool *sp)
+{
+	struct buf	 mail = BUF_INIT;
+	int		 rc = -1;
+
+	t->pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	if (mail_cmd(s, t->env, 1, &mail) == -1)
+		goto out;
+	if (mail_group(s, t, mail.data, "DATA") == -1) {
+		/* A pipelined DATA may have been answered 354 anyway. */
+		if (t->pipelining && !s->broken && s->r.code == 354)
+			(void)send_empty_data(s);
+		goto out;
+	}
+	if (rcpt_replies(s, t) == -1)
+		goto out;
+	rc = data_phase(s, t, sp);
 out:
 	buf_release(&mail);
-	return s->res->status == 0 ? 0 : -1;
+	return rc;
 }
 
-
-int
-smtp_submit(const struct smtp_params *p, const struct envelope *env,
-    int spool_fd, struct smtp_result *res)
+/* A step may start: the session is open and usable.  Clears the last
+ * failure. */
+static int
+step_start(struct smtp_session *s, const struct envelope *env,
+    struct smtp_result *res)
 {
-	struct session	 s;
-
-	session_setup(&s, p, res, env->size);
-	res->status = -1;
-	if (env->rcpts.n == 0)
-		sess_fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
-	else if (session_open(&s) == 0)
-		(void)transaction(&s, env, spool_fd);
-	if (res->status == -1) {
-		/* Every path above records an outcome; be safe anyway. */
-		sess_fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
+	result_setup(res, env);
+	if (!s->ready || s->broken) {
+		if (s->st.text.len == 0)
+			sess_fail(s, PH_LOCAL, 0, LE_SOFTWARE,
+			    "the session is not open");
+		return step_end(s, res, -1, PH_LOCAL);
 	}
-	/* A 421 means the server is closing: QUIT is pointless but
-	 * harmless.  After a timeout, drop or garbage: just close. */
-	session_close(&s, 1);
+	s->st.phase = PH_LOCAL;
+	s->st.code = 0;
+	s->st.ecode[0] = '\0';
+	s->st.lerr = LE_NONE;
+	buf_reset(&s->st.text);
+	if (env->rcpts.n == 0) {
+		sess_fail(s, PH_LOCAL, 0, LE_USAGE, "no recipients");
+		return step_end(s, res, -1, PH_LOCAL);
+	}
+	if (s->in_txn && smtp_reset(s) == -1)
+		return step_end(s, res, -1, PH_LOCAL);
+	return 0;
+}
 
-	reply_release(&s.r);
-	buf_release(&s.what);
-	buf_release(&s.tmp);
-	return res->status;
+/*
+ * The outcome of a step into `res`; returns `rc`.  A step that ended
+ * well ends with the reply s->r holds, in phase `ph` (PH_EOM: the reply
+ * to the data; PH_RCPT: no recipient was accepted, or -bv).
+ */
+static int
+step_end(struct smtp_session *s, struct smtp_result *res, int rc,
+    enum phase ph)
+{
+	res->aborted = rc == -1;
+	if (rc == -1) {
+		status_copy(&res->st, &s->st);
+		if (s->broken)
+			s->ready = 0;
+		return -1;
+	}
+	res->st.phase = ph;
+	res->st.code = s->r.code;
+	(void)strlcpy(res->st.ecode, s->r.ecode, sizeof(res->st.ecode));
+	res->st.lerr = LE_NONE;
+	buf_reset(&res->st.text);
+	return 0;
 }
 
 int
-smtp_verify(const struct smtp_params *p, const struct envelope *env,
-    struct buf *verdicts, struct smtp_result *res)
+smtp_send(struct smtp_session *s, const struct envelope *env,
+    const struct spool *sp, struct smtp_result *res)
 {
-	struct session	 s;
+	struct txn	 t;
+	long long	 budget;
+	int		 rc;
 
-	session_setup(&s, p, res, 0);
-	res->status = -1;
-	if (env->rcpts.n == 0)
-		sess_fail(&s, PH_LOCAL, 0, LE_USAGE, "no recipients");
-	else if (session_open(&s) == 0)
-		(void)verify(&s, env, verdicts);
-	if (res->status == -1)
-		sess_fail(&s, PH_LOCAL, 0, LE_SOFTWARE, "no outcome recorded");
-	session_close(&s, 1);
-	reply_release(&s.r);
-	buf_release(&s.what);
-	buf_release(&s.tmp);
-	return res->status;
+	if (step_start(s, env, res) == -1)
+		return -1;
+	budget = SEND_STEPS * s->tmo_ms + ((long long)env->size / MIB + 1) *
+	    s->tmo_ms;
+	txn_init(&t, env, res);
+	do {
+		sess_budget(s, budget);
+		res->ntxn++;
+		rc = transaction(s, &t, sp);
+	} while (rc == 0 && txn_next(&t));
+	txn_release(&t);
+	return step_end(s, res, rc, t.data_sent ? PH_EOM : PH_RCPT);
+}
+
+int
+smtp_verify(struct smtp_session *s, const struct envelope *env,
+    struct smtp_result *res)
+{
+	struct txn	 t;
+	struct buf	 mail = BUF_INIT;
+	int		 rc = -1;
+
+	if (step_start(s, env, res) == -1)
+		return -1;
+	sess_budget(s, (SEND_STEPS + 1) * s->tmo_ms);
+	txn_init(&t, env, res);
+	t.pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	res->ntxn = 1;
+	if (mail_cmd(s, env, 0, &mail) == -1 ||
+	    mail_group(s, &t, mail.data, "RSET") == -1 ||
+	    rcpt_replies(s, &t) == -1)
+		goto out;
+	/* RSET ends the transaction; its reply changes no verdict. */
+	awaiting(s, "RSET");
+	if (!t.pipelining) {
+		cmd(s, "RSET");
+		if (sess_flush(s, PH_RSET, 1) == -1)
+			goto done;
+	}
+	if (sess_read_reply(s, PH_RSET, 1) == 0 && s->r.code / 100 == 2)
+		s->in_txn = 0;
+done:
+	rc = 0;
+out:
+	if (s->in_txn && !s->broken)
+		s->broken = 1;	/* RSET went unanswered: state unknown */
+	buf_release(&mail);
+	txn_release(&t);
+	return step_end(s, res, rc, PH_RCPT);
+}
+
+int
+smtp_reset(struct smtp_session *s)
+{
+	if (!s->ready || s->broken)
+		return -1;
+	if (!s->in_txn)
+		return 0;
+	awaiting(s, "RSET");
+	cmd(s, "RSET");
+	if (sess_flush(s, PH_RSET, 0) == -1 ||
+	    sess_read_reply(s, PH_RSET, 0) == -1)
+		goto fail;
+	if (s->r.code / 100 != 2) {
+		sess_unexpected(s, PH_RSET);
+		s->broken = 1;	/* a server that cannot reset is done */
+		goto fail;
+	}
+	s->in_txn = 0;
+	return 0;
+fail:
+	s->ready = 0;
+	return -1;
 }

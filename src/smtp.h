@@ -1,49 +1,76 @@
 #ifndef POSTIE_SMTP_H
 #define POSTIE_SMTP_H
 
-#include <sys/types.h>
+#include <stddef.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "envelope.h"
-#include "exitcode.h"
-#include "strlist.h"
+#include "outcome.h"
 
 /*
- * The SMTP client engine: one transaction from connect to QUIT.  It takes
- * the resolved account, the envelope and the spooled message (an fd whose
- * content is already canonical: CRLF line endings, final CRLF present;
- * the engine only dot-stuffs it) and reports the outcome.  It never exits
- * and never prints: the front end turns the result into messages.
+ * The SMTP client engine, in steps a queue runner can drive:
+ *
+ *	s = smtp_new(route, trace, arg);
+ *	if (smtp_open(s) == 0)			connect, greeting, EHLO, TLS, AUTH
+ *		for each message:
+ *			smtp_send(s, env, spool, &res);	per-recipient results
+ *			smtp_reset(s);			ready for the next one
+ *	smtp_close(s);				QUIT, close, free
+ *
+ * It takes a resolved route (route.h), never the configuration; it never
+ * prints, never exits and picks no exit status: the caller turns the
+ * results into one (exit_for_result()) and into messages.  Blocking and
+ * straight-line; every wait is bounded (see smtp_open() and smtp_send()).
  */
 
-struct smtp_rcpt_failure {
-	char	*addr;
-	int	 code;
-	char	*text;		/* the server's reply, one line */
+struct route;
+struct spool;
+struct smtp_session;
+
+/* How a step ended: the reply or local error that decided it. */
+struct smtp_status {
+	enum phase	 phase;
+	int		 code;		/* the reply code, 0 when none */
+	char		 ecode[16];	/* its enhanced code "x.y.z" or "" */
+	enum local_err	 lerr;		/* LE_NONE when the server answered */
+	struct buf	 text;		/* one line: why; "" on success */
+};
+
+enum rcpt_state {
+	RCPT_UNKNOWN,	/* no verdict: the message ended before one (the
+			 * result's `st` says why) */
+	RCPT_ACCEPTED,	/* delivered (for -bv: RCPT accepted) */
+	RCPT_DEFERRED,	/* a 4xx: try again later */
+	RCPT_REFUSED	/* a 5xx: permanent */
+};
+
+struct smtp_rcpt {
+	enum rcpt_state	 state;
+	enum phase	 phase;		/* the reply that decided it: PH_RCPT,
+					 * PH_EOM (the data's reply), or
+					 * PH_MAIL / PH_DATA for the message */
+	int		 code;
+	char		 ecode[16];
+	char		*text;		/* reply_summary() of it, or NULL */
 };
 
 struct smtp_result {
-	int			 status;	/* sysexits value */
-	enum phase		 phase;		/* where it ended */
-	int			 code;		/* last reply code or 0 */
-	enum local_err		 lerr;
-	struct buf		 msg;		/* one-line reason, "" on success */
-	/* Recipients refused with 4xx or 5xx, in order: at RCPT, and for
-	 * LMTP also after the data.  Not the 503s that follow a refused
-	 * MAIL. */
-	struct smtp_rcpt_failure *failed;
-	size_t			 nfailed;
-	size_t			 naccepted;
-	int			 rcpt_verdict;	/* status is the recipients' */
-	struct buf		 server;	/* "host[addr]:port" or socket */
-	/* Warnings for the front end to print once, one a line, each
-	 * without "postie: " ("tls_certcheck is off: ..."); "" when none. */
-	struct buf		 warn;
-	/* What the session used, for the log line: "TLS1.3" or "off";
-	 * the mechanism name or "off". */
-	char			 tls[16];
-	const char		*auth;		/* static string */
+	/*
+	 * The message as a whole.  `aborted` is 0 when the exchange came to
+	 * a defined end and every recipient has its own verdict (delivered,
+	 * or refused one by one: at RCPT, or by LMTP after the data); `st`
+	 * is then the last reply to the data, or the last RCPT reply when
+	 * no recipient was accepted.  `aborted` is 1 when the message failed
+	 * as a whole: the session broke (timeout, drop, TLS, protocol), or
+	 * the server refused MAIL, DATA or the content; `st` says how, and
+	 * recipients it left undecided are RCPT_UNKNOWN.
+	 */
+	struct smtp_status	 st;
+	int			 aborted;
+	/* One per envelope recipient, in the envelope's order. */
+	struct smtp_rcpt	*rcpt;
+	size_t			 nrcpt;
+	size_t			 ntxn;		/* MAIL transactions used */
 };
 
 /* Called for every line sent (dir '>') or received ('<'), for -v.  AUTH
@@ -52,72 +79,91 @@ struct smtp_result {
 typedef void (*smtp_trace_fn)(void *arg, char dir, const char *line,
 	    size_t len);
 
-struct smtp_params {
-	const struct account	*acct;
-	const char		*helo_name;	/* NULL: derive (never localhost) */
-	int			 timeout;	/* seconds per command */
-	int			 total_timeout;	/* seconds for everything */
-	smtp_trace_fn		 trace;
-	void			*trace_arg;
-};
-
 void	smtp_result_init(struct smtp_result *);
 void	smtp_result_release(struct smtp_result *);
+/* Recipients of `res` in `state`. */
+size_t	smtp_result_count(const struct smtp_result *, enum rcpt_state);
+
+/* A session over `rt` (which must outlive it); nothing is connected. */
+struct smtp_session *smtp_new(const struct route *rt, smtp_trace_fn trace,
+	    void *trace_arg);
 
 /*
- * Run the transaction.  Returns res->status (0 only after 250 to the
- * final dot with every recipient accepted; 67 or 75 when some were
- * refused even though the others got the message: see res->failed and
- * res->naccepted).  The port is acct->port, else 25 (24 for LMTP).
- * params->timeout bounds every command (each reply wait, each flush of
- * up to IOBUF_WFLUSH bytes of content); the whole session is bounded by
- * 10 T + T per MiB of message, or params->total_timeout when that is
- * smaller and > 0.
+ * Fetch the AUTH secret when the route needs one (before connecting: a
+ * slow passwordeval never holds a socket), connect, greeting, EHLO (HELO
+ * when EHLO is refused), TLS, AUTH.  0 when the session is ready for
+ * smtp_send(), else -1 and smtp_failure() says why.
  *
- * TLS (from the account): `tls off` is plaintext; `tls on` requires TLS;
- * `tls` unset requires TLS except when the peer is a loopback address
- * (127.0.0.0/8, ::1) or a unix socket, where plaintext is used.
- * Required TLS is implicit (handshake before the greeting) when
- * `tls_starttls off`, or when it is unset and the port is 465; else
- * STARTTLS.  Every TLS failure is LE_TLS (75) with nothing sent beyond
+ * T is the route's timeout: every command's reply and every handshake
+ * waits at most T; the whole of smtp_open() at most 10 T.
+ *
+ * TLS (RT_TLS_AUTO: required unless the peer is loopback or a unix
+ * socket).  Every TLS failure is LE_TLS with nothing sent beyond
  * EHLO/STARTTLS/QUIT, except bytes pipelined after the 220 to STARTTLS,
- * which are a protocol error (76).
+ * which are LE_PROTOCOL.  AUTH: none offered or no usable mechanism is
+ * PH_AUTH with code 0 and nothing sent; a forced mechanism that needs a
+ * verified TLS session without one, or no secret, is LE_CONFIG; 5xx and
+ * 4xx replies are kept; a SCRAM server signature that does not verify
+ * and malformed, endless or oversized challenges are LE_PROTOCOL.
+ */
+int	smtp_open(struct smtp_session *);
+
+/*
+ * Send one message: MAIL, RCPT..., DATA (pipelined when offered), the
+ * spooled content dot-stuffed, the reply to the final dot (LMTP: one per
+ * accepted recipient).  `spool` holds the message exactly as it goes out
+ * (canonical CRLF, final CRLF present) and `env->size` its size.
  *
- * AUTH when `auth` is on or a mechanism, or when it is unset and `user`
- * is set.  The secret comes from secret_get() right before AUTH and is
- * wiped right after.  No AUTH offered or no usable mechanism: PH_AUTH,
- * code 0 (69), nothing sent; a forced mechanism that needs a verified
- * TLS session without one: LE_CONFIG (78); 535 and other 5xx: 77; 4xx:
- * 75; a SCRAM server signature that does not verify, malformed, endless
- * or oversized challenges: 76.
+ * Recipients refused with 452 (or 552 5.5.3), "too many recipients",
+ * are sent again in further transactions on the same session once the
+ * accepted ones have the message (RFC 5321 4.5.3.1.10), as long as each
+ * transaction makes progress.
+ *
+ * Deadlines: T per reply and per IOBUF_WFLUSH bytes of content; the
+ * reply to the final dot gets max(10 min, T) (RFC 5321 4.5.3.2.6); all
+ * of it at most 10 T + T per MiB (counting a partial MiB as one).
+ *
+ * `res` is filled (see struct smtp_result); returns 0 when the exchange
+ * came to a defined end (not aborted), else -1.
  */
-int	smtp_submit(const struct smtp_params *, const struct envelope *,
-	    int spool_fd, struct smtp_result *res);
+int	smtp_send(struct smtp_session *, const struct envelope *,
+	    const struct spool *, struct smtp_result *);
 
 /*
- * -S/--serverinfo: connect as smtp_submit() would (same TLS decision and
- * checks), then QUIT without AUTH or mail.  `out` gets, one item a line:
- * "SMTP server at ...", "Greeting:" and the greeting lines indented by 4,
- * "Capabilities:" (the EHLO reply), with TLS "TLS (STARTTLS):" or "TLS
- * (implicit):" and tls_describe()'s lines, "Capabilities (inside TLS):",
- * then "AUTH mechanisms: ..." when offered.  Returns res->status: 0, or
- * the failure as smtp_submit() reports it (with what was learnt so far
- * in `out`).
+ * -bv: MAIL and one RCPT per recipient (pipelined when offered), then
+ * RSET; never DATA.  Each recipient's RCPT reply is its verdict
+ * (RCPT_ACCEPTED: deliverable).  Returns as smtp_send().
  */
-int	smtp_serverinfo(const struct smtp_params *, struct buf *out,
-	    struct smtp_result *res);
+int	smtp_verify(struct smtp_session *, const struct envelope *,
+	    struct smtp_result *);
+
+/* Ready for the next message: RSET when a transaction is still open
+ * (nothing to do after a completed one).  0, or -1 (smtp_failure()). */
+int	smtp_reset(struct smtp_session *);
+
+/* QUIT when the stream is in a known state, close, free.  NULL is fine. */
+void	smtp_close(struct smtp_session *);
 
 /*
- * -bv: open the session as smtp_submit() does (TLS decision, AUTH), send
- * MAIL FROM and one RCPT TO per recipient (pipelined when offered), then
- * RSET and QUIT; never DATA.  `verdicts` gets one line per recipient the
- * server answered, "addr: deliverable (250 2.1.5 ok)", "addr: rejected
- * (550 ...)" or "addr: temporary failure (450 ...)".  Returns res->status:
- * 0 when all are deliverable; else as smtp_submit() would (67 or 75 with
- * res->rcpt_verdict set and res->failed listing the refusals, or the
- * session's failure).  env->size is not used (no SIZE=).
+ * -S: what was learnt, whether or not smtp_open() succeeded, one item a
+ * line: "SMTP server at ...", with implicit TLS "TLS (implicit):" and
+ * tls_describe()'s lines, "Greeting:" and the greeting indented by 4,
+ * "Capabilities:" (the EHLO reply), after STARTTLS "TLS (STARTTLS):" and
+ * "Capabilities (inside TLS):", then "AUTH mechanisms: ..." when offered.
  */
-int	smtp_verify(const struct smtp_params *, const struct envelope *,
-	    struct buf *verdicts, struct smtp_result *res);
+void	smtp_describe(const struct smtp_session *, struct buf *out);
+
+/* Why the last step failed (phase PH_LOCAL, no text before any). */
+const struct smtp_status *smtp_failure(const struct smtp_session *);
+/* "host[addr]:port", "[v6addr]:port" or the socket path; "" before
+ * smtp_open(). */
+const char *smtp_server(const struct smtp_session *);
+/* "TLS1.3" etc., or "off". */
+const char *smtp_tls_version(const struct smtp_session *);
+/* The AUTH mechanism used ("SCRAM-SHA-256"), or "off". */
+const char *smtp_auth_mech(const struct smtp_session *);
+/* Warnings for the caller to show once, one a line ("tls_certcheck is
+ * off: ..."), without a "postie: " prefix; "" when none. */
+const char *smtp_warnings(const struct smtp_session *);
 
 #endif

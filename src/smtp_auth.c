@@ -5,40 +5,34 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "conf.h"
-#include "exitcode.h"
+#include "outcome.h"
 #include "iobuf.h"
 #include "reply.h"
+#include "route.h"
 #include "sasl.h"
-#include "secret.h"
 #include "smtp.h"
 #include "smtp_int.h"
 #include "tls.h"
 
 /*
- * SMTP AUTH (RFC 4954) for the engine: choose the mechanism, fetch the
- * secret, relay challenges and responses through sasl.c, and leave no
- * copy of the secret or its encodings behind.  The transcript shows AUTH
- * lines redacted.
+ * SMTP AUTH (RFC 4954) for the engine: choose the mechanism, relay
+ * challenges and responses through sasl.c with the secret smtp_open()
+ * fetched before connecting, and leave no copy of the secret or its
+ * encodings behind.  The transcript shows AUTH lines redacted.
  */
 
 #define AUTH_MAX_STEPS	 10	/* 334 challenges per AUTH */
 #define AUTH_MAX_LINE	 12288	/* RFC 4954 4: AUTH line with its response */
 
 static int	offered(const char *, const char *);
-static int	send_secret(struct session *, struct buf *, const char *);
+static int	send_secret(struct smtp_session *, struct buf *, const char *);
 static void	encode_into(struct buf *, const struct buf *);
-static int	auth_exchange(struct session *, struct sasl_client *,
+static int	auth_exchange(struct smtp_session *, struct sasl_client *,
 		    const char *);
-
-/* `auth` on or a mechanism; unset with a user set (as msmtp). */
-int
-smtp_want_auth(const struct account *a)
-{
-	if (a->auth != NULL)
-		return strcmp(a->auth, "off") != 0;
-	return a->user != NULL && a->user[0] != '\0';
-}
+static unsigned	what_we_have(struct smtp_session *, struct buf *,
+		    const char **);
+static int	pick_mech(struct smtp_session *, unsigned);
+static const char *keyword(const char *, char *, size_t);
 
 /* `name` is in the space-separated EHLO AUTH list. */
 static int
@@ -63,7 +57,7 @@ offered(const char *list, const char *name)
  * (no realloc leaves a stale copy) and is wiped after the flush.
  */
 static int
-send_secret(struct session *s, struct buf *line, const char *shown)
+send_secret(struct smtp_session *s, struct buf *line, const char *shown)
 {
 	int	 rc;
 
@@ -93,15 +87,14 @@ encode_into(struct buf *out, const struct buf *in)
  * parser's REPLY_MAX_LINE).  No fallback to another mechanism.
  */
 static int
-auth_exchange(struct session *s, struct sasl_client *c, const char *name)
+auth_exchange(struct smtp_session *s, struct sasl_client *c, const char *name)
 {
 	struct buf	 resp = BUF_INIT, line = BUF_INIT, chal = BUF_INIT;
 	struct buf	 err = BUF_INIT, shown = BUF_INIT;
 	int		 steps = 0, rc = -1, pending = 0, initial;
 	size_t		 hint;
 
-	buf_reset(&s->what);
-	buf_addf(&s->what, "AUTH %s", name);
+	awaiting(s, "AUTH %s", name);
 	buf_addf(&shown, "AUTH %s", name);
 	/* Room for any response up front: growing would leave copies of
 	 * the secret in freed memory. */
@@ -185,7 +178,7 @@ auth_exchange(struct session *s, struct sasl_client *c, const char *name)
 	else {
 		(void)sess_unexpected(s, PH_AUTH);
 		if (sasl_server_message(c) != NULL)
-			buf_addf(&s->res->msg, " (%s)", sasl_server_message(c));
+			buf_addf(&s->st.text, " (%s)", sasl_server_message(c));
 	}
 out:
 	s->redact = 0;
@@ -197,89 +190,118 @@ out:
 	return rc;
 }
 
-/*
- * Choose the mechanism (`auth on`: the strongest offered that fits what
- * we have; `auth NAME`: that one or nothing), fetch the secret, run the
- * exchange, wipe.
- */
-int
-smtp_auth(struct session *s)
+/* What we can offer a mechanism; channel-binding data into `cb`. */
+static unsigned
+what_we_have(struct smtp_session *s, struct buf *cb, const char **cbtype)
 {
-	const struct account	*a = s->acct;
-	struct sasl_client	 c;
-	struct buf		 err = BUF_INIT, secret = BUF_INIT;
-	struct buf		 cb = BUF_INIT;
-	const char		*cbtype = NULL, *host, *name;
+	const struct route	*rt = s->rt;
 	unsigned		 have = 0;
-	int			 mech, token, rc;
+	int			 token;
 
-	host = a->host != NULL ? a->host : "localhost";
-	token = a->auth != NULL && (strcmp(a->auth, "xoauth2") == 0 ||
-	    strcmp(a->auth, "oauthbearer") == 0);
-	if (!(s->caps.flags & CAP_AUTH) || s->caps.auth[0] == '\0') {
-		sess_fail(s, PH_AUTH, 0, LE_NONE,
-		    "credentials are configured but "
-		    "the server does not offer AUTH%s; nothing was sent",
-		    s->tls == NULL ? " on this plaintext connection ('tls on' "
-		    "may help)" : "");
-		return -1;
-	}
-	if (a->user != NULL && a->user[0] != '\0')
+	token = rt->auth == RA_MECH && (rt->mech == SASL_XOAUTH2 ||
+	    rt->mech == SASL_OAUTHBEARER);
+	if (rt->user != NULL)
 		have |= token ? SASL_HAVE_TOKEN : SASL_HAVE_PASSWORD;
 	if (s->tls != NULL) {
 		if (tls_client_cert_sent(s->tls))
 			have |= SASL_HAVE_CERT;
-		if (tls_channel_binding(s->tls, &cb, &cbtype) == 0)
+		if (tls_channel_binding(s->tls, cb, cbtype) == 0)
 			have |= SASL_HAVE_CBIND;
 		if (s->tls_verified)
 			have |= SASL_HAVE_TLS;
 	}
-	if (a->auth == NULL || strcmp(a->auth, "on") == 0) {
-		if ((mech = sasl_choose(s->caps.auth, have, &err)) == -1) {
-			sess_fail(s, PH_AUTH, 0, LE_NONE,
-			    "no usable AUTH mechanism "
-			    "(the server offers %s): %s; nothing was sent",
-			    s->caps.auth, buf_str(&err));
-			goto fail;
-		}
-	} else if ((mech = sasl_lookup(a->auth)) == -1) {
-		sess_fail(s, PH_AUTH, 0, LE_CONFIG,
-		    "auth '%s' is not supported",
-		    a->auth);
-		goto fail;
-	} else if (!offered(s->caps.auth, sasl_name(mech))) {
-		sess_fail(s, PH_AUTH, 0, LE_NONE,
-		    "the server does not offer AUTH "
-		    "%s (it offers %s); nothing was sent", sasl_name(mech),
+	return have;
+}
+
+/* A mechanism as the `auth` keyword spells it ("scram-sha-256-plus"),
+ * for messages that tell the user what to change. */
+static const char *
+keyword(const char *name, char *out, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < size; i++)
+		out[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	out[i] = '\0';
+	return out;
+}
+
+/*
+ * RA_ANY: the strongest mechanism offered that fits what we have;
+ * RA_MECH: that one or nothing.  -1 after sess_fail, nothing sent.
+ */
+static int
+pick_mech(struct smtp_session *s, unsigned have)
+{
+	const struct route	*rt = s->rt;
+	struct buf		 err = BUF_INIT;
+	const char		*name = sasl_name((enum sasl_mech)rt->mech);
+	char			 kw[32];
+	int			 mech = -1;
+
+	if (rt->auth == RA_ANY) {
+		if ((mech = sasl_choose(s->caps.auth, have, &err)) == -1)
+			sess_fail(s, PH_AUTH, 0, LE_NONE, "no usable AUTH "
+			    "mechanism (the server offers %s): %s; nothing "
+			    "was sent", s->caps.auth, buf_str(&err));
+	} else if (!offered(s->caps.auth, name))
+		sess_fail(s, PH_AUTH, 0, LE_NONE, "the server does not offer "
+		    "AUTH %s (it offers %s); nothing was sent", name,
 		    s->caps.auth);
-		goto fail;
-	} else if (sasl_needs_tls(mech) && !(have & SASL_HAVE_TLS)) {
-		sess_fail(s, PH_AUTH, 0, LE_CONFIG,
-		    "auth %s sends the secret in a "
-		    "readable form: refused without a verified TLS session "
-		    "(tls on, tls_certcheck on); nothing was sent", a->auth);
-		goto fail;
-	} else if ((mech == SASL_SCRAM_SHA_1_PLUS ||
-	    mech == SASL_SCRAM_SHA_256_PLUS) && !(have & SASL_HAVE_CBIND)) {
+	else if (sasl_needs_tls(rt->mech) && !(have & SASL_HAVE_TLS))
+		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s sends the secret "
+		    "in a readable form: refused without a verified TLS "
+		    "session (tls on, tls_certcheck on); nothing was sent",
+		    keyword(name, kw, sizeof(kw)));
+	else if ((rt->mech == SASL_SCRAM_SHA_1_PLUS ||
+	    rt->mech == SASL_SCRAM_SHA_256_PLUS) && !(have & SASL_HAVE_CBIND))
 		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "auth %s needs TLS channel "
-		    "binding, which this session does not have", a->auth);
-		goto fail;
-	} else if (mech == SASL_EXTERNAL && !(have & SASL_HAVE_CERT)) {
-		sess_fail(s, PH_AUTH, 0, LE_CONFIG,
-		    "auth external needs a client "
-		    "certificate (tls_cert_file, tls_key_file) sent over TLS");
-		goto fail;
+		    "binding, which this session does not have",
+		    keyword(name, kw, sizeof(kw)));
+	else if (rt->mech == SASL_EXTERNAL && !(have & SASL_HAVE_CERT))
+		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "auth external needs a "
+		    "client certificate (tls_cert_file, tls_key_file) sent "
+		    "over TLS");
+	else
+		mech = rt->mech;
+	buf_release(&err);
+	return mech;
+}
+
+/* Choose the mechanism, run the exchange, wipe. */
+int
+smtp_auth(struct smtp_session *s)
+{
+	const struct route	*rt = s->rt;
+	struct sasl_client	 c;
+	struct buf		 cb = BUF_INIT;
+	const char		*cbtype = NULL, *host, *name;
+	unsigned		 have;
+	int			 mech, rc = -1;
+
+	host = rt->hosts.n > 0 ? rt->hosts.v[0] : "localhost";
+	if (!(s->caps.flags & CAP_AUTH) || s->caps.auth[0] == '\0') {
+		sess_fail(s, PH_AUTH, 0, LE_NONE, "credentials are configured "
+		    "but the server does not offer AUTH%s; nothing was sent",
+		    s->tls == NULL ? " on this plaintext connection ('tls on' "
+		    "may help)" : "");
+		goto out;
 	}
-	name = sasl_name(mech);
-	if (mech != SASL_EXTERNAL && secret_get(a, host, a->user, &secret,
-	    &err) == -1) {
-		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "no secret for AUTH %s: %s",
-		    name, buf_str(&err));
-		goto fail;
+	have = what_we_have(s, &cb, &cbtype);
+	if ((mech = pick_mech(s, have)) == -1)
+		goto out;
+	name = sasl_name((enum sasl_mech)mech);
+	if (mech != SASL_EXTERNAL && s->secret.data == NULL) {
+		/* RA_ANY without a user picked a password mechanism: only
+		 * possible when sasl_choose() is wrong. */
+		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "no secret for AUTH %s",
+		    name);
+		goto out;
 	}
-	sasl_init(&c, mech, a->user != NULL ? a->user : "", buf_str(&secret),
-	    host, s->port);
-	buf_wipe(&secret);
+	sasl_init(&c, (enum sasl_mech)mech, rt->user != NULL ? rt->user : "",
+	    buf_str(&s->secret), host, rt->port);
+	buf_wipe(&s->secret);
 	/* Plain SCRAM gets the binding too, for RFC 5802's "y" flag. */
 	if (have & SASL_HAVE_CBIND)
 		sasl_set_cbind(&c, cb.data, cb.len, cbtype);
@@ -288,12 +310,9 @@ smtp_auth(struct session *s)
 	rc = auth_exchange(s, &c, name);
 	sasl_release(&c);
 	if (rc == 0)
-		s->res->auth = name;
-	buf_release(&err);
-	return rc;
-fail:
-	buf_wipe(&secret);
+		s->auth = name;
+out:
+	buf_wipe(&s->secret);
 	buf_wipe(&cb);
-	buf_release(&err);
-	return -1;
+	return rc;
 }

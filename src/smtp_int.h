@@ -2,10 +2,15 @@
 #define POSTIE_SMTP_INT_H
 
 /*
- * Inside the SMTP engine only: the session state that smtp_session.c
- * (connect, TLS, EHLO, QUIT, the command/reply I/O), smtp.c (the
- * transaction) and smtp_auth.c (the AUTH exchange) share, and the few
- * helpers they call across files.  Not a public interface: smtp.h is.
+ * Inside the SMTP engine only: the session state shared by its files,
+ * which call only downward, never back:
+ *
+ *   smtp.c           the transactions (smtp_send, smtp_verify)
+ *   smtp_session.c   connect, TLS, greeting, EHLO, QUIT, -S
+ *     smtp_auth.c    the AUTH exchange
+ *       smtp_io.c    command and reply I/O, deadlines, failure wording
+ *
+ * Not a public interface: smtp.h is.
  */
 
 #include <sys/types.h>
@@ -13,27 +18,31 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "conf.h"
-#include "exitcode.h"
+#include "outcome.h"
 #include "iobuf.h"
 #include "reply.h"
 #include "smtp.h"
 
+#define QUIT_MAX_MS	 5000	/* QUIT, RSET after a failure, close_notify */
+
+struct route;
 struct tls;
 
 enum tls_mode { TM_PLAIN, TM_STARTTLS, TM_IMPLICIT };
 
-struct session {
-	const struct smtp_params *p;
-	const struct account	*acct;
-	struct smtp_result	*res;
+struct smtp_session {
+	const struct route	*rt;
+	smtp_trace_fn		 trace;
+	void			*trace_arg;
+	struct smtp_status	 st;		/* the last failure */
 	int			 fd;
 	int			 have_io;
+	int			 ready;		/* open: commands may be sent */
 	int			 broken;	/* stream state unknown: no QUIT */
-	int			 lmtp;
-	int			 port;
+	int			 in_txn;	/* MAIL accepted, no final reply */
 	long long		 tmo_ms;	/* per-command timeout */
-	long long		 total_ms;
+	long long		 wait_ms;	/* the wait deadline_in() set last */
+	long long		 total_ms;	/* the current step's budget */
 	long long		 total_deadline;
 	int			 hit_total;	/* the last deadline was the total */
 	struct iobuf		 io;
@@ -45,53 +54,60 @@ struct session {
 	struct tls		*tls;		/* non-NULL once established */
 	int			 tls_verified;	/* certificate or pin checked */
 	int			 redact;	/* trace 334 lines redacted */
-	struct buf		*info;		/* -S: what the server says */
+	struct buf		 secret;	/* for AUTH; wiped once used */
+	/* What the caller may show or log. */
+	struct buf		 server;	/* "host[addr]:port" or socket */
+	struct buf		 warn;
+	char			 tls_version[16];
+	const char		*auth;		/* static string */
+	/* For -S (smtp_describe). */
+	struct buf		 greeting;
+	struct buf		 caps_plain;	/* EHLO reply before TLS */
+	struct buf		 caps_tls;	/* EHLO reply inside TLS */
+	int			 connected;
 };
 
 /*
- * smtp_session.c: the command and reply I/O that every phase uses.
+ * smtp_io.c: the command and reply I/O that every phase uses.
  */
 
-/* Record the outcome: phase, reply code, local error, one-line reason
- * (the only writer of res->status). */
-void	sess_fail(struct session *, enum phase, int, enum local_err,
+/* Record a failure: phase, reply code (its enhanced code is taken from
+ * s->r when it is that reply's), local error, one-line reason. */
+void	sess_fail(struct smtp_session *, enum phase, int, enum local_err,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));
 /* Hand a line to the -v trace callback. */
-void	sess_trace(struct session *, char, const char *, size_t);
+void	sess_trace(struct smtp_session *, char, const char *, size_t);
 /* Write what is queued within one command timeout; -1 after sess_fail
  * (or, with `quiet`, after marking the stream broken). */
-int	sess_flush(struct session *, enum phase, int quiet);
-/* Read one complete reply into s->r, bounded; -1 as sess_flush. */
-int	sess_read_reply(struct session *, enum phase, int quiet);
+int	sess_flush(struct smtp_session *, enum phase, int quiet);
+/* Read one complete reply into s->r, waiting at most `ms` (capped by the
+ * total deadline); -1 as sess_flush. */
+int	sess_read_reply_within(struct smtp_session *, enum phase, int quiet,
+	    long long ms);
+/* The same within one command timeout. */
+int	sess_read_reply(struct smtp_session *, enum phase, int quiet);
 /* A reply that does not fit: 4xx/5xx rejected, else a protocol error;
  * returns -1. */
-int	sess_unexpected(struct session *, enum phase);
+int	sess_unexpected(struct smtp_session *, enum phase);
+/* The server said no (4xx/5xx) to s->what: record it. */
+void	rejected(struct smtp_session *, enum phase);
 
+/* Start a step's total budget: `ms` from now. */
+void	sess_budget(struct smtp_session *, long long ms);
 /* An absolute deadline `ms` from now, never past the total deadline
  * (sets s->hit_total). */
-long long deadline_in(struct session *, long long);
+long long deadline_in(struct smtp_session *, long long);
 /* Queue one command line (CRLF added) and trace it. */
-void	cmd(struct session *, const char *, ...)
+void	cmd(struct smtp_session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* Describe a failed write (`sending`) or read for the result; with
- * `quiet`, only mark the stream broken. */
-void	io_failed(struct session *, enum phase, enum io_result, int, int);
-/* The server said no (4xx/5xx) to s->what: record it. */
-void	rejected(struct session *, enum phase);
+/* Name the command awaiting a reply, for messages. */
+void	awaiting(struct smtp_session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Describe a failed write (`sending`) or read; with `quiet`, only mark
+ * the stream broken. */
+void	io_failed(struct smtp_session *, enum phase, enum io_result, int, int);
 
-/* The session before connecting: limits from the params and the
- * message size. */
-void	session_setup(struct session *, const struct smtp_params *,
-	    struct smtp_result *, off_t);
-/* Connect, TLS, greeting, EHLO (HELO), STARTTLS, AUTH; -1 after
- * sess_fail. */
-int	session_open(struct session *);
-/* QUIT (with `quit`, when the stream is in a known state) and close.
- * Never changes the outcome. */
-void	session_close(struct session *, int);
-
-/* smtp_auth.c: AUTH wanted by the account; the whole AUTH exchange. */
-int	smtp_want_auth(const struct account *);
-int	smtp_auth(struct session *);
+/* smtp_auth.c: the whole AUTH exchange, with s->secret (wiped after). */
+int	smtp_auth(struct smtp_session *);
 
 #endif

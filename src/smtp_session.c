@@ -5,284 +5,77 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
-#include "exitcode.h"
+#include "outcome.h"
 #include "iobuf.h"
 #include "net.h"
 #include "reply.h"
+#include "route.h"
 #include "smtp.h"
 #include "smtp_int.h"
 #include "tls.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /*
- * The SMTP session, apart from the transactions sent over it: the
- * command and reply I/O with its deadlines and failure wording (shared
- * with smtp.c and smtp_auth.c through smtp_int.h), connect, implicit
- * TLS, the greeting, EHLO/LHLO with the HELO fallback, STARTTLS, QUIT
- * and close, the limits set up before connecting, and -S
- * (smtp_serverinfo).  One session may carry several transactions;
- * smtp.c holds MAIL/RCPT/DATA and -bv.
+ * The SMTP session, apart from the transactions sent over it (smtp.c):
+ * creating it, fetching the AUTH secret, connect, implicit TLS, the
+ * greeting, EHLO/LHLO with the HELO fallback, STARTTLS, AUTH (through
+ * smtp_auth.c), QUIT and close, and what -S shows.
  */
 
-#define DEFAULT_TIMEOUT	 60
-#define QUIT_MAX_MS	 5000
-#define MIB		 (1024LL * 1024)
+#define OPEN_STEPS	 10	/* smtp_open() gets 10 T in all */
 
-
-static int	is_localhost(const char *);
-static const char *helo_name(struct session *, struct buf *);
-static int	ehlo(struct session *);
+static const char *helo_name(struct smtp_session *, struct buf *);
+static int	ehlo(struct smtp_session *);
 static int	is_loopback(const struct sockaddr_storage *);
-static int	choose_tls(struct session *, const struct sockaddr_storage *);
-static int	tls_start(struct session *, enum phase);
-static int	starttls(struct session *);
-static int	is_on(const char *);
-static int	is_off(const char *);
-static void	info_lines(struct session *, const char *, const char *);
-static void	info_reply(struct session *, const char *);
-static void	info_tls(struct session *, const char *);
+static void	choose_tls(struct smtp_session *,
+		    const struct sockaddr_storage *);
+static int	tls_start(struct smtp_session *, enum phase);
+static int	starttls(struct smtp_session *);
+static int	fetch_secret(struct smtp_session *);
+static int	connect_host(struct smtp_session *);
+static int	greeting(struct smtp_session *);
+static void	indented(struct buf *, const char *, const char *);
 
-/* Record the outcome: phase, reply code, local error, one-line reason. */
-void
-sess_fail(struct session *s, enum phase ph, int code, enum local_err le,
-    const char *fmt, ...)
+struct smtp_session *
+smtp_new(const struct route *rt, smtp_trace_fn trace, void *trace_arg)
 {
-	va_list	 ap;
+	struct smtp_session	*s = xcalloc(1, sizeof(*s));
 
-	s->res->phase = ph;
-	s->res->code = code;
-	s->res->lerr = le;
-	s->res->status = exit_status(ph, code, le);
-	buf_reset(&s->res->msg);
-	va_start(ap, fmt);
-	buf_vaddf(&s->res->msg, fmt, ap);
-	va_end(ap);
-	if (le == LE_TIMEOUT || le == LE_DROPPED || le == LE_NETIO ||
-	    le == LE_PROTOCOL || le == LE_LOCALIO)
-		s->broken = 1;
-}
-
-/* An absolute deadline `ms` from now, never past the total deadline. */
-long long
-deadline_in(struct session *s, long long ms)
-{
-	long long	 d = now_ms() + ms;
-
-	s->hit_total = d >= s->total_deadline;
-	return s->hit_total ? s->total_deadline : d;
-}
-
-void
-sess_trace(struct session *s, char dir, const char *line, size_t len)
-{
-	if (s->p->trace != NULL)
-		s->p->trace(s->p->trace_arg, dir, line, len);
-}
-
-/* Queue one command line (CRLF added) and trace it. */
-void
-cmd(struct session *s, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	buf_reset(&s->tmp);
-	va_start(ap, fmt);
-	buf_vaddf(&s->tmp, fmt, ap);
-	va_end(ap);
-	sess_trace(s, '>', s->tmp.data, s->tmp.len);
-	buf_addstr(&s->tmp, "\r\n");
-	iobuf_queue(&s->io, s->tmp.data, s->tmp.len);
-}
-
-/* Describe a failed write or read for the result. */
-void
-io_failed(struct session *s, enum phase ph, enum io_result ior, int sending,
-    int quiet)
-{
-	int	 e = errno;
-	long long secs = (s->hit_total ? s->total_ms : s->tmo_ms) / 1000;
-
-	if (quiet) {
-		s->broken = 1;
-		return;
-	}
-	switch (ior) {
-	case IO_TIMEOUT:
-		if (!sending && ph != PH_GREETING) {
-			buf_reset(&s->tmp);
-			buf_addf(&s->tmp, "the reply to %s", s->what.data);
-			buf_reset(&s->what);
-			buf_addstr(&s->what, s->tmp.data);
-		}
-		if (s->hit_total)
-			sess_fail(s, ph, 0, LE_TIMEOUT,
-			    "total time limit of %lld s "
-			    "exceeded %s %s", secs, sending ? "sending" :
-			    "waiting for", s->what.data);
-		else
-			sess_fail(s, ph, 0, LE_TIMEOUT,
-			    "timed out after %lld s %s "
-			    "%s", secs, sending ? "sending" : "waiting for",
-			    s->what.data);
-		break;
-	case IO_EOF:
-		sess_fail(s, ph, 0, LE_DROPPED,
-		    "connection closed by the server "
-		    "%s", ph == PH_GREETING ? "before the greeting" :
-		    sending ? "while sending" : "after");
-		if (ph != PH_GREETING) {
-			buf_addch(&s->res->msg, ' ');
-			buf_addstr(&s->res->msg, s->what.data);
-		}
-		break;
-	case IO_TOOLONG:
-		sess_fail(s, ph, 0, LE_PROTOCOL, "malformed reply to %s: reply "
-		    "line too long", s->what.data);
-		break;
-	default:
-		if (e == EPIPE || e == ECONNRESET)
-			sess_fail(s, ph, 0, LE_DROPPED,
-			    "connection %s by the server "
-			    "%s %s", e == EPIPE ? "closed" : "reset",
-			    sending ? "while sending" : "after", s->what.data);
-		else
-			sess_fail(s, ph, 0, LE_NETIO, "%s error %s %s: %s",
-			    sending ? "write" : "read", sending ? "sending" :
-			    "after", s->what.data, strerror(e));
-		break;
-	}
-}
-
-/* Write what is queued; the deadline is one command timeout. */
-int
-sess_flush(struct session *s, enum phase ph, int quiet)
-{
-	enum io_result	 ior;
-
-	ior = iobuf_flush(&s->io, deadline_in(s, quiet && s->tmo_ms >
-	    QUIT_MAX_MS ? QUIT_MAX_MS : s->tmo_ms));
-	if (ior == IO_OK)
-		return 0;
-	io_failed(s, ph, ior, 1, quiet);
-	return -1;
+	s->rt = rt;
+	s->trace = trace;
+	s->trace_arg = trace_arg;
+	s->fd = -1;
+	s->st.phase = PH_LOCAL;
+	buf_init(&s->st.text);
+	reply_init(&s->r);
+	s->tmo_ms = (long long)rt->timeout * 1000;
+	(void)snprintf(s->tls_version, sizeof(s->tls_version), "off");
+	s->auth = "off";
+	return s;
 }
 
 /*
- * Read one complete reply into s->r.  Each reply has its own absolute
- * deadline, one command timeout from when we start waiting for it (for a
- * pipelined group: from the previous reply), capped by the total
- * deadline.  `quiet`: failures only mark the stream broken (QUIT).
- */
-int
-sess_read_reply(struct session *s, enum phase ph, int quiet)
-{
-	enum io_result	 ior;
-	enum reply_state st;
-	const char	*line, *why;
-	size_t		 len;
-	long long	 dl;
-
-	dl = deadline_in(s, quiet && s->tmo_ms > QUIT_MAX_MS ? QUIT_MAX_MS :
-	    s->tmo_ms);
-	reply_reset(&s->r);
-	for (;;) {
-		ior = iobuf_getline(&s->io, &line, &len, REPLY_MAX_LINE, dl);
-		if (ior != IO_OK) {
-			io_failed(s, ph, ior, 0, quiet);
-			return -1;
-		}
-		if (s->redact && len >= 3 && memcmp(line, "334", 3) == 0)
-			sess_trace(s, '<', "334 [redacted]", 14);
-		else
-			sess_trace(s, '<', line, len);
-		st = reply_feed(&s->r, line, len, &why);
-		if (st == REPLY_DONE)
-			break;
-		if (st == REPLY_BAD) {
-			if (quiet)
-				s->broken = 1;
-			else
-				sess_fail(s, ph, 0, LE_PROTOCOL,
-				    "malformed reply "
-				    "to %s: %s", s->what.data, why);
-			return -1;
-		}
-	}
-	if (!quiet)
-		s->res->code = s->r.code;
-	return 0;
-}
-
-/* The server said no (4xx/5xx) to s->what. */
-void
-rejected(struct session *s, enum phase ph)
-{
-	buf_reset(&s->tmp);
-	reply_summary(&s->r, &s->tmp);
-	if (ph == PH_GREETING)
-		sess_fail(s, ph, s->r.code, LE_NONE, "the server refused the "
-		    "connection: %s", s->tmp.data);
-	else if (ph == PH_EOM)
-		sess_fail(s, ph, s->r.code, LE_NONE, "the message was rejected "
-		    "after the data: %s", s->tmp.data);
-	else
-		sess_fail(s, ph, s->r.code, LE_NONE, "%s rejected: %s",
-		    s->what.data, s->tmp.data);
-}
-
-/* The reply does not fit the command (a 354 to MAIL, a 250 to DATA):
- * reject 4xx/5xx normally, anything else is a protocol error.  Returns
- * -1 always. */
-int
-sess_unexpected(struct session *s, enum phase ph)
-{
-	int	 c = s->r.code / 100;
-
-	if (c == 4 || c == 5) {
-		rejected(s, ph);
-		return -1;
-	}
-	buf_reset(&s->tmp);
-	reply_summary(&s->r, &s->tmp);
-	sess_fail(s, ph, s->r.code, LE_PROTOCOL, "unexpected reply to %s: %s",
-	    s->what.data, s->tmp.data);
-	return -1;
-}
-
-static int
-is_localhost(const char *name)
-{
-	return name == NULL || name[0] == '\0' ||
-	    strcasecmp(name, "localhost") == 0 ||
-	    strncasecmp(name, "localhost.", 10) == 0;
-}
-
-/*
- * The EHLO argument: the caller's name, the account's `domain`, this
- * host's FQDN, else our address literal on this connection.  Never
- * "localhost", which servers reject or treat as a forgery.
+ * The EHLO argument: the route's name, this host's FQDN, else our address
+ * literal on this connection.  Never "localhost", which servers reject or
+ * treat as a forgery.
  */
 static const char *
-helo_name(struct session *s, struct buf *out)
+helo_name(struct smtp_session *s, struct buf *out)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	char			 a[INET6_ADDRSTRLEN];
 	const char		*n;
 
-	if (!is_localhost(s->p->helo_name))
-		return s->p->helo_name;
-	if (!is_localhost(s->acct->domain))
-		return s->acct->domain;
+	if (!is_localhost(s->rt->helo))
+		return s->rt->helo;
 	/* A dotless host name is no FQDN (Postfix's
 	 * reject_non_fqdn_helo_hostname): the literal is better. */
 	if ((n = local_fqdn()) != NULL && !is_localhost(n) &&
@@ -304,35 +97,33 @@ helo_name(struct session *s, struct buf *out)
 }
 
 static int
-ehlo(struct session *s)
+ehlo(struct smtp_session *s)
 {
 	struct buf	 lit = BUF_INIT;
 	const char	*name = helo_name(s, &lit);
-	const char	*verb = s->lmtp ? "LHLO" : "EHLO";
+	const char	*verb = s->rt->lmtp ? "LHLO" : "EHLO";
 	int		 rc = -1;
 
-	buf_reset(&s->what);
-	buf_addf(&s->what, "%s %s", verb, name);
+	awaiting(s, "%s %s", verb, name);
 	cmd(s, "%s %s", verb, name);
 	if (sess_flush(s, PH_EHLO, 0) == -1 ||
 	    sess_read_reply(s, PH_EHLO, 0) == -1)
 		goto out;
 	if (s->r.code == 250) {
 		caps_parse(&s->caps, &s->r);
-		info_reply(s, s->tls != NULL ? "Capabilities (inside TLS)" :
-		    "Capabilities");
+		buf_addstr(s->tls != NULL ? &s->caps_tls : &s->caps_plain,
+		    buf_str(&s->r.text));
 		rc = 0;
 		goto out;
 	}
 	/* RFC 5321 4.1.4: an old server may not know EHLO.  LMTP has no
 	 * HELO. */
-	if (s->r.code / 100 != 5 || s->lmtp) {
+	if (s->r.code / 100 != 5 || s->rt->lmtp) {
 		sess_unexpected(s, PH_EHLO);
 		goto out;
 	}
 	memset(&s->caps, 0, sizeof(s->caps));
-	buf_reset(&s->what);
-	buf_addf(&s->what, "HELO %s", name);
+	awaiting(s, "HELO %s", name);
 	cmd(s, "HELO %s", name);
 	if (sess_flush(s, PH_HELO, 0) == -1 ||
 	    sess_read_reply(s, PH_HELO, 0) == -1)
@@ -345,112 +136,6 @@ ehlo(struct session *s)
 out:
 	buf_release(&lit);
 	return rc;
-}
-
-int
-session_open(struct session *s)
-{
-	struct net_target	 t;
-	struct buf		 err = BUF_INIT, addr = BUF_INIT;
-	struct sockaddr_storage	 peer;
-	socklen_t		 plen = sizeof(peer);
-	enum local_err		 le;
-
-	memset(&t, 0, sizeof(t));
-	t.host = s->acct->host;
-	t.port = s->port;
-	t.socket = s->acct->socket;
-	t.source_ip = s->acct->source_ip;
-	if (t.socket == NULL && t.host != NULL)
-		buf_addf(&s->res->server, strchr(t.host, ':') != NULL ?
-		    "[%s]" : "%s", t.host);
-	else if (t.socket != NULL)
-		buf_addstr(&s->res->server, t.socket);
-	s->fd = net_connect(&t, deadline_in(s, s->tmo_ms), &le, &err, &addr);
-	if (s->fd == -1) {
-		if (t.socket == NULL)
-			buf_addf(&s->res->server, ":%d", t.port);
-		sess_fail(s, PH_CONNECT, 0, le, "%s", err.data != NULL ?
-		    err.data : "cannot connect");
-		buf_release(&err);
-		buf_release(&addr);
-		return -1;
-	}
-	if (t.socket == NULL)
-		buf_addf(&s->res->server, "[%s]:%d", addr.data, t.port);
-	buf_release(&err);
-	buf_release(&addr);
-	iobuf_init(&s->io, s->fd);
-	s->have_io = 1;
-
-	memset(&peer, 0, sizeof(peer));
-	if (t.socket != NULL)
-		peer.ss_family = AF_UNIX;
-	else if (getpeername(s->fd, (struct sockaddr *)&peer, &plen) == -1)
-		peer.ss_family = AF_UNSPEC;
-	if (choose_tls(s, &peer) == -1)
-		return -1;
-	if (s->tls_mode == TM_IMPLICIT && tls_start(s, PH_TLS) == -1)
-		return -1;
-
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "the greeting");
-	if (sess_read_reply(s, PH_GREETING, 0) == -1)
-		return -1;
-	if (s->r.code != 220) {
-		sess_unexpected(s, PH_GREETING);
-		return -1;
-	}
-	if (s->info != NULL) {
-		buf_addf(s->info, "SMTP server at %s\n",
-		    buf_str(&s->res->server));
-		if (s->tls != NULL && s->tls_mode == TM_IMPLICIT)
-			info_tls(s, "TLS (implicit)");
-		info_reply(s, "Greeting");
-	}
-	if (ehlo(s) == -1)
-		return -1;
-	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
-		return -1;
-	if (s->info == NULL && smtp_want_auth(s->acct) && smtp_auth(s) == -1)
-		return -1;
-	return 0;
-}
-
-/* -S: `title`, then every line of `text` indented by 4. */
-static void
-info_lines(struct session *s, const char *title, const char *text)
-{
-	const char	*t, *nl;
-
-	if (s->info == NULL)
-		return;
-	buf_addf(s->info, "%s:\n", title);
-	for (t = text; *t != '\0'; t = nl != NULL ? nl + 1 : t + strlen(t)) {
-		nl = strchr(t, '\n');
-		buf_addf(s->info, "    %.*s\n", nl != NULL ? (int)(nl - t) :
-		    (int)strlen(t), t);
-	}
-}
-
-/* -S: the reply just read. */
-static void
-info_reply(struct session *s, const char *title)
-{
-	info_lines(s, title, buf_str(&s->r.text));
-}
-
-/* -S: the TLS session just established. */
-static void
-info_tls(struct session *s, const char *title)
-{
-	struct buf	 d = BUF_INIT;
-
-	if (s->info == NULL)
-		return;
-	tls_describe(s->tls, &d);
-	info_lines(s, title, buf_str(&d));
-	buf_release(&d);
 }
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
@@ -471,45 +156,25 @@ is_loopback(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127;
 }
 
-static int
-is_on(const char *v)
+/* Secure by default: RT_TLS_AUTO requires TLS unless the peer is
+ * loopback or a unix socket. */
+static void
+choose_tls(struct smtp_session *s, const struct sockaddr_storage *peer)
 {
-	return v != NULL && strcmp(v, "on") == 0;
-}
+	int	 required;
 
-static int
-is_off(const char *v)
-{
-	return v != NULL && strcmp(v, "off") == 0;
-}
-
-/*
- * Secure by default: `tls` unset means TLS is required unless the peer
- * is loopback or a unix socket.  Implicit TLS with `tls_starttls off`, or
- * when it is unset and the port is 465.
- */
-static int
-choose_tls(struct session *s, const struct sockaddr_storage *peer)
-{
-	const struct account	*a = s->acct;
-	int			 required;
-
-	if (is_off(a->tls))
+	if (s->rt->tls == RT_TLS_OFF)
 		required = 0;
-	else if (is_on(a->tls))
+	else if (s->rt->tls == RT_TLS_ON)
 		required = 1;
 	else
 		required = peer->ss_family != AF_UNIX && !is_loopback(peer);
-	if (!required) {
+	if (!required)
 		s->tls_mode = TM_PLAIN;
-		return 0;
-	}
-	if (is_off(a->tls_starttls) ||
-	    (a->tls_starttls == NULL && a->socket == NULL && s->port == 465))
+	else if (s->rt->tls_start == RT_IMPLICIT)
 		s->tls_mode = TM_IMPLICIT;
 	else
 		s->tls_mode = TM_STARTTLS;
-	return 0;
 }
 
 /*
@@ -517,33 +182,24 @@ choose_tls(struct session *s, const struct sockaddr_storage *peer)
  * read ahead has been refused by the caller already.
  */
 static int
-tls_start(struct session *s, enum phase ph)
+tls_start(struct smtp_session *s, enum phase ph)
 {
-	const struct account	*a = s->acct;
-	struct tls_params	 tp;
+	const struct route	*rt = s->rt;
+	struct tls_params	 tp = rt->tlsp;
 	struct buf		 err = BUF_INIT;
 
-	memset(&tp, 0, sizeof(tp));
-	tp.host = a->tls_host_override != NULL ? a->tls_host_override :
-	    a->host != NULL ? a->host : "localhost";
-	tp.trust_file = a->tls_trust_file;
-	tp.crl_file = a->tls_crl_file;
-	tp.fingerprint = a->tls_fingerprint;
-	tp.certcheck = !is_off(a->tls_certcheck);
-	tp.priorities = a->tls_priorities;
-	tp.cert_file = a->tls_cert_file;
-	tp.key_file = a->tls_key_file;
+	if (tp.host == NULL)
+		tp.host = rt->hosts.n > 0 ? rt->hosts.v[0] : "localhost";
 	if (!tp.certcheck && tp.fingerprint == NULL)
-		buf_addf(&s->res->warn, "tls_certcheck is off: the identity of "
-		    "'%s' is not verified", tp.host);
+		buf_addf(&s->warn, "tls_certcheck is off: the identity of "
+		    "'%s' is not verified\n", tp.host);
 	s->tls = tls_new();
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "the TLS handshake");
+	awaiting(s, "the TLS handshake");
 	if (tls_handshake(s->tls, s->fd, &tp, deadline_in(s, s->tmo_ms),
 	    &err) == -1) {
-		sess_fail(s, ph, 0, LE_TLS,
-		    "TLS handshake with '%s' failed: %s",
-		    tp.host, err.data != NULL ? err.data : "unknown error");
+		sess_fail(s, ph, 0, LE_TLS, "TLS handshake with '%s' failed: "
+		    "%s", tp.host, err.data != NULL ? err.data :
+		    "unknown error");
 		/* Nothing more may be sent in plaintext or otherwise. */
 		s->broken = 1;
 		buf_release(&err);
@@ -554,7 +210,7 @@ tls_start(struct session *s, enum phase ph)
 	buf_release(&err);
 	(void)iobuf_set_ops(&s->io, &tls_io_ops, s->tls);
 	s->tls_verified = tp.certcheck || tp.fingerprint != NULL;
-	(void)snprintf(s->res->tls, sizeof(s->res->tls), "%s",
+	(void)snprintf(s->tls_version, sizeof(s->tls_version), "%s",
 	    tls_version(s->tls));
 	return 0;
 }
@@ -564,20 +220,18 @@ tls_start(struct session *s, enum phase ph)
  * then EHLO again with every plaintext capability forgotten.
  */
 static int
-starttls(struct session *s)
+starttls(struct smtp_session *s)
 {
-	const char	*where = s->acct->socket != NULL ? s->acct->socket :
-	    s->acct->host;
+	const char	*where = s->rt->socket != NULL ? s->rt->socket :
+	    s->rt->hosts.n > 0 ? s->rt->hosts.v[0] : "";
 
 	if (!(s->caps.flags & CAP_STARTTLS)) {
-		sess_fail(s, PH_STARTTLS, 0, LE_TLS,
-		    "the server %s does not offer "
-		    "STARTTLS; refusing to send in plaintext (write 'tls off' "
-		    "in the account to allow it)", where != NULL ? where : "");
+		sess_fail(s, PH_STARTTLS, 0, LE_TLS, "the server %s does not "
+		    "offer STARTTLS; refusing to send in plaintext (write "
+		    "'tls off' in the account to allow it)", where);
 		return -1;
 	}
-	buf_reset(&s->what);
-	buf_addstr(&s->what, "STARTTLS");
+	awaiting(s, "STARTTLS");
 	cmd(s, "STARTTLS");
 	if (sess_flush(s, PH_STARTTLS, 0) == -1 ||
 	    sess_read_reply(s, PH_STARTTLS, 0) == -1)
@@ -585,9 +239,8 @@ starttls(struct session *s)
 	if (s->r.code / 100 == 4 || s->r.code / 100 == 5) {
 		buf_reset(&s->tmp);
 		reply_summary(&s->r, &s->tmp);
-		sess_fail(s, PH_STARTTLS, s->r.code, LE_TLS,
-		    "STARTTLS refused: %s; "
-		    "nothing was sent in plaintext", s->tmp.data);
+		sess_fail(s, PH_STARTTLS, s->r.code, LE_TLS, "STARTTLS "
+		    "refused: %s; nothing was sent in plaintext", s->tmp.data);
 		return -1;
 	}
 	if (s->r.code != 220)
@@ -595,30 +248,170 @@ starttls(struct session *s)
 	/* Bytes after the 220 were written before our handshake: an
 	 * attacker's injection (CVE-2011-0411 and kin). */
 	if (iobuf_unread(&s->io) > 0) {
-		sess_fail(s, PH_STARTTLS, s->r.code, LE_PROTOCOL,
-		    "the server sent "
-		    "%zu unexpected bytes after its 220 to STARTTLS (possible "
-		    "injection); nothing more was sent", iobuf_unread(&s->io));
+		sess_fail(s, PH_STARTTLS, s->r.code, LE_PROTOCOL, "the server "
+		    "sent %zu unexpected bytes after its 220 to STARTTLS "
+		    "(possible injection); nothing more was sent",
+		    iobuf_unread(&s->io));
 		return -1;
 	}
 	if (tls_start(s, PH_TLS) == -1)
 		return -1;
-	info_tls(s, "TLS (STARTTLS)");
 	memset(&s->caps, 0, sizeof(s->caps));
-	if (ehlo(s) == -1)
+	return ehlo(s);
+}
+
+/* Before connecting: whatever a passwordeval or a prompt takes, no
+ * server is kept waiting for it. */
+static int
+fetch_secret(struct smtp_session *s)
+{
+	struct buf	 err = BUF_INIT;
+	int		 rc = 0;
+
+	if (!route_needs_secret(s->rt))
+		return 0;
+	if (s->rt->secret == NULL)
+		buf_addstr(&err, "no secret source");
+	else
+		rc = s->rt->secret(s->rt->secret_arg, &s->secret, &err);
+	if (s->rt->secret == NULL || rc == -1) {
+		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "cannot get the password or "
+		    "token: %s", buf_str(&err));
+		rc = -1;
+	}
+	buf_release(&err);
+	return rc;
+}
+
+static int
+connect_host(struct smtp_session *s)
+{
+	const struct route	*rt = s->rt;
+	struct net_target	 t;
+	struct buf		 err = BUF_INIT, addr = BUF_INIT;
+	enum local_err		 le;
+
+	memset(&t, 0, sizeof(t));
+	t.host = rt->hosts.n > 0 ? rt->hosts.v[0] : NULL;
+	t.port = rt->port;
+	t.socket = rt->socket;
+	t.source_ip = rt->source_ip;
+	buf_reset(&s->server);
+	if (t.socket != NULL)
+		buf_addstr(&s->server, t.socket);
+	else if (t.host != NULL)
+		buf_addf(&s->server, strchr(t.host, ':') != NULL ? "[%s]" :
+		    "%s", t.host);
+	s->fd = net_connect(&t, deadline_in(s, s->tmo_ms), &le, &err, &addr);
+	if (s->fd == -1) {
+		if (t.socket == NULL)
+			buf_addf(&s->server, ":%d", t.port);
+		sess_fail(s, PH_CONNECT, 0, le, "%s", err.data != NULL ?
+		    err.data : "cannot connect");
+	} else if (t.socket == NULL)
+		buf_addf(&s->server, "[%s]:%d", addr.data, t.port);
+	buf_release(&err);
+	buf_release(&addr);
+	if (s->fd == -1)
 		return -1;
+	iobuf_init(&s->io, s->fd);
+	s->have_io = 1;
+	s->connected = 1;
 	return 0;
 }
 
-/* QUIT (when the stream is in a known state) and close.  Never changes
- * the outcome. */
-void
-session_close(struct session *s, int quit)
+static int
+greeting(struct smtp_session *s)
 {
+	awaiting(s, "the greeting");
+	if (sess_read_reply(s, PH_GREETING, 0) == -1)
+		return -1;
+	if (s->r.code != 220)
+		return sess_unexpected(s, PH_GREETING);
+	buf_addstr(&s->greeting, buf_str(&s->r.text));
+	return 0;
+}
+
+int
+smtp_open(struct smtp_session *s)
+{
+	struct sockaddr_storage	 peer;
+	socklen_t		 plen = sizeof(peer);
+
+	if (fetch_secret(s) == -1)
+		return -1;
+	sess_budget(s, OPEN_STEPS * s->tmo_ms);
+	if (connect_host(s) == -1)
+		return -1;
+	memset(&peer, 0, sizeof(peer));
+	if (s->rt->socket != NULL)
+		peer.ss_family = AF_UNIX;
+	else if (getpeername(s->fd, (struct sockaddr *)&peer, &plen) == -1)
+		peer.ss_family = AF_UNSPEC;
+	choose_tls(s, &peer);
+	if (s->tls_mode == TM_IMPLICIT && tls_start(s, PH_TLS) == -1)
+		return -1;
+	if (greeting(s) == -1 || ehlo(s) == -1)
+		return -1;
+	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
+		return -1;
+	if (s->rt->auth != RA_OFF && smtp_auth(s) == -1)
+		return -1;
+	buf_wipe(&s->secret);
+	s->ready = 1;
+	return 0;
+}
+
+/* `title`, then every line of `text` indented by 4. */
+static void
+indented(struct buf *out, const char *title, const char *text)
+{
+	const char	*t, *nl;
+
+	buf_addf(out, "%s:\n", title);
+	for (t = text; *t != '\0'; t = nl != NULL ? nl + 1 : t + strlen(t)) {
+		nl = strchr(t, '\n');
+		buf_addf(out, "    %.*s\n", nl != NULL ? (int)(nl - t) :
+		    (int)strlen(t), t);
+	}
+}
+
+void
+smtp_describe(const struct smtp_session *s, struct buf *out)
+{
+	struct buf	 d = BUF_INIT;
+
+	if (s->greeting.len == 0)
+		return;
+	buf_addf(out, "SMTP server at %s\n", buf_str(&s->server));
+	if (s->tls != NULL)
+		tls_describe(s->tls, &d);
+	if (s->tls != NULL && s->tls_mode == TM_IMPLICIT)
+		indented(out, "TLS (implicit)", buf_str(&d));
+	if (s->greeting.len > 0)
+		indented(out, "Greeting", buf_str(&s->greeting));
+	if (s->caps_plain.len > 0)
+		indented(out, "Capabilities", buf_str(&s->caps_plain));
+	if (s->tls != NULL && s->tls_mode == TM_STARTTLS)
+		indented(out, "TLS (STARTTLS)", buf_str(&d));
+	if (s->caps_tls.len > 0)
+		indented(out, "Capabilities (inside TLS)",
+		    buf_str(&s->caps_tls));
+	if (s->ready && s->caps.auth[0] != '\0')
+		buf_addf(out, "AUTH mechanisms: %s\n", s->caps.auth);
+	buf_release(&d);
+}
+
+void
+smtp_close(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
 	if (s->have_io) {
-		if (quit && !s->broken) {
-			buf_reset(&s->what);
-			buf_addstr(&s->what, "QUIT");
+		/* A 421 means the server is closing: QUIT is pointless but
+		 * harmless.  After a timeout, drop or garbage: just close. */
+		if (!s->broken) {
+			awaiting(s, "QUIT");
 			cmd(s, "QUIT");
 			if (sess_flush(s, PH_QUIT, 1) == 0)
 				(void)sess_read_reply(s, PH_QUIT, 1);
@@ -628,63 +421,49 @@ session_close(struct session *s, int quit)
 		/* Anything that ever held AUTH data. */
 		buf_wipe(&s->io.wbuf);
 		iobuf_release(&s->io);
-		s->have_io = 0;
 	}
-	if (s->tls != NULL) {
-		tls_free(s->tls);
-		s->tls = NULL;
-	}
-	if (s->fd != -1) {
+	tls_free(s->tls);
+	if (s->fd != -1)
 		close(s->fd);
-		s->fd = -1;
-	}
-}
-/* The session before connecting: limits from the params and the size. */
-void
-session_setup(struct session *s, const struct smtp_params *p,
-    struct smtp_result *res, off_t size)
-{
-	long long	 t, total;
-
-	memset(s, 0, sizeof(*s));
-	s->p = p;
-	s->acct = p->acct;
-	s->res = res;
-	s->fd = -1;
-	s->lmtp = p->acct->protocol == PROTO_LMTP;
-	s->port = p->acct->port > 0 ? p->acct->port : s->lmtp ? 24 : 25;
-	reply_init(&s->r);
-	buf_init(&s->what);
-	buf_init(&s->tmp);
-
-	/* T per command; the whole session gets 10 T plus T per MiB. */
-	t = p->timeout > 0 ? p->timeout : DEFAULT_TIMEOUT;
-	total = 10 * t + ((long long)size / MIB + 1) * t;
-	if (p->total_timeout > 0 && p->total_timeout < total)
-		total = p->total_timeout;
-	s->tmo_ms = t * 1000;
-	s->total_ms = total * 1000;
-	s->total_deadline = now_ms() + s->total_ms;
+	buf_wipe(&s->secret);
+	buf_release(&s->st.text);
+	reply_release(&s->r);
+	buf_release(&s->what);
+	buf_release(&s->tmp);
+	buf_release(&s->server);
+	buf_release(&s->warn);
+	buf_release(&s->greeting);
+	buf_release(&s->caps_plain);
+	buf_release(&s->caps_tls);
+	free(s);
 }
 
-int
-smtp_serverinfo(const struct smtp_params *p, struct buf *out,
-    struct smtp_result *res)
+const struct smtp_status *
+smtp_failure(const struct smtp_session *s)
 {
-	struct session	 s;
+	return &s->st;
+}
 
-	session_setup(&s, p, res, 0);
-	s.info = out;
-	res->status = -1;
-	if (session_open(&s) == 0) {
-		if (s.caps.auth[0] != '\0')
-			buf_addf(out, "AUTH mechanisms: %s\n", s.caps.auth);
-		res->phase = PH_QUIT;
-		res->status = 0;
-	}
-	session_close(&s, 1);
-	reply_release(&s.r);
-	buf_release(&s.what);
-	buf_release(&s.tmp);
-	return res->status;
+const char *
+smtp_server(const struct smtp_session *s)
+{
+	return buf_str(&s->server);
+}
+
+const char *
+smtp_tls_version(const struct smtp_session *s)
+{
+	return s->tls_version;
+}
+
+const char *
+smtp_auth_mech(const struct smtp_session *s)
+{
+	return s->auth;
+}
+
+const char *
+smtp_warnings(const struct smtp_session *s)
+{
+	return buf_str(&s->warn);
 }

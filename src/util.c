@@ -33,10 +33,11 @@ ms_left(long long deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-static int
+int
 is_localhost(const char *name)
 {
-	return name[0] == '\0' || strcasecmp(name, "localhost") == 0 ||
+	return name == NULL || name[0] == '\0' ||
+	    strcasecmp(name, "localhost") == 0 ||
 	    strncasecmp(name, "localhost.", 10) == 0;
 }
 

@@ -20,6 +20,10 @@ int		 ms_left(long long deadline);
  */
 const char	*local_fqdn(void);
 
+/* NULL, "", "localhost" or "localhost.anything" (any case): a name that
+ * says nothing about this host to another one. */
+int		 is_localhost(const char *);
+
 /* The invoking user's login name: getpwuid(getuid()), then $LOGNAME,
  * $USER; "unknown" when all fail. */
 const char	*login_name(void);

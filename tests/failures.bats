@@ -372,16 +372,35 @@ EOF
 	assert_no_message
 }
 
-@test "stall at the final dot: exit 75 after the timeout" {
-	fake_start - <<'EOF'
+@test "stall at the final dot: exit 75 at the total deadline, not after T" {
+	# The reply to the dot may take RFC 5321's 10 minutes; the total
+	# deadline (10 T + T per MiB = 11 s for timeout 1) still ends it.
+	fake_start - --max-seconds 30 <<'EOF'
 on DOT => stall
 EOF
 	write_config "timeout 1"
 	send
 	assert_status 75
 	assert_reason EOM
-	assert_stderr_contains "timed out"
-	assert_elapsed_below 10
+	assert_stderr_contains "total time limit of 11 s exceeded waiting for the reply to the end of the data"
+	assert_elapsed_below 14
+	[ "$ELAPSED_MS" -ge 10000 ] || _fail "gave up after $ELAPSED_MS ms"
+}
+
+@test "a slow reply to the final dot (3 s, timeout 1) is waited for: exit 0, one copy" {
+	# Giving up after T would make the caller retry and deliver twice.
+	fake_start - <<'EOF'
+on DOT
+	sleep 3000
+	default
+EOF
+	write_config "timeout 1"
+	send
+	assert_status 0
+	assert_stderr_empty
+	[ "$(fake_messages)" -eq 1 ] || _fail "want one message"
+	[ "$(fake_reply_codes)" = 250 ] || _fail "reply: $(fake_reply_codes)"
+	[ "$ELAPSED_MS" -ge 3000 ] || _fail "answered after $ELAPSED_MS ms"
 }
 
 @test "a reply trickled slower than the deadline: exit 75 near it" {

@@ -38,7 +38,10 @@
 #       listening on 127.0.0.1 ports chosen free now, and wait for its
 #       220 greeting. The ports and paths are written to DIR/env as shell
 #       assignments (PF_SMTP_PORT=..., PF_MAILDIR_BASE=...) and to
-#       DIR/ports as "name port" lines.
+#       DIR/ports as "name port" lines.  A second plain listener,
+#       PF_LIMIT_PORT, takes at most 2 recipients per transaction
+#       (smtpd_recipient_limit = 2: "452 4.5.3 Error: too many
+#       recipients" for the rest).
 #       With --auth, also TLS and SASL (see "TLS and SASL" below): a
 #       private Dovecot for SASL and three more smtpd listeners.
 #       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
@@ -412,25 +415,28 @@ broken_sasl_auth_clients = no
 EOF
 }
 
-# $1: smtp port; with --auth, $2 $3 $4: submission, smtps, clearauth.
+# $1: smtp port, $2: the 2-recipient port; with --auth, $3 $4 $5:
+# submission, smtps, clearauth.
 write_master_cf()
 {
 	auth_listeners=
+	smtp_port=$1 limit_port=$2
+	shift 2
 	if [ "$AUTH" = 1 ]; then
 		relay="-o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
-		auth_listeners="127.0.0.1:$2 inet n - n - - smtpd
+		auth_listeners="127.0.0.1:$1 inet n - n - - smtpd
   -o syslog_name=postie-test-postfix/submission
   -o smtpd_tls_security_level=encrypt
   -o smtpd_tls_auth_only=yes
   -o smtpd_sasl_auth_enable=yes
   $relay
-127.0.0.1:$3 inet n - n - - smtpd
+127.0.0.1:$2 inet n - n - - smtpd
   -o syslog_name=postie-test-postfix/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes
   $relay
-127.0.0.1:$4 inet n - n - - smtpd
+127.0.0.1:$3 inet n - n - - smtpd
   -o syslog_name=postie-test-postfix/clearauth
   -o smtpd_tls_security_level=none
   -o smtpd_tls_auth_only=no
@@ -439,7 +445,10 @@ write_master_cf()
 	fi
 	cat >"$DIR/conf/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
-127.0.0.1:$1 inet n - n - - smtpd
+127.0.0.1:$smtp_port inet n - n - - smtpd
+127.0.0.1:$limit_port inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/limit
+  -o smtpd_recipient_limit=2
 $auth_listeners
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -609,16 +618,18 @@ do_start()
 
 	if [ "$AUTH" = 1 ]; then
 		# shellcheck disable=SC2046
-		set -- $(free_ports 4)
-		smtp_port=$1 sub_port=$2 smtps_port=$3 clear_port=$4
+		set -- $(free_ports 5)
+		smtp_port=$1 limit_port=$2 sub_port=$3 smtps_port=$4
+		clear_port=$5
 		CERTDIR=${CERTDIR:-$DIR/certs}
 		mkdir -p "$CERTDIR"
 		CERTDIR=$(cd "$CERTDIR" && pwd -P)
 		sh "$HERE/certs.sh" "$CERTDIR" ||
 		    die "tests/certs.sh $CERTDIR failed"
 	else
-		smtp_port=$(free_ports 1)
-		set -- "$smtp_port"
+		# shellcheck disable=SC2046
+		set -- $(free_ports 2)
+		smtp_port=$1 limit_port=$2
 	fi
 	write_main_cf
 	write_master_cf "$@"
@@ -631,12 +642,13 @@ do_start()
 PF_DIR='$DIR'
 PF_HOST=127.0.0.1
 PF_SMTP_PORT=$smtp_port
+PF_LIMIT_PORT=$limit_port
 PF_DOMAIN=$PF_DOMAIN
 PF_MAILDIR_BASE='$DIR/mail/$PF_DOMAIN'
 PF_SIZE_LIMIT=$PF_SIZE_LIMIT
 PF_MAILLOG='$DIR/maillog'
 EOF
-	printf 'smtp %s\n' "$smtp_port" >"$DIR/ports"
+	printf 'smtp %s\nlimit %s\n' "$smtp_port" "$limit_port" >"$DIR/ports"
 	if [ "$AUTH" = 1 ]; then
 		cat >>"$DIR/env" <<EOF
 PF_SUBMISSION_PORT=$sub_port

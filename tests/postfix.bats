@@ -589,6 +589,39 @@ pf_smtputf8_flags() {
 	pf_same "$W/expected" "$f"
 }
 
+@test "postfix: 452 too many recipients (limit 2): 5 recipients, 3 transactions, one copy each" {
+	# The listener at PF_LIMIT_PORT has smtpd_recipient_limit = 2.
+	{
+		pf_headers limit box-lim1
+		printf '\r\nfive recipients, two at a time\r\n'
+	} >"$W/in"
+	sed "s/^port .*/port $PF_LIMIT_PORT/" "$PF_DIR/postie.conf" >"$W/conf"
+	chmod 600 "$W/conf"
+	pf_session_mark
+	CONFIG=$W/conf pf_postie -v box-lim1@example.org box-lim2@example.org \
+	    box-lim3@example.org box-lim4@example.org box-lim5@example.org \
+	    <"$W/in"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"postie:"* ]]
+	[ "$(grep -c '^<-- 452 4.5.3 Error: too many recipients' <<<"$stderr")" -eq 4 ]
+	[ "$(grep -c '^--> MAIL FROM:' <<<"$stderr")" -eq 3 ]
+	# One session: three MAILs with 5, 3 and 1 RCPTs (two accepted
+	# each time, the rest told 452), three messages.
+	line=$(pf_session_line)
+	echo "$line"
+	[[ "$line" == *" mail=3 rcpt=9 data=3 quit=1 "* ]]
+	pf_expect "$W/in" "$W/expected"
+	for b in box-lim1 box-lim2 box-lim3 box-lim4 box-lim5; do
+		f=$(pf_delivered "$b")
+		pf_same "$W/expected" "$f"
+	done
+	# Exactly one copy each (a retry by the caller would make two).
+	sleep 1
+	for b in box-lim1 box-lim2 box-lim3 box-lim4 box-lim5; do
+		[ "$(pf_count "$b")" -eq 1 ]
+	done
+}
+
 @test "postfix: every recipient refused -> no message content sent" {
 	{
 		pf_headers allbad box-none

@@ -231,14 +231,40 @@ EOF
 	assert_stderr_not_contains "${token:0:40}"
 }
 
+@test "passwordeval runs before connecting: no server waits for it" {
+	fake_start_auth
+	# What the server has recorded when the command runs: no
+	# connection yet (conn-1.peer is written when one is accepted).
+	write_auth_config "passwordeval ls $FAKE_DIR >$T/seen; echo $PASS"
+	send
+	assert_authenticated
+	[ -s "$T/seen" ] || _fail "passwordeval did not run"
+	! grep -q '^conn-' "$T/seen" ||
+	    _fail "a connection was open while passwordeval ran" "$(cat "$T/seen")"
+}
+
+@test "SIGCHLD ignored by the caller: passwordeval still works" {
+	# An ignored SIGCHLD survives exec; the wait for passwordeval then
+	# failed with "No child processes" (exit 78, the mail lost).
+	fake_start_auth
+	write_auth_config "passwordeval echo $PASS"
+	cat >"$T/wrap" <<EOF
+#!/bin/sh
+exec perl -e '\$SIG{CHLD} = "IGNORE"; exec @ARGV or die' "$POSTIE" "\$@"
+EOF
+	chmod +x "$T/wrap"
+	POSTIE=$T/wrap send
+	assert_authenticated
+	assert_stderr_empty
+}
+
 @test "passwordeval failing: an error naming it, no AUTH sent" {
 	fake_start_auth
 	write_auth_config "passwordeval exit 3"
 	send
 	[ "$status" -ne 0 ] || _fail "succeeded"
 	assert_stderr_contains "passwordeval failed: exit status 3"
-	refute_command_prefix "AUTH"
-	assert_no_message
+	assert_equal "$(fake_connections)" 0 "connections"
 }
 
 @test "~/.netrc: machine = host, login = user" {

@@ -20,6 +20,12 @@ mail_from() {
 	echo "MAIL FROM:<sender@example.org> SIZE=$(file_size "$(crlf_copy "$1" "$T/size.tmp")")${2-}"
 }
 
+# The session held one MAIL transaction, no retry of it.
+assert_one_transaction() {
+	[ "$(fake_commands | grep -c '^MAIL FROM')" -eq 1 ] ||
+	    _fail "MAIL sent more than once" "$(fake_commands)"
+}
+
 @test "plain delivery: exact commands, exact bytes, exit 0, quiet" {
 	fake_start
 	run_postie rcpt@example.org <"$(sample_message)"
@@ -237,6 +243,86 @@ EOF
 	# One line per refused recipient, then the verdict.
 	assert_equal "${#stderr_lines[@]}" 3 "stderr lines"
 	assert_equal "$(fake_messages)" 1 messages
+}
+
+@test "452 too many recipients: the rest go in a second transaction, exit 0" {
+	# RCPTs 3 and 4 of the connection are over the server's limit
+	# (RFC 5321 4.5.3.1.10); the same session then carries them.
+	fake_start - <<'EOF'
+on RCPT#3 => reply 452 4.5.3 Error: too many recipients
+on RCPT#4 => reply 452 4.5.3 Error: too many recipients
+EOF
+	run_postie a@example.org b@example.org c@example.org d@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<a@example.org>" "RCPT TO:<b@example.org>" \
+	    "RCPT TO:<c@example.org>" "RCPT TO:<d@example.org>" "DATA" \
+	    "$(mail_from "$T/msg")" \
+	    "RCPT TO:<c@example.org>" "RCPT TO:<d@example.org>" "DATA" "QUIT"
+	assert_equal "$(fake_messages)" 2 messages
+	assert_equal "$(fake_envelope 1 | tail -n +2)" \
+	    "$(printf '%s\n' 'RCPT TO:<a@example.org>' 'RCPT TO:<b@example.org>')" \
+	    "first transaction"
+	assert_equal "$(fake_envelope 2 | tail -n +2)" \
+	    "$(printf '%s\n' 'RCPT TO:<c@example.org>' 'RCPT TO:<d@example.org>')" \
+	    "second transaction"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	assert_message 2 "$(crlf_copy "$T/msg")"
+}
+
+@test "452 without PIPELINING, and 552 5.5.3 (RFC 821's code): same" {
+	fake_start - <<'EOF'
+capabilities SIZE, 8BITMIME, ENHANCEDSTATUSCODES
+on RCPT#2 => reply 552 5.5.3 too many recipients
+on RCPT#3 => reply 452 4.5.3 too many recipients
+EOF
+	run_postie a@example.org b@example.org c@example.org \
+	    <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$(fake_messages)" 2 messages
+	assert_equal "$(fake_envelope 1 | tail -n +2)" "RCPT TO:<a@example.org>" \
+	    "first transaction"
+	assert_equal "$(fake_envelope 2 | tail -n +2)" \
+	    "$(printf '%s\n' 'RCPT TO:<b@example.org>' 'RCPT TO:<c@example.org>')" \
+	    "second transaction"
+}
+
+@test "452 for every recipient: no progress, no second try, exit 75" {
+	fake_start - <<'EOF'
+on RCPT => reply 452 4.5.3 too many recipients
+EOF
+	run_postie a@example.org b@example.org <"$(sample_message)"
+	assert_status 75
+	assert_no_message
+	assert_one_transaction
+}
+
+@test "a 450 (not 'too many') is not retried in the session: exit 75" {
+	fake_start - <<'EOF'
+on RCPT <busy@example.org> => reply 450 4.2.1 mailbox busy
+EOF
+	run_postie a@example.org busy@example.org <"$(sample_message)"
+	assert_status 75
+	assert_equal "$(fake_messages)" 1 messages
+	assert_one_transaction
+}
+
+@test "any 2xx to the final dot is success (251, 252): exit 0" {
+	local code
+	for code in 251 252; do
+		fake_start - <<EOF
+on DOT => reply $code 2.0.0 accepted for delivery
+EOF
+		write_config
+		run_postie rcpt@example.org <"$(sample_message)"
+		assert_status 0
+		assert_stderr_empty
+		assert_equal "$(fake_reply_codes)" "$code" "reply to the dot"
+		fake_stop
+	done
 }
 
 @test "every recipient rejected (pipelined): exit 67, no content sent" {

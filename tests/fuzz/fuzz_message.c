@@ -105,14 +105,14 @@ check_spool(const struct message *m, char **out)
 	size_t		 n, i, bo, eol;
 	ssize_t		 r;
 
-	FUZZ_ASSERT(m->fd >= 0);
+	FUZZ_ASSERT(m->spool.fd >= 0);
 	FUZZ_ASSERT(m->size >= 2);
 	FUZZ_ASSERT(m->body_off >= 2 && m->body_off <= m->size);
 	n = (size_t)m->size;
 	bo = (size_t)m->body_off;
 	s = malloc(n + 1);
 	FUZZ_ASSERT(s != NULL);
-	r = pread(m->fd, s, n + 1, 0);
+	r = pread(m->spool.fd, s, n + 1, 0);
 	FUZZ_ASSERT(r >= 0 && (size_t)r == n);
 	s[n] = '\0';
 

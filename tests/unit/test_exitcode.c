@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
 #include "exitcode.h"
+#include "smtp.h"
 #include "t.h"
 
 static const enum phase server_phases[] = {
@@ -18,8 +20,10 @@ test_replies(void)
 	size_t	 i;
 	int	 code;
 
-	/* Success only after 250 to the final dot. */
+	/* Success after any 2xx to the final dot. */
 	CHECK_INT(exit_status(PH_EOM, 250, LE_NONE), EX_OK);
+	CHECK_INT(exit_status(PH_EOM, 251, LE_NONE), EX_OK);
+	CHECK_INT(exit_status(PH_EOM, 252, LE_NONE), EX_OK);
 
 	/* Every 4xx in every phase is temporary. */
 	for (i = 0; i < NSERVER; i++)
@@ -91,6 +95,7 @@ test_local(void)
 	CHECK_INT(exit_status(PH_CONNECT, 0, LE_TIMEOUT), EX_TEMPFAIL);
 	CHECK_INT(exit_status(PH_LOCAL, 0, LE_LOCALIO), EX_IOERR);
 	CHECK_INT(exit_status(PH_BODY, 0, LE_LOCALIO), EX_IOERR);
+	CHECK_INT(exit_status(PH_LOCAL, 0, LE_RESOURCE), EX_TEMPFAIL);
 	CHECK_INT(exit_status(PH_LOCAL, 0, LE_OSERR), EX_OSERR);
 	CHECK_INT(exit_status(PH_LOCAL, 0, LE_SOFTWARE), EX_SOFTWARE);
 	CHECK_INT(exit_status(PH_MAIL, 0, LE_TOOBIG), EX_UNAVAILABLE);
@@ -140,11 +145,81 @@ test_table(void)
 	CHECK_STR(exit_name(0), "EX_OK");
 }
 
+/* A result with recipients in the given states, each decided at `ph`
+ * with `code`. */
+static void
+result(struct smtp_result *res, int aborted, const enum rcpt_state *st,
+    const int *code, size_t n)
+{
+	size_t	 i;
+
+	smtp_result_init(res);
+	res->aborted = aborted;
+	res->nrcpt = n;
+	res->rcpt = calloc(n, sizeof(*res->rcpt));
+	for (i = 0; i < n; i++) {
+		res->rcpt[i].state = st[i];
+		res->rcpt[i].phase = PH_RCPT;
+		res->rcpt[i].code = code[i];
+	}
+}
+
+static void
+test_results(void)
+{
+	static const enum rcpt_state all_ok[] = { RCPT_ACCEPTED, RCPT_ACCEPTED };
+	static const enum rcpt_state mixed[] = {
+		RCPT_REFUSED, RCPT_ACCEPTED, RCPT_DEFERRED
+	};
+	static const enum rcpt_state refused[] = { RCPT_ACCEPTED, RCPT_REFUSED };
+	static const enum rcpt_state unknown[] = { RCPT_UNKNOWN, RCPT_REFUSED };
+	static const int c250[] = { 250, 250 }, cmix[] = { 550, 250, 450 };
+	static const int crej[] = { 250, 553 }, cunk[] = { 0, 550 };
+	struct smtp_result	 res;
+
+	/* Everybody has it. */
+	result(&res, 0, all_ok, c250, 2);
+	res.st.phase = PH_EOM;
+	res.st.code = 250;
+	CHECK_INT(exit_for_result(&res), EX_OK);
+	CHECK_INT(exit_rcpt_reported(&res), -1);
+	smtp_result_release(&res);
+
+	/* A deferred recipient wins over a refused one: keep the message. */
+	result(&res, 0, mixed, cmix, 3);
+	CHECK_INT(exit_for_result(&res), EX_TEMPFAIL);
+	CHECK_INT(exit_rcpt_reported(&res), 2);
+	smtp_result_release(&res);
+
+	result(&res, 0, refused, crej, 2);
+	CHECK_INT(exit_for_result(&res), EX_NOUSER);
+	CHECK_INT(exit_rcpt_reported(&res), 1);
+	smtp_result_release(&res);
+
+	/* Aborted: the message's own status decides, whatever the
+	 * recipients say. */
+	result(&res, 1, unknown, cunk, 2);
+	res.st.phase = PH_EOM;
+	res.st.lerr = LE_TIMEOUT;
+	CHECK_INT(exit_for_result(&res), EX_TEMPFAIL);
+	CHECK_INT(exit_rcpt_reported(&res), -1);
+	res.st.phase = PH_MAIL;
+	res.st.lerr = LE_NONE;
+	res.st.code = 550;
+	CHECK_INT(exit_for_result(&res), EX_UNAVAILABLE);
+	res.st.phase = PH_LOCAL;
+	res.st.code = 0;
+	res.st.lerr = LE_RESOURCE;
+	CHECK_INT(exit_for_result(&res), EX_TEMPFAIL);
+	smtp_result_release(&res);
+}
+
 int
 main(void)
 {
 	test_replies();
 	test_local();
 	test_table();
+	test_results();
 	return t_done();
 }

@@ -344,9 +344,9 @@ spool_str(struct spooled *s, const char *in, size_t len,
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	if (s->rc == 0) {
-		if (lseek(s->m.fd, 0, SEEK_SET) != 0)
+		if (lseek(s->m.spool.fd, 0, SEEK_SET) != 0)
 			abort();
-		while ((n = read(s->m.fd, chunk, sizeof(chunk))) > 0)
+		while ((n = read(s->m.spool.fd, chunk, sizeof(chunk))) > 0)
 			buf_add(&s->out, chunk, (size_t)n);
 	}
 }
@@ -926,11 +926,11 @@ test_spool_file(void)
 	o.tmpdir = dir;
 	spool_str(&s, "S: x\n\nb\n", 8, &o, 0);
 	CHECK_INT(s.rc, 0);
-	CHECK(fstat(s.m.fd, &st) == 0);
+	CHECK(fstat(s.m.spool.fd, &st) == 0);
 	CHECK_INT(st.st_nlink, 0);
 	CHECK_INT(st.st_mode & 07777, 0600);
 	CHECK_INT(st.st_size, s.m.size);
-	CHECK(fcntl(s.m.fd, F_GETFD) & FD_CLOEXEC);
+	CHECK(fcntl(s.m.spool.fd, F_GETFD) & FD_CLOEXEC);
 	spooled_release(&s);
 	CHECK(rmdir(dir) == 0);		/* nothing was left in it */
 
@@ -957,7 +957,7 @@ test_errors(void)
 	CHECK_INT(message_spool(&m, fd, &o, NULL, &le, &err), -1);
 	CHECK_INT(le, LE_LOCALIO);
 	CHECK(strncmp(buf_str(&err), "cannot read the message: ", 25) == 0);
-	CHECK_INT(m.fd, -1);
+	CHECK_INT(m.spool.fd, -1);
 	close(fd);
 	message_release(&m);
 	buf_release(&err);
@@ -1022,8 +1022,8 @@ test_split_reads(void)
 				char	 chunk[4096];
 				ssize_t	 n;
 
-				lseek(s.m.fd, 0, SEEK_SET);
-				while ((n = read(s.m.fd, chunk,
+				lseek(s.m.spool.fd, 0, SEEK_SET);
+				while ((n = read(s.m.spool.fd, chunk,
 				    sizeof(chunk))) > 0)
 					buf_add(&s.out, chunk, (size_t)n);
 			}
