@@ -46,6 +46,7 @@ struct txn {
 	size_t			 ndelivered;
 	int			 pipelining;
 	int			 data_sent;	/* the last one sent content */
+	int			 probe;		/* -bv: RCPT's 2xx is the verdict */
 };
 
 static void	status_copy(struct smtp_status *, const struct smtp_status *);
@@ -204,8 +205,11 @@ txn_next(struct txn *t)
 	struct smtp_rcpt	*r;
 	size_t			 k, n = 0;
 
-	if (t->ndelivered == 0)
+	for (k = 0; k < t->n; k++)
+		n += t->again[k];
+	if (t->ndelivered == 0 || n == 0)
 		return 0;
+	n = 0;
 	for (k = 0; k < t->n; k++) {
 		if (!t->again[k])
 			continue;
@@ -219,7 +223,7 @@ txn_next(struct txn *t)
 	memset(t->again, 0, n);
 	t->naccepted = t->ndelivered = 0;
 	t->data_sent = 0;
-	return n > 0;
+	return 1;
 }
 
 /*
@@ -381,6 +385,9 @@ rcpt_replies(struct smtp_session *s, struct txn *t)
 			return sess_unexpected(s, PH_RCPT);
 		verdict(s, &t->res->rcpt[t->idx[k]], PH_RCPT);
 		if (s->r.code / 100 == 2) {
+			/* Not delivered yet: the reply to the data decides. */
+			if (!t->probe)
+				t->res->rcpt[t->idx[k]].state = RCPT_UNKNOWN;
 			t->ok[k] = 1;
 			t->naccepted++;
 		} else if (too_many(&s->r))
@@ -656,6 +663,7 @@ smtp_verify(struct smtp_session *s, const struct envelope *env,
 	sess_budget(s, (SEND_STEPS + 1) * s->tmo_ms);
 	txn_init(&t, env, res);
 	t.pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	t.probe = 1;
 	res->ntxn = 1;
 	if (mail_cmd(s, env, 0, &mail) == -1 ||
 	    mail_group(s, &t, mail.data, "RSET") == -1 ||

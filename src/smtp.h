@@ -38,7 +38,8 @@ struct smtp_status {
 
 enum rcpt_state {
 	RCPT_UNKNOWN,	/* no verdict: the message ended before one (the
-			 * result's `st` says why) */
+			 * result's `st` says why); when RCPT had accepted
+			 * it, phase, code and text are that reply's */
 	RCPT_ACCEPTED,	/* delivered (for -bv: RCPT accepted) */
 	RCPT_DEFERRED,	/* a 4xx: try again later */
 	RCPT_REFUSED	/* a 5xx: permanent */
