@@ -72,6 +72,8 @@ static int	 collect_rcpts(const struct hdrlist *, const struct msg_opts *,
 		    struct strlist *, int *, struct buf *);
 static int	 line_mode(const struct buf *, size_t *, int,
 		    enum canon_mode *);
+static int	 feed(struct canon *, const char *, size_t, struct buf *,
+		    int *, struct buf *);
 static void	 qualify_field(struct hdrlist *, size_t, const char *);
 static const char *default_domain(const struct msg_opts *);
 static void	 add_phrase(struct buf *, const char *);
@@ -548,11 +550,11 @@ rewrite_headers(struct hdrlist *h, const struct msg_opts *o,
  * header value ("Subject: hi\rBcc: victim@x") still ends its own lines
  * with LF, so its message holds an LF and is read in LF mode, where that
  * CR cannot start a field.  To be read as CR-only it would need 4 MiB
- * without an LF from its very first byte: an application writing a value
- * of over 4 MiB as the first line of its message, where no legitimate
- * header line is that long (read in LF mode, such a line is refused with
- * the header section over 4 MiB).  HDR_MAX also bounds the raw input held
- * here while the question is open.
+ * without an LF from its very first byte, and even then the LFs the
+ * application writes after it give it away: an LF in a message read as
+ * CR-only is refused (feed()).  A real CR-only message has no LF at all.
+ * HDR_MAX also bounds the raw input held here while the question is
+ * open.
  *
  * `raw` is the input read so far; its first *looked bytes were looked at
  * before and hold no LF.  Returns 1 with *mode set once it can tell
@@ -575,6 +577,24 @@ line_mode(const struct buf *raw, size_t *looked, int eof,
 	*mode = n > 0 && memchr(raw->data, '\r', n) != NULL ?
 	    CANON_CR : CANON_LF;
 	return 1;
+}
+
+/*
+ * Canonicalise `n` more bytes into `out`.  A message read as CR-only that
+ * turns out to hold an LF is refused rather than guessed at: its first
+ * 4 MiB may be an attacker's value ("X: a\rBcc: victim@x\r\r" and
+ * padding) ahead of the application's own LF lines.
+ */
+static int
+feed(struct canon *c, const char *p, size_t n, struct buf *out, int *le,
+    struct buf *err)
+{
+	if (c->mode == CANON_CR && n > 0 && memchr(p, '\n', n) != NULL)
+		return fail(le, LE_DATAERR, err, "the message ends its lines "
+		    "with CR alone for its first 4 MiB, then with LF: mixed "
+		    "line endings are refused");
+	canon_feed(c, p, n, out);
+	return 0;
 }
 
 int
@@ -616,10 +636,11 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 			if (!(decided = line_mode(&raw, &looked, eof, &mode)))
 				continue;
 			canon_set_mode(&c, mode);
-			canon_feed(&c, raw.data, raw.len, &hb);
+			if (feed(&c, raw.data, raw.len, &hb, le, err) == -1)
+				goto out;
 			buf_release(&raw);
-		} else
-			canon_feed(&c, chunk, got, &hb);
+		} else if (feed(&c, chunk, got, &hb, le, err) == -1)
+			goto out;
 		if (eof)
 			canon_finish(&c, &hb);
 		scan_header(&s, &hb, eof);
@@ -638,7 +659,6 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 	hdr_write(&h, &out);
 	buf_add(&out, "\r\n", 2);
 	eightbit = has_8bit(out.data, out.len);
-	m->body_off = (off_t)out.len;
 	if (hb.len > s.body_start) {
 		buf_add(&out, hb.data + s.body_start, hb.len - s.body_start);
 		eightbit |= has_8bit(hb.data + s.body_start,
@@ -654,8 +674,8 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 		if (got == 0) {
 			canon_finish(&c, &out);
 			eof = 1;
-		} else
-			canon_feed(&c, chunk, got, &out);
+		} else if (feed(&c, chunk, got, &out, le, err) == -1)
+			goto out;
 	}
 	if (spool_out(m, &out, le, err) == -1)
 		goto out;

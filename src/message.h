@@ -63,7 +63,6 @@ struct msg_opts {
 struct message {
 	struct spool	 spool;		/* the message as it will be sent */
 	off_t		 size;		/* bytes in the spool */
-	off_t		 body_off;	/* where the body starts */
 	unsigned long long nuls;	/* NUL bytes stripped from the input */
 	int		 body_8bit;
 	struct strlist	 hdr_rcpts;	/* -t recipients, aliases applied

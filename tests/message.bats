@@ -146,6 +146,22 @@ delivered_header() {
 	assert_message 1 "$T/want"
 }
 
+@test "CR-only for 4 MiB, then LF lines: refused (65), nothing sent, no Bcc smuggled" {
+	# An application that writes an attacker's value first, padded past
+	# the 4 MiB the line-ending decision looks at, then its own LF lines.
+	fake_start
+	{
+		printf 'X-Note: a\rBcc: victim@example.org\r\r'
+		head -c 4200000 /dev/zero | tr '\0' p
+		printf '\nTo: rcpt@example.org\nSubject: hi\n\nbody\n'
+	} >"$T/in"
+	run_postie -t <"$T/in"
+	assert_status 65
+	assert_stderr_one_line
+	assert_stderr_contains "the message ends its lines with CR alone for its first 4 MiB, then with LF: mixed line endings are refused"
+	assert_no_connection
+}
+
 @test "a missing final newline is added, a lone dot last stays data" {
 	fake_start "" --connections 2
 	{ fixed_header; printf '\nno newline at the end'; } >"$T/in"

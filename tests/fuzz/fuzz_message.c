@@ -4,7 +4,7 @@
  * the set_*_header modes, undisclosed recipients, aliases), the second
  * the sender and how the message arrives (a pipe or a regular file); the
  * rest is the message.  The spool must hold canonical CRLF text ending in
- * CRLF, with the empty line before body_off and no Bcc field left; the
+ * CRLF, with an empty line ending the header and no Bcc field left; the
  * recipients no CR or LF, no bare local name, no duplicate.
  *
  * Then against a reference written here, byte by byte and independent of
@@ -60,13 +60,13 @@ struct ref {
 };
 
 static int	 input_fd(const uint8_t *, size_t, int);
-static void	 check_spool(const struct message *, char **);
+static void	 check_spool(const struct message *, char **, size_t *);
 static void	 ref_canon(const uint8_t *, size_t, struct buf *);
 static size_t	 ref_field_start(const char *, size_t);
 static void	 ref_parse(const uint8_t *, size_t, struct ref *);
 static int	 ref_is(const struct ref *, size_t, const char *);
 static int	 is_bcc_line(const char *, size_t);
-static void	 check_against(const struct ref *, const struct message *,
+static void	 check_against(const struct ref *, const struct message *, size_t,
 		    const struct msg_opts *, const char *);
 
 static struct aliases	 al;
@@ -97,19 +97,18 @@ input_fd(const uint8_t *data, size_t n, int pipe_ok)
 	return fd;
 }
 
-/* The spool's bytes go to *out (malloc'd, NUL-terminated). */
+/* The spool's bytes go to *out (malloc'd, NUL-terminated), where its
+ * body starts to *body. */
 static void
-check_spool(const struct message *m, char **out)
+check_spool(const struct message *m, char **out, size_t *body)
 {
-	char		*s;
+	char		*s, *blank;
 	size_t		 n, i, bo, eol;
 	ssize_t		 r;
 
 	FUZZ_ASSERT(m->spool.fd >= 0);
 	FUZZ_ASSERT(m->size >= 2);
-	FUZZ_ASSERT(m->body_off >= 2 && m->body_off <= m->size);
 	n = (size_t)m->size;
-	bo = (size_t)m->body_off;
 	s = malloc(n + 1);
 	FUZZ_ASSERT(s != NULL);
 	r = pread(m->spool.fd, s, n + 1, 0);
@@ -124,9 +123,15 @@ check_spool(const struct message *m, char **out)
 		FUZZ_ASSERT(s[i] != '\0');
 	}
 	FUZZ_ASSERT(s[n - 2] == '\r' && s[n - 1] == '\n');
-	/* The empty line just before the body. */
-	FUZZ_ASSERT(memcmp(s + bo - 2, "\r\n", 2) == 0);
-	FUZZ_ASSERT(bo == 2 || (bo >= 4 && memcmp(s + bo - 4, "\r\n", 2) == 0));
+	/* The header's fields, then the empty line that ends it. */
+	if (memcmp(s, "\r\n", 2) == 0)
+		bo = 2;
+	else {
+		blank = memmem(s, n, "\r\n\r\n", 4);
+		FUZZ_ASSERT(blank != NULL);
+		bo = (size_t)(blank - s) + 4;
+	}
+	*body = bo;
 	/* No line of the header section starts a Bcc or Resent-Bcc field,
 	 * in any case, obsolete white space before the colon included. */
 	for (i = 0; i + 2 < bo; i = eol + 2) {
@@ -284,7 +289,7 @@ ref_is(const struct ref *r, size_t i, const char *name)
 }
 
 static void
-check_against(const struct ref *r, const struct message *m,
+check_against(const struct ref *r, const struct message *m, size_t body,
     const struct msg_opts *o, const char *spool)
 {
 	static const char *const resent[] = {
@@ -304,9 +309,9 @@ check_against(const struct ref *r, const struct message *m,
 	char		*q;
 
 	/* The body, exactly. */
-	body_len = (size_t)(m->size - m->body_off);
+	body_len = (size_t)m->size - body;
 	FUZZ_ASSERT(body_len == r->text.len - r->body);
-	FUZZ_ASSERT(body_len == 0 || memcmp(spool + m->body_off,
+	FUZZ_ASSERT(body_len == 0 || memcmp(spool + body,
 	    r->text.data + r->body, body_len) == 0);
 
 	if (!o->extract)
@@ -377,7 +382,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ref	 ref;
 	char		*spool = NULL;
 	uint8_t		 b0, b1;
-	size_t		 i;
+	size_t		 i, body;
 	int		 fd, le, rc;
 
 	if (size < 2)
@@ -424,10 +429,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(err.len > 0 && le != LE_NONE);
 		FUZZ_ASSERT(strchr(buf_str(&err), '\n') == NULL);
 	} else {
-		check_spool(&m, &spool);
+		check_spool(&m, &spool, &body);
 		memset(&ref, 0, sizeof(ref));
 		ref_parse(data, size, &ref);
-		check_against(&ref, &m, &o, spool);
+		check_against(&ref, &m, body, &o, spool);
 		buf_release(&ref.text);
 		free(ref.f);
 		free(spool);
