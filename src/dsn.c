@@ -10,15 +10,16 @@
 #include "header.h"
 
 /*
- * The notification is built in four buffers: the text part, the
- * delivery-status part and the attached header first, because the
- * boundary can only be chosen once their bytes are known; then the
- * header and the parts go out together.  Every value from the caller is
- * checked before anything is built, so no field can need a line break:
- * the checks and the limits below are what keep each line within 998
- * bytes (a made-safe diagnostic is at most DIAG_MAX + 6 bytes in one
- * word; an address is at most ADDR_MAX bytes, 3 times that in the text
- * part, and cut to fit in the delivery status).
+ * The text part, the delivery-status part and the attached header are
+ * built first, each in a buffer of its own, because the boundary can
+ * only be chosen once their bytes are known; then the header and the
+ * parts are appended to the caller's buffer.  Every value from the
+ * caller is checked before anything is built, so no field can need a
+ * line break, and nothing fails after the checks.  The checks and the
+ * limits below keep each line within 998 bytes: a made-safe diagnostic
+ * is at most DIAG_MAX + 6 bytes in one word; an address is at most
+ * ADDR_MAX bytes, 3 times that in the text part, and cut to fit in the
+ * delivery status.
  */
 
 #define LINE_LIMIT	998		/* RFC 5322 2.1.1, without the CRLF */
@@ -669,7 +670,7 @@ dsn_build(const struct dsn_info *in, const struct dsn_rcpt *r, size_t n,
     const char *hdr, size_t hdrlen, struct buf *out, struct buf *err)
 {
 	struct parts	 p;
-	struct buf	 m = BUF_INIT, bnd = BUF_INIT;
+	struct buf	 bnd = BUF_INIT;
 	struct tm	 tm;
 	const char	*dom;
 
@@ -683,56 +684,54 @@ dsn_build(const struct dsn_info *in, const struct dsn_rcpt *r, size_t n,
 	build_parts(&p, in, r, n);
 	choose_boundary(&bnd, &p, in->random + 12);
 
-	buf_addstr(&m, "From: Mail Delivery System <");
-	buf_addstr(&m, in->postmaster);
-	buf_addstr(&m, ">\r\nTo: <");
-	buf_addstr(&m, in->rcpt);
-	buf_addstr(&m, ">\r\nSubject: " SUBJECT "\r\nDate: ");
-	add_date(&m, in->now);
+	buf_addstr(out, "From: Mail Delivery System <");
+	buf_addstr(out, in->postmaster);
+	buf_addstr(out, ">\r\nTo: <");
+	buf_addstr(out, in->rcpt);
+	buf_addstr(out, ">\r\nSubject: " SUBJECT "\r\nDate: ");
+	add_date(out, in->now);
 	utc(in->now, &tm);
 	/* message.c's form: the time in UTC, random hex, the domain. */
-	buf_addf(&m, "\r\nMessage-ID: <%04d%02d%02d%02d%02d%02d.",
+	buf_addf(out, "\r\nMessage-ID: <%04d%02d%02d%02d%02d%02d.",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
-	add_hex(&m, in->random, 12);
+	add_hex(out, in->random, 12);
 	dom = opt(in->msgid_domain) != NULL ? in->msgid_domain :
 	    in->reporting_mta;
-	buf_addf(&m, "@%s>\r\n", dom);
+	buf_addf(out, "@%s>\r\n", dom);
 	/* RFC 3834 5: so that vacation programs do not answer it. */
-	buf_addstr(&m, "Auto-Submitted: auto-replied\r\n"
+	buf_addstr(out, "Auto-Submitted: auto-replied\r\n"
 	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
 	    "\tboundary=\"");
-	buf_add(&m, bnd.data, bnd.len);
-	buf_addstr(&m, "\"\r\n\r\nThis is a MIME-encapsulated message.\r\n");
+	buf_add(out, bnd.data, bnd.len);
+	buf_addstr(out, "\"\r\n\r\nThis is a MIME-encapsulated message.\r\n");
 
-	buf_addf(&m, "\r\n--%s\r\n", bnd.data);
-	buf_addstr(&m, "Content-Description: Notification\r\n");
+	buf_addf(out, "\r\n--%s\r\n", bnd.data);
+	buf_addstr(out, "Content-Description: Notification\r\n");
 	if (has_8bit(p.text.data, p.text.len))
-		buf_addstr(&m, "Content-Type: text/plain; charset=utf-8\r\n"
+		buf_addstr(out, "Content-Type: text/plain; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: 8bit\r\n");
 	else
-		buf_addstr(&m,
+		buf_addstr(out,
 		    "Content-Type: text/plain; charset=us-ascii\r\n");
-	buf_addstr(&m, "\r\n");
-	buf_add(&m, p.text.data, p.text.len);
+	buf_addstr(out, "\r\n");
+	buf_add(out, p.text.data, p.text.len);
 
-	buf_addf(&m, "\r\n--%s\r\n", bnd.data);
-	buf_addstr(&m, "Content-Description: Delivery report\r\n"
+	buf_addf(out, "\r\n--%s\r\n", bnd.data);
+	buf_addstr(out, "Content-Description: Delivery report\r\n"
 	    "Content-Type: message/delivery-status\r\n\r\n");
-	buf_add(&m, p.status.data, p.status.len);
+	buf_add(out, p.status.data, p.status.len);
 
-	buf_addf(&m, "\r\n--%s\r\n", bnd.data);
-	buf_addstr(&m, "Content-Description: Undelivered message header\r\n"
+	buf_addf(out, "\r\n--%s\r\n", bnd.data);
+	buf_addstr(out, "Content-Description: Undelivered message header\r\n"
 	    "Content-Type: text/rfc822-headers\r\n");
 	if (has_8bit(p.hdr.data, p.hdr.len))
-		buf_addstr(&m, "Content-Transfer-Encoding: 8bit\r\n");
-	buf_addstr(&m, "\r\n");
-	buf_add(&m, p.hdr.data, p.hdr.len);
-	buf_addf(&m, "\r\n--%s--\r\n", bnd.data);
+		buf_addstr(out, "Content-Transfer-Encoding: 8bit\r\n");
+	buf_addstr(out, "\r\n");
+	buf_add(out, p.hdr.data, p.hdr.len);
+	buf_addf(out, "\r\n--%s--\r\n", bnd.data);
 
-	buf_add(out, m.data, m.len);
-	buf_release(&m);
 	buf_release(&bnd);
 	buf_release(&p.text);
 	buf_release(&p.status);
