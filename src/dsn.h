@@ -93,9 +93,10 @@ struct dsn_info {
  * `out` as it was: no recipients, fewer than DSN_RANDOM random bytes,
  * an empty envelope sender (a notification is never sent to <>), a
  * required value missing, a value with a control character, a name or
- * ID that is not printable ASCII without spaces, postmaster or rcpt not
- * valid UTF-8, an address over 254 bytes, a time before the epoch or
- * after 9999.
+ * ID that is not printable ASCII without spaces, a Message-ID domain
+ * holding an RFC 5322 special, postmaster or rcpt not valid UTF-8, an
+ * address over 254 bytes, a reply code outside 200-599, a time before
+ * the epoch or after 9999.
  */
 int	 dsn_build(const struct dsn_info *, const struct dsn_rcpt *, size_t n,
 	    const char *hdr, size_t hdrlen, struct buf *out, struct buf *err);
