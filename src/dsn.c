@@ -145,7 +145,7 @@ check_input(const struct dsn_info *in, const struct dsn_rcpt *r, size_t n,
 		    in->random == NULL ? 0 : in->nrandom);
 		return -1;
 	}
-	/* RFC 3461 6.2: nothing is ever sent back to the null sender, or
+	/* RFC 5321 6.1: nothing is ever sent back to the null sender, or
 	 * two systems could bounce a notification back and forth. */
 	if (in->rcpt != NULL && (*in->rcpt == '\0' ||
 	    strcmp(in->rcpt, "<>") == 0)) {
