@@ -228,6 +228,7 @@ static int	 parse_int(const char *, long, long, int *);
 static int	 is_fingerprint(const char *);
 static int	 fingerprint_ok(const char *);
 static int	 is_dsn_notify(const char *);
+static int	 is_host_list(const char *);
 static int	 expand_path(struct parser *, const char *, char **);
 static int	 do_keyword(struct parser *, const struct keyword *, char *);
 static int	 do_account(struct parser *, char *);
@@ -441,6 +442,27 @@ is_dsn_notify(const char *s)
 	}
 }
 
+/*
+ * `host`: one name, or several separated by commas (tried in order, see
+ * route.c), with no empty one ("a,,b", "a,", " , b"), which would
+ * otherwise only show up when the connection is tried.  Blanks around a
+ * name are allowed.  The value is kept as written, for -P.
+ */
+static int
+is_host_list(const char *s)
+{
+	const char	*p;
+
+	for (p = s;; p++) {
+		while (is_blank((unsigned char)*p))
+			p++;
+		if (*p == ',' || *p == '\0')
+			return 0;
+		if ((p = strchr(p, ',')) == NULL)
+			return 1;
+	}
+}
+
 /* "~" and "~/..." become the home directory; anything else is kept. */
 static int
 expand_path(struct parser *p, const char *v, char **out)
@@ -477,6 +499,9 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 	case P_STR_NEED:
 		if (arg[0] == '\0')
 			return perr(p, "'%s' needs an argument", name);
+		if (k == K_HOST && !is_host_list(arg))
+			return perr(p, "invalid %s '%s': a name in the list is "
+			    "empty", name, arg);
 		set_str(a, k, arg);
 		break;
 	case P_PATH:

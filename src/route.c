@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -8,15 +9,17 @@
 #include "sasl.h"
 #include "secret.h"
 #include "strlist.h"
+#include "xmalloc.h"
 
 /*
  * The one place that reads the account's TLS and AUTH keywords as the
  * strings conf.c keeps ("on", "off", NULL for unset) and turns them into
- * the engine's enums.
+ * the engine's enums, and that splits `host` into the hosts to try.
  */
 
 static int	is_on(const char *);
 static int	is_off(const char *);
+static int	split_hosts(const char *, struct strlist *);
 static int	account_secret(const void *, struct buf *, struct buf *);
 
 static int
@@ -31,15 +34,54 @@ is_off(const char *v)
 	return v != NULL && strcmp(v, "off") == 0;
 }
 
-/* The route's secret callback: the account's sources, in secret.h's
- * order; the host names the netrc entry and the prompt. */
+/*
+ * `host` as conf.c accepted it: names separated by commas, blanks around
+ * each dropped.  -1 when a name is empty ("a,,b", "a,"): conf.c refuses
+ * that with the file and line, so only a route built some other way
+ * gets here with one.
+ */
+static int
+split_hosts(const char *list, struct strlist *out)
+{
+	const char	*p, *e, *end;
+	char		*name;
+
+	for (p = list;; p = end + 1) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		for (e = end; e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (e == p)
+			return -1;
+		name = xstrndup(p, (size_t)(e - p));
+		strlist_add(out, name);
+		free(name);
+		if (*end == '\0')
+			return 0;
+	}
+}
+
+/*
+ * The route's secret callback: the account's sources, in secret.h's
+ * order.  One secret serves every host of the list (it is fetched once,
+ * before the first connection), so the netrc entry and the prompt are
+ * those of the first host.
+ */
 static int
 account_secret(const void *arg, struct buf *out, struct buf *err)
 {
 	const struct account	*a = arg;
+	struct strlist		 hosts = STRLIST_INIT;
+	int			 rc;
 
-	return secret_get(a, a->host != NULL ? a->host : "localhost",
-	    a->user, out, err);
+	if (a->host != NULL)
+		(void)split_hosts(a->host, &hosts);
+	rc = secret_get(a, hosts.n > 0 ? hosts.v[0] : "localhost", a->user,
+	    out, err);
+	strlist_release(&hosts);
+	return rc;
 }
 
 int
@@ -49,8 +91,11 @@ route_from_account(struct route *rt, const struct account *a,
 	memset(rt, 0, sizeof(*rt));
 	strlist_init(&rt->hosts);
 	rt->name = a->name != NULL ? a->name : "default";
-	if (a->host != NULL)
-		strlist_add(&rt->hosts, a->host);
+	if (a->host != NULL && split_hosts(a->host, &rt->hosts) == -1) {
+		buf_addf(err, "account '%s': host '%s' has an empty name in "
+		    "its list", rt->name, a->host);
+		return -1;
+	}
 	rt->socket = a->socket;
 	rt->lmtp = a->protocol == PROTO_LMTP;
 	rt->port = a->port > 0 ? a->port : rt->lmtp ? 24 : 25;

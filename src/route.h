@@ -39,15 +39,18 @@ enum route_auth {
 
 /*
  * Fetch the secret for AUTH into `out` (wiped first): 0, or -1 with one
- * line in `err`.  Called by smtp_open() before it connects, so that a
- * slow passwordeval or a terminal prompt never holds a socket open.
+ * line in `err`.  Called by smtp_open() once, before it connects to the
+ * first host, so that a slow passwordeval or a terminal prompt never
+ * holds a socket open; the same secret serves every host it tries.
  */
 typedef int (*route_secret_fn)(const void *arg, struct buf *out,
 	    struct buf *err);
 
 struct route {
 	const char	*name;		/* the account's name, for messages */
-	struct strlist	 hosts;		/* smarthosts, tried in order */
+	struct strlist	 hosts;		/* smarthosts, tried in order (`host`
+					 * split at its commas); port, TLS
+					 * and AUTH apply to each */
 	const char	*socket;	/* unix socket path instead of hosts */
 	int		 port;		/* resolved: the account's, 465 kept,
 					 * else 25 (24 for LMTP) */
@@ -59,7 +62,8 @@ struct route {
 	enum route_tls	 tls;
 	enum route_tls_start tls_start;
 	/* Verification and client credentials; `host` is the name to check
-	 * (tls_host_override) or NULL for the host connected to. */
+	 * on every host (tls_host_override) or NULL: each host is checked
+	 * against its own name. */
 	struct tls_params tlsp;
 
 	enum route_auth	 auth;
@@ -73,8 +77,9 @@ struct account;
 
 /*
  * Resolve `a` into `rt`: 0, or -1 with one line in `err` (a setting the
- * engine cannot act on, e.g. an unknown mechanism); the caller exits
- * EX_CONFIG.  route_release() is safe after either.
+ * engine cannot act on, e.g. an unknown mechanism or an empty name in
+ * the host list); the caller exits EX_CONFIG.  route_release() is safe
+ * after either.
  */
 int	route_from_account(struct route *rt, const struct account *a,
 	    struct buf *err);
