@@ -518,12 +518,15 @@ serverinfo(const struct run *r)
 	struct smtp_session	*s;
 	struct report_ctx	 c;
 	struct buf		 out = BUF_INIT;
-	int			 status = EX_OK;
+	int			 status = EX_OK, open_rc;
 
 	/* What the server offers, to anybody: no AUTH, no secret. */
 	rt.auth = RA_OFF;
 	s = smtp_new(&rt, trace, NULL);
-	if (smtp_open(s) == -1) {
+	open_rc = smtp_open(s);
+	/* Hosts passed over on the way, TLS not verified. */
+	report_warnings(smtp_warnings(s));
+	if (open_rc == -1) {
 		report_ctx(r, s, &c);
 		report_failure(&c, smtp_failure(s));
 		status = exit_status(smtp_failure(s)->phase,

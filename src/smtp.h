@@ -95,8 +95,23 @@ struct smtp_session *smtp_new(const struct route *rt, smtp_trace_fn trace,
  * when EHLO is refused), TLS, AUTH.  0 when the session is ready for
  * smtp_send(), else -1 and smtp_failure() says why.
  *
+ * Failover: the route's hosts are tried in order, from the first.  The
+ * secret is fetched once, for all of them.  A host that fails in a way the next one may not is left (QUIT
+ * when the stream is in a known state, as smtp_close()) with a warning
+ * line "HOST[ADDR]:PORT failed (REASON); trying NEXT" in
+ * smtp_warnings(), and the next host starts from scratch: a local error
+ * LE_CONNECT, LE_DNSTEMP, LE_NOHOST, LE_TIMEOUT, LE_DROPPED, LE_NETIO,
+ * LE_TLS or LE_PROTOCOL, or any 4xx reply (a 421 greeting, a 454 to
+ * STARTTLS or AUTH).  Anything else is final, on that host: a 5xx reply
+ * (a 554 greeting, EHLO and HELO refused, 535 to AUTH), no usable AUTH
+ * (code 0), LE_CONFIG and other local errors.  When no host is left,
+ * smtp_failure() is the last host's failure; when hosts failed before
+ * it, its text goes on "HOST: REASON; earlier: HOST1: REASON1; ...",
+ * the earlier reasons cut short, still one line.
+ *
  * T is the route's timeout: every command's reply and every handshake
- * waits at most T; the whole of smtp_open() at most 10 T.
+ * waits at most T; each host tried gets at most 10 T, so the whole of
+ * smtp_open() takes at most 10 T per host.
  *
  * TLS (RT_TLS_AUTO: required unless the peer is loopback or a unix
  * socket).  Every TLS failure is LE_TLS with nothing sent beyond
@@ -146,8 +161,8 @@ int	smtp_reset(struct smtp_session *);
 void	smtp_close(struct smtp_session *);
 
 /*
- * -S: what was learnt, whether or not smtp_open() succeeded, one item a
- * line: "SMTP server at ...", with implicit TLS "TLS (implicit):" and
+ * -S: what was learnt from the host in use (or the last one tried),
+ * whether or not smtp_open() succeeded, one item a line: "SMTP server at ...", with implicit TLS "TLS (implicit):" and
  * tls_describe()'s lines, "Greeting:" and the greeting indented by 4,
  * "Capabilities:" (the EHLO reply), after STARTTLS "TLS (STARTTLS):" and
  * "Capabilities (inside TLS):", then "AUTH mechanisms: ..." when offered.
@@ -156,8 +171,8 @@ void	smtp_describe(const struct smtp_session *, struct buf *out);
 
 /* Why the last step failed (phase PH_LOCAL, no text before any). */
 const struct smtp_status *smtp_failure(const struct smtp_session *);
-/* "host[addr]:port", "[v6addr]:port" or the socket path; "" before
- * smtp_open(). */
+/* "host[addr]:port", "[v6addr]:port" or the socket path of the host in
+ * use, or of the last one tried; "" before smtp_open(). */
 const char *smtp_server(const struct smtp_session *);
 /* "TLS1.3" etc., or "off". */
 const char *smtp_tls_version(const struct smtp_session *);

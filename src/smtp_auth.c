@@ -280,7 +280,7 @@ smtp_auth(struct smtp_session *s)
 	unsigned		 have;
 	int			 mech, rc = -1;
 
-	host = rt->hosts.n > 0 ? rt->hosts.v[0] : "localhost";
+	host = s->host != NULL ? s->host : "localhost";
 	if (!(s->caps.flags & CAP_AUTH) || s->caps.auth[0] == '\0') {
 		sess_fail(s, PH_AUTH, 0, LE_NONE, "credentials are configured "
 		    "but the server does not offer AUTH%s; nothing was sent",

@@ -34,6 +34,9 @@ struct smtp_session {
 	const struct route	*rt;
 	smtp_trace_fn		 trace;
 	void			*trace_arg;
+	const char		*host;		/* the host in use or tried
+						 * last (rt->hosts), NULL with a
+						 * socket or no host */
 	struct smtp_status	 st;		/* the last failure */
 	int			 fd;
 	int			 have_io;
@@ -54,7 +57,8 @@ struct smtp_session {
 	struct tls		*tls;		/* non-NULL once established */
 	int			 tls_verified;	/* certificate or pin checked */
 	int			 redact;	/* trace 334 lines redacted */
-	struct buf		 secret;	/* for AUTH; wiped once used */
+	struct buf		 secret;	/* for AUTH; wiped once used (a
+						 * copy per host: smtp_open()) */
 	/* What the caller may show or log. */
 	struct buf		 server;	/* "host[addr]:port" or socket */
 	struct buf		 warn;

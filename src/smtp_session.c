@@ -26,10 +26,15 @@
  * The SMTP session, apart from the transactions sent over it (smtp.c):
  * creating it, fetching the AUTH secret, connect, implicit TLS, the
  * greeting, EHLO/LHLO with the HELO fallback, STARTTLS, AUTH (through
- * smtp_auth.c), QUIT and close, and what -S shows.
+ * smtp_auth.c), moving on to the route's next host when one fails for a
+ * reason another may not share, QUIT and close, and what -S shows.
  */
 
-#define OPEN_STEPS	 10	/* smtp_open() gets 10 T in all */
+#define OPEN_STEPS	 10	/* smtp_open() gets 10 T per host */
+/* The summary of the hosts that failed before the last one stays one
+ * readable line: so many hosts, so many bytes of each one's reason. */
+#define EARLIER_MAX	 5
+#define EARLIER_TEXT_MAX 120
 
 static const char *helo_name(struct smtp_session *, struct buf *);
 static int	ehlo(struct smtp_session *);
@@ -39,8 +44,15 @@ static void	choose_tls(struct smtp_session *,
 static int	tls_start(struct smtp_session *, enum phase);
 static int	starttls(struct smtp_session *);
 static int	fetch_secret(struct smtp_session *);
+static size_t	ntargets(const struct smtp_session *);
 static int	connect_host(struct smtp_session *);
 static int	greeting(struct smtp_session *);
+static int	open_host(struct smtp_session *, const struct buf *);
+static int	next_host_may_help(const struct smtp_status *);
+static void	add_cut(struct buf *, const char *, size_t);
+static void	summarise(struct smtp_session *, const struct buf *, size_t);
+static void	hangup(struct smtp_session *);
+static void	host_reset(struct smtp_session *);
 static void	indented(struct buf *, const char *, const char *);
 
 struct smtp_session *
@@ -189,7 +201,7 @@ tls_start(struct smtp_session *s, enum phase ph)
 	struct buf		 err = BUF_INIT;
 
 	if (tp.host == NULL)
-		tp.host = rt->hosts.n > 0 ? rt->hosts.v[0] : "localhost";
+		tp.host = s->host != NULL ? s->host : "localhost";
 	if (!tp.certcheck && tp.fingerprint == NULL)
 		buf_addf(&s->warn, "tls_certcheck is off: the identity of "
 		    "'%s' is not verified\n", tp.host);
@@ -223,7 +235,7 @@ static int
 starttls(struct smtp_session *s)
 {
 	const char	*where = s->rt->socket != NULL ? s->rt->socket :
-	    s->rt->hosts.n > 0 ? s->rt->hosts.v[0] : "";
+	    s->host != NULL ? s->host : "";
 
 	if (!(s->caps.flags & CAP_STARTTLS)) {
 		sess_fail(s, PH_STARTTLS, 0, LE_TLS, "the server %s does not "
@@ -283,6 +295,16 @@ fetch_secret(struct smtp_session *s)
 	return rc;
 }
 
+/* What smtp_open() can try: the socket, else each host (a route with
+ * none still gets one try, which fails with "no host configured"). */
+static size_t
+ntargets(const struct smtp_session *s)
+{
+	if (s->rt->socket != NULL || s->rt->hosts.n == 0)
+		return 1;
+	return s->rt->hosts.n;
+}
+
 static int
 connect_host(struct smtp_session *s)
 {
@@ -292,7 +314,7 @@ connect_host(struct smtp_session *s)
 	enum local_err		 le;
 
 	memset(&t, 0, sizeof(t));
-	t.host = rt->hosts.n > 0 ? rt->hosts.v[0] : NULL;
+	t.host = s->host;
 	t.port = rt->port;
 	t.socket = rt->socket;
 	t.source_ip = rt->source_ip;
@@ -332,14 +354,17 @@ greeting(struct smtp_session *s)
 	return 0;
 }
 
-int
-smtp_open(struct smtp_session *s)
+/*
+ * One host, from connect to AUTH, within its own budget.  `secret` is
+ * what fetch_secret() got: smtp_auth() wipes its copy once used, so each
+ * host gets a fresh one.
+ */
+static int
+open_host(struct smtp_session *s, const struct buf *secret)
 {
 	struct sockaddr_storage	 peer;
 	socklen_t		 plen = sizeof(peer);
 
-	if (fetch_secret(s) == -1)
-		return -1;
 	sess_budget(s, OPEN_STEPS * s->tmo_ms);
 	if (connect_host(s) == -1)
 		return -1;
@@ -355,11 +380,179 @@ smtp_open(struct smtp_session *s)
 		return -1;
 	if (s->tls_mode == TM_STARTTLS && starttls(s) == -1)
 		return -1;
-	if (s->rt->auth != RA_OFF && smtp_auth(s) == -1)
+	if (s->rt->auth == RA_OFF)
+		return 0;
+	if (secret->data != NULL) {
+		buf_wipe(&s->secret);
+		buf_add(&s->secret, secret->data, secret->len);
+	}
+	return smtp_auth(s);
+}
+
+/*
+ * A failure that the next host may not have: the network, the name
+ * lookup (another name may resolve), a deadline, a dropped or garbled
+ * session, TLS, or a 4xx.  A 5xx is the verdict of the service behind
+ * every host, and a local or configuration error would recur on each;
+ * both are final.
+ */
+static int
+next_host_may_help(const struct smtp_status *st)
+{
+	switch (st->lerr) {
+	case LE_CONNECT:
+	case LE_DNSTEMP:
+	case LE_NOHOST:
+	case LE_TIMEOUT:
+	case LE_DROPPED:
+	case LE_NETIO:
+	case LE_TLS:
+	case LE_PROTOCOL:
+		return 1;
+	case LE_NONE:
+		return st->code / 100 == 4;
+	default:
+		return 0;
+	}
+}
+
+/* `text`, or its first `max` bytes (never half a UTF-8 sequence) and
+ * "...". */
+static void
+add_cut(struct buf *out, const char *text, size_t max)
+{
+	size_t	 n = strlen(text);
+
+	if (n <= max) {
+		buf_add(out, text, n);
+		return;
+	}
+	n = max;
+	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+		n--;
+	buf_add(out, text, n);
+	buf_addstr(out, "...");
+}
+
+/*
+ * Lead the last host's reason with the hosts that failed before it, in
+ * the order tried: "mx2: REASON; earlier: mx1: REASON".  `earlier` holds
+ * them already cut to length, `nearlier` counts every one.
+ */
+static void
+summarise(struct smtp_session *s, const struct buf *earlier, size_t nearlier)
+{
+	struct buf	 sum = BUF_INIT;
+
+	buf_addf(&sum, "%s: %s; earlier: %s", s->host, buf_str(&s->st.text),
+	    buf_str(earlier));
+	if (nearlier > EARLIER_MAX)
+		buf_addf(&sum, "; and %zu more", nearlier - EARLIER_MAX);
+	buf_release(&s->st.text);
+	s->st.text = sum;
+}
+
+int
+smtp_open(struct smtp_session *s)
+{
+	struct buf	 secret = BUF_INIT, earlier = BUF_INIT;
+	size_t		 n = ntargets(s), i, nearlier = 0;
+	int		 rc = -1;
+
+	if (fetch_secret(s) == -1)
 		return -1;
+	/* Fetched once for every host: keep it aside for each one's
+	 * AUTH. */
+	secret = s->secret;
+	buf_init(&s->secret);
+	for (i = 0;; i++) {
+		s->host = s->rt->socket == NULL && s->rt->hosts.n > 0 ?
+		    s->rt->hosts.v[i] : NULL;
+		if (open_host(s, &secret) == 0) {
+			rc = 0;
+			break;
+		}
+		if (i + 1 == n || !next_host_may_help(&s->st))
+			break;
+		buf_addf(&s->warn, "%s failed (%s); trying %s\n",
+		    buf_str(&s->server), buf_str(&s->st.text),
+		    s->rt->hosts.v[i + 1]);
+		if (++nearlier <= EARLIER_MAX) {
+			buf_addf(&earlier, "%s%s: ", nearlier > 1 ? "; " : "",
+			    s->host);
+			add_cut(&earlier, buf_str(&s->st.text),
+			    EARLIER_TEXT_MAX);
+		}
+		hangup(s);
+		host_reset(s);
+	}
+	buf_wipe(&secret);
 	buf_wipe(&s->secret);
-	s->ready = 1;
-	return 0;
+	if (rc == 0)
+		s->ready = 1;
+	else if (nearlier > 0)
+		summarise(s, &earlier, nearlier);
+	buf_release(&earlier);
+	return rc;
+}
+
+/*
+ * End the connection, as the server should see it end: QUIT when the
+ * stream is in a known state, then TLS's close_notify.  The session
+ * itself stays, to be closed or to try another host.
+ */
+static void
+hangup(struct smtp_session *s)
+{
+	if (s->have_io) {
+		/* A 421 means the server is closing: QUIT is pointless but
+		 * harmless.  After a timeout, drop or garbage: just close. */
+		if (!s->broken) {
+			awaiting(s, "QUIT");
+			cmd(s, "QUIT");
+			if (sess_flush(s, PH_QUIT, 1) == 0)
+				(void)sess_read_reply(s, PH_QUIT, 1);
+		}
+		if (s->tls != NULL && !s->broken)
+			tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
+		/* Anything that ever held AUTH data. */
+		buf_wipe(&s->io.wbuf);
+		iobuf_release(&s->io);
+		s->have_io = 0;
+	}
+	tls_free(s->tls);
+	s->tls = NULL;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* After hangup(): nothing learnt from the last host carries over to the
+ * next (its capabilities, TLS, greeting, failure); warnings do. */
+static void
+host_reset(struct smtp_session *s)
+{
+	s->st.phase = PH_LOCAL;
+	s->st.code = 0;
+	s->st.ecode[0] = '\0';
+	s->st.lerr = LE_NONE;
+	buf_reset(&s->st.text);
+	s->ready = 0;
+	s->broken = 0;
+	s->in_txn = 0;
+	reply_reset(&s->r);
+	memset(&s->caps, 0, sizeof(s->caps));
+	s->tls_mode = TM_PLAIN;
+	s->tls_verified = 0;
+	s->redact = 0;
+	buf_wipe(&s->secret);
+	buf_reset(&s->server);
+	(void)snprintf(s->tls_version, sizeof(s->tls_version), "off");
+	s->auth = "off";
+	buf_reset(&s->greeting);
+	buf_reset(&s->caps_plain);
+	buf_reset(&s->caps_tls);
+	s->connected = 0;
 }
 
 /* `title`, then every line of `text` indented by 4. */
@@ -407,24 +600,7 @@ smtp_close(struct smtp_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->have_io) {
-		/* A 421 means the server is closing: QUIT is pointless but
-		 * harmless.  After a timeout, drop or garbage: just close. */
-		if (!s->broken) {
-			awaiting(s, "QUIT");
-			cmd(s, "QUIT");
-			if (sess_flush(s, PH_QUIT, 1) == 0)
-				(void)sess_read_reply(s, PH_QUIT, 1);
-		}
-		if (s->tls != NULL && !s->broken)
-			tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
-		/* Anything that ever held AUTH data. */
-		buf_wipe(&s->io.wbuf);
-		iobuf_release(&s->io);
-	}
-	tls_free(s->tls);
-	if (s->fd != -1)
-		close(s->fd);
+	hangup(s);
 	buf_wipe(&s->secret);
 	buf_release(&s->st.text);
 	reply_release(&s->r);

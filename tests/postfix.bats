@@ -663,6 +663,18 @@ EOF
 	[[ "$line" != *" mail=1"* ]]
 }
 
+@test "postfix: a host list whose first host refuses: Postfix gets the message" {
+	{
+		pf_headers failover box-failover
+		printf '\nbody\n'
+	} >"$W/in"
+	# Postfix listens on 127.0.0.1 only: 127.0.0.2 refuses at once.
+	pf_postie --host="127.0.0.2,$PF_HOST" box-failover@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "postie: warning: 127.0.0.2:$PF_SMTP_PORT failed (connection refused by 127.0.0.2 port $PF_SMTP_PORT); trying $PF_HOST" ]
+	pf_check_bytes "$W/in" box-failover
+}
+
 
 # ---- last: the whole file's sessions ---------------------------------------
 
