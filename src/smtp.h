@@ -95,8 +95,9 @@ struct smtp_session *smtp_new(const struct route *rt, smtp_trace_fn trace,
  * when EHLO is refused), TLS, AUTH.  0 when the session is ready for
  * smtp_send(), else -1 and smtp_failure() says why.
  *
- * Failover: the route's hosts are tried in order, from the first.  The
- * secret is fetched once, for all of them.  A host that fails in a way the next one may not is left (QUIT
+ * Failover: the route's hosts are tried in order, from the first (or
+ * smtp_set_first_host()'s).  The secret is fetched once, for all of
+ * them.  A host that fails in a way the next one may not is left (QUIT
  * when the stream is in a known state, as smtp_close()) with a warning
  * line "HOST[ADDR]:PORT failed (REASON); trying NEXT" in
  * smtp_warnings(), and the next host starts from scratch: a local error
@@ -178,6 +179,17 @@ const char *smtp_server(const struct smtp_session *);
 const char *smtp_tls_version(const struct smtp_session *);
 /* The AUTH mechanism used ("SCRAM-SHA-256"), or "off". */
 const char *smtp_auth_mech(const struct smtp_session *);
+/*
+ * Make smtp_open() start at host `i` of the route's list (0, the first,
+ * is the default), so that a queue runner can resume after a host that
+ * failed in the middle of a transaction.  Before smtp_open(); an `i` past
+ * the last host (with a socket: past 0) makes smtp_open() fail with
+ * LE_SOFTWARE.
+ */
+void	smtp_set_first_host(struct smtp_session *, size_t i);
+/* The index in the route's hosts of the host in use, or of the last one
+ * tried; before smtp_open(), of the first it will try. */
+size_t	smtp_host_index(const struct smtp_session *);
 /* Warnings for the caller to show once, one a line ("tls_certcheck is
  * off: ..."), without a "postie: " prefix; "" when none. */
 const char *smtp_warnings(const struct smtp_session *);

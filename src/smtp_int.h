@@ -34,9 +34,10 @@ struct smtp_session {
 	const struct route	*rt;
 	smtp_trace_fn		 trace;
 	void			*trace_arg;
-	const char		*host;		/* the host in use or tried
-						 * last (rt->hosts), NULL with a
-						 * socket or no host */
+	size_t			 first_host;	/* smtp_open() starts here */
+	size_t			 host_index;	/* in use, or tried last */
+	const char		*host;		/* its name (rt->hosts), NULL
+						 * with a socket or no host */
 	struct smtp_status	 st;		/* the last failure */
 	int			 fd;
 	int			 have_io;

@@ -459,13 +459,19 @@ smtp_open(struct smtp_session *s)
 	size_t		 n = ntargets(s), i, nearlier = 0;
 	int		 rc = -1;
 
+	if (s->first_host >= n) {
+		sess_fail(s, PH_CONNECT, 0, LE_SOFTWARE, "no host number %zu: "
+		    "the route has %zu", s->first_host + 1, n);
+		return -1;
+	}
 	if (fetch_secret(s) == -1)
 		return -1;
 	/* Fetched once for every host: keep it aside for each one's
 	 * AUTH. */
 	secret = s->secret;
 	buf_init(&s->secret);
-	for (i = 0;; i++) {
+	for (i = s->first_host;; i++) {
+		s->host_index = i;
 		s->host = s->rt->socket == NULL && s->rt->hosts.n > 0 ?
 		    s->rt->hosts.v[i] : NULL;
 		if (open_host(s, &secret) == 0) {
@@ -624,6 +630,19 @@ const char *
 smtp_server(const struct smtp_session *s)
 {
 	return buf_str(&s->server);
+}
+
+void
+smtp_set_first_host(struct smtp_session *s, size_t i)
+{
+	s->first_host = i;
+	s->host_index = i;
+}
+
+size_t
+smtp_host_index(const struct smtp_session *s)
+{
+	return s->host_index;
 }
 
 const char *

@@ -2,14 +2,17 @@
  * engineprobe: drive the SMTP engine through its public steps, as a queue
  * runner will, for tests/engine.bats (not a test by itself).
  *
- *	engineprobe CONFIG ACCOUNT STEP...
+ *	engineprobe CONFIG ACCOUNT [first N] STEP...
  *
- * Opens one session over the account's route, then runs each STEP on it:
+ * Opens one session over the account's route (with `first N`: starting
+ * at host N of its list, smtp_set_first_host()), then runs each STEP on
+ * it:
  *
  *	send FROM RCPT[,RCPT...] FILE	smtp_send() of FILE's bytes (already
  *					canonical: CRLF, final CRLF)
  *	verify FROM RCPT[,RCPT...]	smtp_verify()
  *	reset				smtp_reset()
+ *	host				smtp_host_index(), smtp_server()
  *
  * and closes it.  Prints one line per step and one per recipient:
  *
@@ -17,6 +20,7 @@
  *	send 1: ok|aborted, 2 transactions, EOM 250
  *	  a@example.org: accepted RCPT 250 2.1.5 (250 2.1.5 ok)
  *	reset: ok | reset: failed PHASE: TEXT
+ *	host: 1 127.0.0.1[127.0.0.1]:2525
  *
  * Exit status: 0 when every step ran (whatever its outcome), 2 on usage
  * or setup errors.
@@ -108,6 +112,11 @@ step(struct smtp_session *s, char **argv, int *used, int n)
 	struct spool		 sp;
 	int			 verify = strcmp(argv[0], "verify") == 0;
 
+	if (strcmp(argv[0], "host") == 0) {
+		*used = 1;
+		printf("host: %zu %s\n", smtp_host_index(s), smtp_server(s));
+		return 0;
+	}
 	if (strcmp(argv[0], "reset") == 0) {
 		*used = 1;
 		if (smtp_reset(s) == 0)
@@ -148,7 +157,9 @@ main(int argc, char *argv[])
 	struct buf		 err = BUF_INIT;
 	const struct account	*a;
 	struct smtp_session	*s;
-	int			 i, used, n = 0;
+	const char		*errstr;
+	size_t			 first = 0;
+	int			 i = 3, used, n = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: engineprobe CONFIG ACCOUNT STEP...\n");
@@ -161,14 +172,24 @@ main(int argc, char *argv[])
 		fprintf(stderr, "engineprobe: %s\n", buf_str(&err));
 		return 2;
 	}
+	if (argc > 4 && strcmp(argv[3], "first") == 0) {
+		first = (size_t)strtonum(argv[4], 0, 1000, &errstr);
+		if (errstr != NULL) {
+			fprintf(stderr, "engineprobe: first '%s': %s\n",
+			    argv[4], errstr);
+			return 2;
+		}
+		i = 5;
+	}
 	s = smtp_new(&rt, NULL, NULL);
+	smtp_set_first_host(s, first);
 	if (smtp_open(s) == 0)
 		printf("open: ok\n");
 	else
 		printf("open: failed %s: %s\n",
 		    phase_name(smtp_failure(s)->phase),
 		    buf_str(&smtp_failure(s)->text));
-	for (i = 3; i < argc; i += used)
+	for (; i < argc; i += used)
 		if (step(s, argv + i, &used, ++n) == -1) {
 			fprintf(stderr, "engineprobe: bad step '%s'\n",
 			    argv[i]);

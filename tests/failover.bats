@@ -10,6 +10,8 @@
 
 load common
 
+ENGINEPROBE=${TOP_BUILDDIR}/tests/engineprobe
+
 setup() {
 	common_setup
 	declare -gA FAKES=()
@@ -398,4 +400,45 @@ EOF
 	assert_status 64
 	assert_equal "$stderr" "postie: command line: invalid host 'a,,b': a name in the list is empty" \
 	    stderr
+}
+
+# ---- the engine: smtp_set_first_host(), smtp_host_index() ------------------------------
+
+@test "engine: a session started at host 1 never contacts host 0; host says which one" {
+	[ -x "$ENGINEPROBE" ] ||
+	    _fail "tests/engineprobe not built (make check builds it)"
+	printf 'Subject: one\r\n\r\nfirst\r\n' >"$T/m1"
+	fake_at a 127.0.0.2
+	fake_at b 127.0.0.1
+	hosts 127.0.0.2,127.0.0.1
+	run --separate-stderr timeout 30 "$ENGINEPROBE" "$CONFIG" default \
+	    first 1 host send s@example.org r@example.org "$T/m1"
+	assert_status 0
+	assert_equal "$output" "$(printf '%s\n' "open: ok" \
+	    "host: 1 127.0.0.1[127.0.0.1]:$PORT" \
+	    "send 2: ok, 1 transaction, EOM 250" \
+	    "  r@example.org: accepted EOM 250 2.0.0 (250 2.0.0 Ok: queued as FAKE1)")" \
+	    "engineprobe output"
+	never_contacted a
+	on b
+	cmp "$T/m1" "$(fake_message_path 1)"
+	# Past the last host: nothing to try, said so, nothing contacted.
+	run --separate-stderr timeout 30 "$ENGINEPROBE" "$CONFIG" default \
+	    first 2 host
+	assert_status 0
+	assert_equal "$output" "$(printf '%s\n' \
+	    "open: failed CONNECT: no host number 3: the route has 2" \
+	    "host: 2 ")" "engineprobe output"
+	never_contacted a
+}
+
+@test "engine: after the first host refuses, the index is 1" {
+	[ -x "$ENGINEPROBE" ] ||
+	    _fail "tests/engineprobe not built (make check builds it)"
+	fake_at b 127.0.0.1
+	hosts 127.0.0.2,127.0.0.1
+	run --separate-stderr timeout 30 "$ENGINEPROBE" "$CONFIG" default host
+	assert_status 0
+	assert_equal "$output" "$(printf '%s\n' "open: ok" \
+	    "host: 1 127.0.0.1[127.0.0.1]:$PORT")" "engineprobe output"
 }
