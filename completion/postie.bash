@@ -107,6 +107,17 @@ _postie()
 		    -- "$cur")
 		return
 		;;
+	-od*)
+		mapfile -t COMPREPLY < <(compgen -W '-odi -odb -odq -odQ' \
+		    -- "$cur")
+		return
+		;;
+	--queue-delete)
+		# Queue IDs: what mailq lists.
+		mapfile -t COMPREPLY < <(compgen -W "$(postie -bp 2>/dev/null |
+		    awk '/^[0-9a-f]{16} / { print $1 }')" -- "$cur")
+		return
+		;;
 	-C?*)
 		mapfile -t COMPREPLY < <(compgen -f -P -C -- "${cur#-C}")
 		return
@@ -115,6 +126,7 @@ _postie()
 		opts='-t -i -oi -v -f -r -F -C -bm -bp -bi -q -V -N -R -B
 		    -m -n -G -U -h -L -p -A -O -o -d -X -P -S --pretend
 		    --serverinfo -a --account --from --read-envelope-from
+		    -odi -odb -odq -qI -qR -qS --due --json --queue-delete
 		    --host --port --timeout --protocol --domain --auth --user
 		    --passwordeval --maildomain --auto-from --set-from-header
 		    --set-date-header --set-msgid-header --remove-bcc-headers

@@ -49,8 +49,11 @@ p\t"List the queue"
 i\t"Check the aliases file"
 s\t"SMTP on standard input (planned)"
 v\t"Verify recipients (planned)"' -d Mode
-complete -c postie -s o -x -a 'i\t"Same as -i" em\t"Ignored"' -d 'Sendmail option'
-complete -c postie -s q -d 'Process the queue'
+complete -c postie -s o -x -a 'i\t"Same as -i" em\t"Ignored" di\t"Deliver at once (default)" db\t"Deliver in the background" dq\t"Queue only"' -d 'Sendmail option'
+complete -c postie -s q -d 'Try the queued messages now (-qI, -qR, -qS select)'
+complete -c postie -l due -d 'With -q: only entries whose next attempt is due'
+complete -c postie -l json -d 'With -bp: one JSON object a line'
+complete -c postie -l queue-delete -x -d 'Remove queue entries (IDs follow)'
 complete -c postie -s V -x -d 'DSN envelope identifier (ENVID)'
 complete -c postie -s N -x -a 'never success failure delay success,failure success,failure,delay failure,delay' -d 'DSN notify (NOTIFY)'
 complete -c postie -s R -x -a 'full hdrs' -d 'DSN return (RET)'

@@ -47,6 +47,7 @@ enum kw {
 	K_AUTH, K_USER, K_PASSWORD, K_PASSWORDEVAL, K_NTLMDOMAIN,
 	K_DSN_NOTIFY, K_DSN_RETURN, K_PROXY_HOST, K_PROXY_PORT, K_EVAL,
 	K_TLS_FORCE_SSLV3, K_FROM_FULL_NAME,
+	K_QUEUE, K_QUEUE_DIR, K_QUEUE_LIFETIME,
 	K_COUNT
 };
 
@@ -75,6 +76,8 @@ enum parse {
 	P_POSINT_STR,	/* a positive number kept as text; empty: unset */
 	P_DSN_NOTIFY,
 	P_DSN_RETURN,
+	P_ABSPATH,	/* as P_PATH, and absolute once expanded */
+	P_DURATION,	/* 90s, 30m, 4h, 5d (seconds without a unit) */
 	P_IGNORE
 };
 
@@ -135,6 +138,9 @@ static const struct keyword keywords[] = {
 	{ "proxy_host",			K_PROXY_HOST,		P_STR },
 	{ "proxy_port",			K_PROXY_PORT,		P_PORT_OPT },
 	{ "eval",			K_EVAL,			P_STR_NEED },
+	{ "queue",			K_QUEUE,		P_ONOFF },
+	{ "queue_dir",			K_QUEUE_DIR,		P_ABSPATH },
+	{ "queue_lifetime",		K_QUEUE_LIFETIME,	P_DURATION },
 };
 
 /* Where each keyword's value lives, and its canonical name. */
@@ -197,6 +203,9 @@ static const struct field fields[K_COUNT] = {
 	[K_EVAL] = F("eval", S_STR, eval),
 	[K_TLS_FORCE_SSLV3] = { "tls_force_sslv3", S_NONE, 0 },
 	[K_FROM_FULL_NAME] = F("from_full_name", S_STR, from_full_name),
+	[K_QUEUE] = F("queue", S_INT, queue),
+	[K_QUEUE_DIR] = F("queue_dir", S_STR, queue_dir),
+	[K_QUEUE_LIFETIME] = F("queue_lifetime", S_INT, queue_lifetime),
 };
 
 #undef F
@@ -225,6 +234,7 @@ static void	 account_free(struct account *);
 static int	 perr(struct parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	 parse_int(const char *, long, long, int *);
+static int	 parse_duration(const char *, int *);
 static int	 is_fingerprint(const char *);
 static int	 fingerprint_ok(const char *);
 static int	 is_dsn_notify(const char *);
@@ -350,6 +360,8 @@ account_defaults(struct account *a)
 	a->set_to_header = HDR_OFF;
 	a->remove_bcc_headers = 1;
 	a->allow_from_override = 1;
+	a->queue = 1;
+	a->queue_lifetime = CONF_DEFAULT_LIFETIME;
 }
 
 static int
@@ -382,6 +394,33 @@ parse_int(const char *s, long min, long max, int *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+/* "90s", "30m", "4h", "5d" or plain seconds: 1 s to 365 days. */
+static int
+parse_duration(const char *arg, int *out)
+{
+	static const struct { char unit; int secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }
+	};
+	char		 num[16];
+	size_t		 n = strlen(arg), i;
+	int		 v, mult = 1;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (arg[n - 1] == units[i].unit) {
+			mult = units[i].secs;
+			n--;
+			break;
+		}
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	if (parse_int(num, 1, 365L * 86400 / mult, &v) == -1)
+		return -1;
+	*out = v * mult;
 	return 0;
 }
 
@@ -505,14 +544,27 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 		set_str(a, k, arg);
 		break;
 	case P_PATH:
+	case P_ABSPATH:
 		if (arg[0] == '\0') {
 			set_str(a, k, NULL);
 			break;
 		}
 		if (expand_path(p, arg, &path) == -1)
 			return -1;
+		if (kwd->parse == P_ABSPATH && path[0] != '/') {
+			free(path);
+			return perr(p, "%s '%s' is not an absolute path", name,
+			    arg);
+		}
 		set_str(a, k, NULL);
 		*str_field(a, k) = path;
+		break;
+	case P_DURATION:
+		if (parse_duration(arg, &n) == -1)
+			return perr(p, "invalid %s '%s': expected a number "
+			    "with s, m, h or d (90s, 30m, 4h, 5d), at most "
+			    "365d", name, arg);
+		a->queue_lifetime = n;
 		break;
 	case P_PORT:
 		if (arg[0] == '\0')

@@ -15,6 +15,9 @@
 enum proto { PROTO_SMTP, PROTO_LMTP };
 enum hdr_mode { HDR_AUTO, HDR_ON, HDR_OFF };
 
+/* queue_lifetime when the configuration says nothing: five days. */
+#define CONF_DEFAULT_LIFETIME	(5 * 24 * 60 * 60)
+
 /* Size of the per-keyword bookkeeping below; more than postie knows. */
 #define CONF_NKW	64
 
@@ -48,6 +51,9 @@ struct account {
 	int		 remove_bcc_headers;	/* accepted; Bcc always goes */
 	int		 undisclosed_recipients;
 	int		 allow_from_override;	/* 0: -f does not replace from */
+	int		 queue;		/* keep what fails temporarily (on) */
+	char		*queue_dir;	/* absolute; NULL: the default place */
+	int		 queue_lifetime; /* seconds before a bounce (5 days) */
 
 	/* TLS and authentication: parsed, validated as msmtp does and kept
 	 * as written (on/off keywords as "on" or "off", NULL when unset:

@@ -32,6 +32,11 @@ struct envelope {
 	int		 request_utf8;	/* -U: SMTPUTF8 whenever offered */
 };
 
+/* An empty envelope; release frees `from` and the recipients (not the
+ * borrowed DSN strings). */
+void	envelope_init(struct envelope *);
+void	envelope_release(struct envelope *);
+
 /* body_type: BODY_AUTO says BODY=8BITMIME only for 8-bit content. */
 #define BODY_AUTO	0
 #define BODY_7BIT	1

@@ -191,6 +191,16 @@ log_error(const char *fmt, ...)
 }
 
 void
+log_notice(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, "", fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	va_list	 ap;

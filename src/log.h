@@ -33,6 +33,8 @@ void	log_mute(int on);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* News that is not a failure ("queued as ..."), stderr and syslog. */
+void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* One line per message to syslog and the logfile, not stderr; `ok` picks
  * the syslog priority. */
 void	log_outcome(int ok, const char *, ...)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -16,59 +18,31 @@
 
 #include "addr.h"
 #include "aliases.h"
-#include "bs.h"
 #include "conf.h"
+#include "deliver.h"
 #include "exitcode.h"
 #include "log.h"
+#include "front.h"
 #include "message.h"
 #include "options.h"
+#include "queue.h"
+#include "runq.h"
 #include "report.h"
 #include "route.h"
 #include "sasl.h"
 #include "secret.h"
+#include "setup.h"
 #include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
 
-struct run {
-	struct options		 opts;
-	struct conf		 conf;
-	const struct account	*acct;
-	struct account		 acct_copy;	/* with --keyword overrides */
-	int			 have_copy;
-	struct route		 route;		/* the account, resolved */
-	struct aliases		 aliases;
-	int			 have_aliases;
-	char			*env_from;
-	const char		*qualify_domain;
-	struct message		 msg;
-	struct envelope		 env;
-};
-
 static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
-static int		 load_account(struct run *);
-static int		 pick_sender(struct run *, const char *, int);
 static int		 sender_from_header(struct run *);
-static int		 read_message(struct run *, int, const struct strlist *,
-			    struct buf *);
-static void		 envelope_requests(struct run *);
-static void		 report_ctx(const struct run *,
-			    const struct smtp_session *, struct report_ctx *);
-static int		 deliver(struct run *, struct smtp_result *);
-static int		 bs_send(void *, const char *, const struct strlist *,
-			    int, struct bs_result *);
-static int		 smtp_stdio(struct run *);
-static void		 trace(void *, char, const char *, size_t);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
 static void		 reset_signals(void);
-static int		 conf_has_password(const struct conf *);
-static int		 apply_overrides(struct run *);
-static int		 pretend(const struct run *);
-static int		 serverinfo(const struct run *);
-static int		 verify_addrs(struct run *);
 
 static const char *
 base_name(const char *path)
@@ -103,6 +77,8 @@ print_version(void)
 	printf("IDN: libidn2 %s (IDNA2008 domains)\n",
 	    idn2_check_version(NULL));
 	printf("configuration file: %s\n", path != NULL ? path : "(none found)");
+	printf("system queue: %s (mail sent with the system configuration)\n",
+	    SPOOLDIR);
 	printf("searched: $XDG_CONFIG_HOME/postie/config, ~/.postierc, "
 	    "%s/postie.conf, ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config, "
 	    "%s/msmtprc\n", SYSCONFDIR, SYSCONFDIR);
@@ -110,72 +86,22 @@ print_version(void)
 	return EX_OK;
 }
 
-/* Any account of the file, not only the one in use, makes it secret. */
-static int
-conf_has_password(const struct conf *c)
-{
-	unsigned	 i;
-
-	for (i = 0; i < c->naccounts; i++)
-		if (c->accounts[i].password != NULL)
-			return 1;
-	return 0;
-}
-
-static int
+int
 load_account(struct run *r)
 {
 	struct buf	 err = BUF_INIT;
-	char		*path;
-	int		 rc = EX_CONFIG;
+	int		 rc;
 
-	path = r->opts.config != NULL ? xstrdup(r->opts.config) :
-	    conf_find_file();
-	if (path == NULL) {
-		log_error("no configuration file found (looked for "
-		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
-		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
-		return EX_CONFIG;
-	}
-	if (conf_load(&r->conf, path, &err) == -1)
-		log_error("%s", buf_str(&err));
-	else if ((r->opts.account != NULL || r->opts.from == NULL ||
-	    (r->acct = conf_account_for_from(&r->conf,
-	    r->opts.from)) == NULL) &&
-	    (r->acct = conf_account(&r->conf, r->opts.account)) == NULL)
-		log_error("%s: no account '%s'", path,
-		    r->opts.account != NULL ? r->opts.account : "default");
-	else if (conf_check_supported(r->acct, &err) == -1)
-		log_error("%s", buf_str(&err));
-	else if (r->acct->host == NULL && r->acct->socket == NULL)
-		log_error("%s: account '%s' has no host", path, r->acct->name);
-	else if (conf_has_password(&r->conf) &&
-	    secret_check_file(path, &err) == -1)
-		log_error("%s", buf_str(&err));
-	else
-		rc = EX_OK;
-	free(path);
-	buf_release(&err);
+	rc = setup_load(&r->su, r->opts.config, r->opts.account,
+	    r->opts.from, &r->opts.overrides, &err);
 	if (rc != EX_OK)
-		return rc;
-
-	if ((rc = apply_overrides(r)) != EX_OK)
-		return rc;
-	log_account(r->acct);
-	if (route_from_account(&r->route, r->acct, &err) == -1) {
 		log_error("%s", buf_str(&err));
-		buf_release(&err);
-		return EX_CONFIG;
+	else {
+		r->acct = r->su.acct;
+		log_account(r->acct);
 	}
-	if (r->acct->aliases != NULL) {
-		if (aliases_load(&r->aliases, r->acct->aliases, &err) == -1) {
-			log_error("%s", buf_str(&err));
-			buf_release(&err);
-			return EX_CONFIG;
-		}
-		r->have_aliases = 1;
-	}
-	return EX_OK;
+	buf_release(&err);
+	return rc;
 }
 
 /*
@@ -188,7 +114,7 @@ load_account(struct run *r)
  * is EX_CONFIG, unless `provisional` (the From header may still name the
  * sender): then env_from stays NULL for sender_from_header() to settle.
  */
-static int
+int
 pick_sender(struct run *r, const char *given, int provisional)
 {
 	const struct account	*a = r->acct;
@@ -252,7 +178,7 @@ sender_from_header(struct run *r)
  * wins over the account's dsn_notify / dsn_return.  Values were checked
  * by options_parse() and conf_load().
  */
-static void
+void
 envelope_requests(struct run *r)
 {
 	const struct account *a = r->acct;
@@ -278,9 +204,9 @@ envelope_requests(struct run *r)
  * recipients.  A failure is logged, and its reason also added to `why`
  * when not NULL.
  */
-static int
+int
 read_message(struct run *r, int infd, const struct strlist *rcpts,
-    struct buf *why)
+    struct buf *why, const struct spool *into)
 {
 	struct msg_opts	 mo;
 	struct buf	 err = BUF_INIT;
@@ -299,7 +225,8 @@ read_message(struct run *r, int infd, const struct strlist *rcpts,
 	mo.set_msgid = a->set_msgid_header;
 	mo.set_to = a->set_to_header;
 	mo.undisclosed = a->undisclosed_recipients;
-	mo.aliases = r->have_aliases ? &r->aliases : NULL;
+	mo.aliases = r->su.have_aliases ? &r->su.aliases : NULL;
+	mo.into = into;
 
 	if (message_spool(&r->msg, infd, &mo, rcpts, &le, &err) == -1)
 		goto fail;
@@ -324,19 +251,19 @@ fail:
 	return exit_status(PH_LOCAL, 0, (enum local_err)le);
 }
 
-static void
+void
 trace(void *arg, char dir, const char *line, size_t len)
 {
 	(void)arg;
 	log_transcript(dir, line, len);
 }
 
-static void
+void
 report_ctx(const struct run *r, const struct smtp_session *s,
     struct report_ctx *c)
 {
 	c->account = r->acct->name;
-	c->lmtp = r->route.lmtp;
+	c->lmtp = r->su.route.lmtp;
 	c->s = s;
 	c->env = &r->env;
 }
@@ -345,14 +272,14 @@ report_ctx(const struct run *r, const struct smtp_session *s,
  * Send the spooled message over a session of its own; `res` (initialised
  * by the caller) keeps the outcome.  Returns the exit status.
  */
-static int
+int
 deliver(struct run *r, struct smtp_result *res)
 {
 	struct smtp_session	*s;
 	struct report_ctx	 c;
 	int			 status;
 
-	s = smtp_new(&r->route, trace, NULL);
+	s = smtp_new(&r->su.route, trace, NULL);
 	/* On a session that did not open, smtp_send() reports why. */
 	(void)smtp_open(s);
 	(void)smtp_send(s, &r->env, &r->msg.spool, res);
@@ -360,231 +287,6 @@ deliver(struct run *r, struct smtp_result *res)
 	report_ctx(r, s, &c);
 	report_delivery(&c, res, status);
 	smtp_close(s);
-	return status;
-}
-
-/*
- * -bs: one message of the session, through the same path as a message
- * on stdin (-f from MAIL FROM, recipients from RCPT TO).  Refused
- * recipients are named in the reason; when others got the message it says
- * so, since one reply to the final dot cannot say it per recipient.
- */
-static int
-bs_send(void *arg, const char *from, const struct strlist *rcpts, int fd,
-    struct bs_result *out)
-{
-	struct run		*r = arg;
-	struct smtp_result	 res;
-	struct report_ctx	 c;
-	const char		*sep = "";
-	size_t			 i, nfailed = 0, naccepted;
-
-	message_release(&r->msg);
-	envelope_release(&r->env);
-	free(r->env_from);
-	r->env_from = NULL;
-	if ((out->status = pick_sender(r, from, 0)) != EX_OK) {
-		buf_addstr(&out->reason, "this sender is not allowed");
-		return out->status;
-	}
-	out->status = read_message(r, fd, rcpts, &out->reason);
-	if (out->status != EX_OK)
-		return out->status;
-	smtp_result_init(&res);
-	out->status = deliver(r, &res);
-	report_ctx(r, NULL, &c);
-	for (i = 0; i < res.nrcpt && !res.aborted; i++)
-		nfailed += report_own_verdict(&c, &res, i);
-	naccepted = smtp_result_count(&res, RCPT_ACCEPTED);
-	if (nfailed > 0) {
-		out->rcpt = 1;
-		if (naccepted > 0)
-			buf_addf(&out->reason, "delivered to %zu of %zu "
-			    "recipients; refused: ", naccepted,
-			    naccepted + nfailed);
-		for (i = 0; i < res.nrcpt; i++) {
-			if (!report_own_verdict(&c, &res, i))
-				continue;
-			buf_addf(&out->reason, "%s<%s>: %s", sep,
-			    r->env.rcpts.v[i], res.rcpt[i].text);
-			sep = "; ";
-		}
-	} else
-		buf_addstr(&out->reason, buf_str(&res.st.text));
-	smtp_result_release(&res);
-	return out->status;
-}
-
-static int
-smtp_stdio(struct run *r)
-{
-	const char	*domain = local_fqdn();
-	int		 status;
-
-	if ((status = load_account(r)) != EX_OK)
-		return status;
-	/* As in sendmail, the envelope is the client's MAIL and RCPT: -t
-	 * adds no header recipients (Bcc is still removed). */
-	r->opts.extract = 0;
-	return bs_session(STDIN_FILENO, STDOUT_FILENO,
-	    domain != NULL ? domain : "localhost", bs_send, r);
-}
-
-/*
- * msmtp-style per-keyword options (--port=2525, --tls-trust-file=F ...)
- * replace the account's keyword of the same name, read by conf.c's own
- * parser.  The account is deep-copied, so the loaded configuration itself
- * never changes.  A bad value is a usage error.
- */
-static int
-apply_overrides(struct run *r)
-{
-	const struct strlist	*ov = &r->opts.overrides;
-	struct buf		 err = BUF_INIT;
-	size_t			 i;
-
-	if (ov->n == 0)
-		return EX_OK;
-	conf_account_dup(&r->acct_copy, r->acct);
-	r->have_copy = 1;
-	r->acct = &r->acct_copy;
-	for (i = 0; i + 1 < ov->n; i += 2)
-		if (conf_override(&r->acct_copy, ov->v[i], ov->v[i + 1],
-		    &err) == -1) {
-			log_error("%s", buf_str(&err));
-			buf_release(&err);
-			return EX_USAGE;
-		}
-	return EX_OK;
-}
-
-static void
-show(const char *key, const char *value)
-{
-	printf("%-22s= %s\n", key, value != NULL ? value : "(not set)");
-}
-
-/* -P: the resolved account, as msmtp --pretend shows it; no secret. */
-static int
-pretend(const struct run *r)
-{
-	const struct account	*a = r->acct;
-	char			 num[32];
-
-	printf("configuration file    = %s\n",
-	    r->conf.path != NULL ? r->conf.path : "(none)");
-	show("account", a->name);
-	show("host", a->host);
-	snprintf(num, sizeof(num), "%d", a->port);
-	show("port", a->port > 0 ? num : "(default)");
-	show("socket", a->socket);
-	show("source_ip", a->source_ip);
-	if (a->timeout > 0)
-		snprintf(num, sizeof(num), "%d", a->timeout);
-	else
-		snprintf(num, sizeof(num), "(default: %d s)",
-		    ROUTE_DEFAULT_TIMEOUT);
-	show("timeout", num);
-	show("protocol", a->protocol == PROTO_LMTP ? "lmtp" : "smtp");
-	show("domain", a->domain);
-	show("from", a->from);
-	show("maildomain", a->maildomain);
-	show("auth", a->auth);
-	show("user", a->user);
-	show("password", a->password != NULL ? "*" : NULL);
-	show("passwordeval", a->passwordeval);
-	show("tls", a->tls);
-	show("tls_starttls", a->tls_starttls);
-	show("tls_trust_file", a->tls_trust_file);
-	show("tls_crl_file", a->tls_crl_file);
-	show("tls_fingerprint", a->tls_fingerprint);
-	show("tls_key_file", a->tls_key_file);
-	show("tls_cert_file", a->tls_cert_file);
-	show("tls_certcheck", a->tls_certcheck);
-	show("tls_priorities", a->tls_priorities);
-	show("tls_host_override", a->tls_host_override);
-	show("logfile", a->logfile);
-	show("syslog", a->syslog_set && a->syslog == NULL ? "off" :
-	    a->syslog != NULL ? a->syslog : "LOG_MAIL");
-	show("aliases", a->aliases);
-	return ferror(stdout) ? EX_IOERR : EX_OK;
-}
-
-/* -S: what the server offers, printed even when the session fails. */
-static int
-serverinfo(const struct run *r)
-{
-	struct route		 rt = r->route;
-	struct smtp_session	*s;
-	struct report_ctx	 c;
-	struct buf		 out = BUF_INIT;
-	int			 status = EX_OK, open_rc;
-
-	/* What the server offers, to anybody: no AUTH, no secret. */
-	rt.auth = RA_OFF;
-	s = smtp_new(&rt, trace, NULL);
-	open_rc = smtp_open(s);
-	/* Hosts passed over on the way, TLS not verified. */
-	report_warnings(smtp_warnings(s));
-	if (open_rc == -1) {
-		report_ctx(r, s, &c);
-		report_failure(&c, smtp_failure(s));
-		status = exit_status(smtp_failure(s)->phase,
-		    smtp_failure(s)->code, smtp_failure(s)->lerr);
-	}
-	smtp_describe(s, &out);
-	smtp_close(s);
-	fputs(buf_str(&out), stdout);
-	if (fflush(stdout) == EOF && status == EX_OK)
-		status = EX_IOERR;
-	buf_release(&out);
-	return status;
-}
-
-/*
- * -bv: the argv recipients, qualified and alias-expanded as for mail,
- * probed with RCPT (no message is read); one verdict a line on stdout.
- */
-static int
-verify_addrs(struct run *r)
-{
-	struct msg_opts		 mo;
-	struct smtp_session	*s;
-	struct smtp_result	 res;
-	struct report_ctx	 c;
-	struct buf		 out = BUF_INIT, err = BUF_INIT;
-	int			 status, le = LE_NONE;
-
-	if ((status = load_account(r)) != EX_OK ||
-	    (status = pick_sender(r, r->opts.from, 0)) != EX_OK)
-		return status;
-	memset(&mo, 0, sizeof(mo));
-	mo.env_from = r->env_from;
-	mo.qualify_domain = r->qualify_domain;
-	mo.aliases = r->have_aliases ? &r->aliases : NULL;
-	if (message_envelope(&r->msg, &mo, &r->opts.rcpts, &r->env, &le,
-	    &err) == -1) {
-		log_error("%s", buf_str(&err));
-		buf_release(&err);
-		return exit_status(PH_LOCAL, 0, (enum local_err)le);
-	}
-	envelope_requests(r);
-	s = smtp_new(&r->route, trace, NULL);
-	smtp_result_init(&res);
-	(void)smtp_open(s);
-	(void)smtp_verify(s, &r->env, &res);
-	status = exit_for_result(&res);
-	report_ctx(r, s, &c);
-	report_warnings(smtp_warnings(s));
-	report_verdicts(&c, &res, &out);
-	if (res.aborted)
-		report_failure(&c, &res.st);
-	smtp_close(s);
-	fputs(buf_str(&out), stdout);
-	if (fflush(stdout) == EOF && status == EX_OK)
-		status = EX_IOERR;
-	smtp_result_release(&res);
-	buf_release(&out);
 	return status;
 }
 
@@ -601,12 +303,9 @@ other_mode(struct run *r)
 	case MODE_VERSION:
 		return print_version();
 	case MODE_QUEUE_LIST:
-		printf("postie: mail queue is empty (postie keeps no queue "
-		    "yet: every message is sent at once)\n");
-		return EX_OK;
 	case MODE_QUEUE_RUN:
-		printf("postie: no queue to run (postie keeps no queue yet)\n");
-		return EX_OK;
+	case MODE_QUEUE_DELETE:
+		return queue_mode(r);
 	case MODE_NEWALIASES:
 		/* Loading the account loads and checks its aliases file. */
 		return load_account(r);
@@ -689,7 +388,6 @@ int
 main(int argc, char *argv[])
 {
 	struct run	 r;
-	struct smtp_result res;
 	struct buf	 err = BUF_INIT;
 	off_t		 in_start;
 	int		 status, stdin_closed = std_fds();
@@ -702,6 +400,7 @@ main(int argc, char *argv[])
 	options_init(&r.opts);
 	message_init(&r.msg);
 	envelope_init(&r.env);
+	qentry_init(&r.entry);
 
 	if (options_parse(&r.opts, argc, argv,
 	    base_name(argc > 0 ? argv[0] : "postie"), &err) == -1) {
@@ -723,24 +422,17 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	in_start = stdin_start();
-	if ((status = read_message(&r, STDIN_FILENO, &r.opts.rcpts,
-	    NULL)) == EX_OK) {
-		smtp_result_init(&res);
-		status = deliver(&r, &res);
-		smtp_result_release(&res);
-	}
+	status = submit(&r);
 	if (status != EX_OK && in_start != -1)
 		(void)lseek(STDIN_FILENO, in_start, SEEK_SET);
 out:
 	buf_release(&err);
 	envelope_release(&r.env);
 	message_release(&r.msg);
-	if (r.have_aliases)
-		aliases_release(&r.aliases);
-	if (r.have_copy)
-		conf_account_free(&r.acct_copy);
-	route_release(&r.route);
-	conf_release(&r.conf);
+	qentry_release(&r.entry);
+	if (r.have_q)
+		queue_close(&r.q);
+	setup_release(&r.su);
 	options_release(&r.opts);
 	free(r.env_from);
 	return status;

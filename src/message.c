@@ -139,21 +139,6 @@ message_release(struct message *m)
 	message_init(m);
 }
 
-void
-envelope_init(struct envelope *env)
-{
-	memset(env, 0, sizeof(*env));
-	strlist_init(&env->rcpts);
-}
-
-void
-envelope_release(struct envelope *env)
-{
-	free(env->from);
-	strlist_release(&env->rcpts);
-	envelope_init(env);
-}
-
 /*
  * Read up to `n` bytes; *got is 0 at end of input.  EINTR is retried and
  * a non-blocking descriptor is waited for, so the caller sees only data,
@@ -616,7 +601,9 @@ message_spool(struct message *m, int infd, const struct msg_opts *o,
 
 	(void)argv_rcpts;	/* the envelope joins them; see message_envelope */
 	spool_release(&m->spool);
-	if (spool_create(&m->spool, o->tmpdir, &e, err) == -1) {
+	if (o->into != NULL)
+		m->spool = *o->into;
+	else if (spool_create(&m->spool, o->tmpdir, &e, err) == -1) {
 		*le = e;
 		return -1;
 	}

@@ -58,6 +58,9 @@ struct msg_opts {
 	int		 undisclosed;	/* replace To/Cc/Bcc with undisclosed */
 	const struct aliases *aliases;	/* or NULL */
 	const char	*tmpdir;	/* NULL: $TMPDIR or /tmp */
+	/* An empty spool to write into (a queue entry's file), which the
+	 * message takes over; NULL: a temporary one in tmpdir. */
+	const struct spool *into;
 };
 
 struct message {
@@ -92,7 +95,5 @@ int	message_envelope(const struct message *, const struct msg_opts *,
 	    const struct strlist *argv_rcpts, struct envelope *env,
 	    int *le, struct buf *err);
 
-void	envelope_init(struct envelope *);
-void	envelope_release(struct envelope *);
 
 #endif

@@ -32,6 +32,8 @@ static void	replace(char **, const char *);
 static const char *long_value(int, char *const [], int *, const char *,
 		    struct buf *);
 static int	check_dsn(struct options *, int, const char *, struct buf *);
+static int	take_o(struct options *, const char *, struct buf *);
+static int	take_q(struct options *, const char *, struct buf *);
 
 void
 options_init(struct options *o)
@@ -40,6 +42,7 @@ options_init(struct options *o)
 	o->mode = MODE_SEND;
 	strlist_init(&o->rcpts);
 	strlist_init(&o->overrides);
+	strlist_init(&o->ids);
 }
 
 void
@@ -53,8 +56,12 @@ options_release(struct options *o)
 	free(o->dsn_notify);
 	free(o->dsn_ret);
 	free(o->body_type);
+	free(o->q_id);
+	free(o->q_rcpt);
+	free(o->q_sender);
 	strlist_release(&o->rcpts);
 	strlist_release(&o->overrides);
+	strlist_release(&o->ids);
 	options_init(o);
 }
 
@@ -162,6 +169,57 @@ check_dsn(struct options *o, int opt, const char *v, struct buf *err)
 		break;
 	}
 	return 0;
+}
+
+/* -oX: -oi and -odb/-odi/-odq/-odQ matter; sendmail's other -o
+ * settings are accepted and ignored. */
+static int
+take_o(struct options *o, const char *v, struct buf *err)
+{
+	if (strcmp(v, "i") == 0)
+		o->ignore_dots = 1;
+	else if (v[0] == 'd') {
+		if (strcmp(v, "di") == 0 || strcmp(v, "d") == 0)
+			o->delivery = DELIVER_NOW;
+		else if (strcmp(v, "db") == 0)
+			o->delivery = DELIVER_BACKGROUND;
+		else if (strcmp(v, "dq") == 0 || strcmp(v, "dQ") == 0)
+			o->delivery = DELIVER_QUEUE;
+		else {
+			buf_addf(err, "unsupported delivery mode '-o%s' "
+			    "(postie has -odi, -odb, -odq)", v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The rest of a -q word: nothing, f (foreground: always), or a
+ * selection I, R or S with its text. */
+static int
+take_q(struct options *o, const char *v, struct buf *err)
+{
+	char	**dst;
+
+	o->mode = MODE_QUEUE_RUN;
+	if (v[0] == '\0' || strcmp(v, "f") == 0)
+		return 0;
+	dst = v[0] == 'I' ? &o->q_id : v[0] == 'R' ? &o->q_rcpt :
+	    v[0] == 'S' ? &o->q_sender : NULL;
+	if (dst != NULL && v[1] != '\0') {
+		replace(dst, v + 1);
+		return 0;
+	}
+	if (dst != NULL)
+		buf_addf(err, "option '-q%c' needs the text to look for",
+		    v[0]);
+	else if ((v[0] >= '0' && v[0] <= '9') || v[0] == 'p')
+		buf_addf(err, "'-q%s': postie has no daemon to run the queue "
+		    "at intervals; run 'postie -q --due' from a timer or cron "
+		    "(see postie(8), QUEUE)", v);
+	else
+		buf_addf(err, "unsupported queue option '-q%s'", v);
+	return -1;
 }
 
 static int
@@ -352,6 +410,12 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 		o->mode = MODE_PRETEND;
 	else if (strcmp(arg, "read-envelope-from") == 0)
 		o->read_envelope_from = 1;
+	else if (strcmp(arg, "due") == 0)
+		o->q_due = 1;
+	else if (strcmp(arg, "json") == 0)
+		o->json = 1;
+	else if (strcmp(arg, "queue-delete") == 0)
+		o->mode = MODE_QUEUE_DELETE;
 	else if (strncmp(arg, "account", 7) == 0 &&
 	    (arg[7] == '\0' || arg[7] == '=')) {
 		if ((val = long_value(argc, argv, i, strchr(arg, '='), err)) ==
@@ -460,8 +524,9 @@ options_parse(struct options *o, int argc, char *const argv[],
 			else if (*p == 'd')
 				break;		/* -d<debug flags>: ignored */
 			else if (*p == 'q') {
-				o->mode = MODE_QUEUE_RUN;
-				break;		/* -q<interval> etc. */
+				if (take_q(o, p + 1, err) == -1)
+					return -1;
+				break;
 			} else if (*p == 'o' || *p == 'b' ||
 			    strchr(valued, *p) != NULL) {
 				if (p[1] != '\0')
@@ -474,8 +539,8 @@ options_parse(struct options *o, int argc, char *const argv[],
 					return -1;
 				}
 				if (*p == 'o') {
-					if (strcmp(v, "i") == 0)
-						o->ignore_dots = 1;
+					if (take_o(o, v, err) == -1)
+						return -1;
 				} else if (*p == 'b') {
 					if (set_mode(o, v, err) == -1)
 						return -1;
@@ -489,8 +554,15 @@ options_parse(struct options *o, int argc, char *const argv[],
 		}
 	}
 	for (; i < argc; i++)
-		if (add_recipients(o, argv[i], err) == -1)
+		if (o->mode == MODE_QUEUE_DELETE)
+			strlist_add(&o->ids, argv[i]);
+		else if (add_recipients(o, argv[i], err) == -1)
 			return -1;
+	if (o->mode == MODE_QUEUE_DELETE && o->ids.n == 0) {
+		buf_addstr(err, "--queue-delete needs the IDs of the entries "
+		    "to delete");
+		return -1;
+	}
 	return 0;
 }
 
@@ -499,8 +571,10 @@ options_usage(void)
 {
 	return
 "usage: postie [-tiv] [-f sender] [-F name] [-C config] [-a account]\n"
-"              [--] recipient ...\n"
-"       mailq | postie -bp\n"
+"              [-odi|-odb|-odq] [--] recipient ...\n"
+"       mailq [--json] | postie -bp [--json]\n"
+"       postie -q[Iid|Rrcpt|Ssender] [--due] [-v]\n"
+"       postie --queue-delete ID...\n"
 "\n"
 "Reads a message on standard input and submits it to the smarthost of the\n"
 "configured account.\n"
@@ -534,8 +608,17 @@ options_usage(void)
 "  --tls-host-override=HOST, --tls-min-dh-prime-bits=N\n"
 "                override the account's keyword of the same name\n"
 "                (only when called as postie or msmtp, not as sendmail)\n"
-"  -bm           deliver a message (default); -bp list the queue;\n"
-"                -bi check aliases; -q process the queue\n"
+"  -bm           deliver a message (default); -bi check aliases\n"
+"  -odi, -odb, -odq\n"
+"                deliver at once (default), in the background, or queue\n"
+"                only; what fails for now stays queued\n"
+"  -bp, mailq [--json]\n"
+"                list the queue (--json: one JSON object a line)\n"
+"  -q, -qIid, -qRrcpt, -qSsender [--due]\n"
+"                try the queued messages now (those selected; --due:\n"
+"                those whose next attempt is due, for a timer)\n"
+"  --queue-delete ID...\n"
+"                remove these entries from the queue\n"
 "  -N never|success,failure,delay, -R full|hdrs, -V ENVID\n"
 "                delivery status notification (DSN) requests\n"
 "  -B 7BIT|8BITMIME  body type; -U ask for SMTPUTF8\n"
@@ -543,5 +626,5 @@ options_usage(void)
 "  --version     version and configuration file locations\n"
 "\n"
 "Accepted and ignored for compatibility: -m -n -G -U -h N -L TAG -p P\n"
-"-A X -O K=V -o<anything> -B TYPE -d<flags> -X FILE (never opened).\n";
+"-A X -O K=V -o<other> -B TYPE -d<flags> -X FILE (never opened).\n";
 }

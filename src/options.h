@@ -22,7 +22,15 @@ enum mode {
 	MODE_SMTP_STDIO,	/* -bs */
 	MODE_VERIFY,		/* -bv */
 	MODE_SERVERINFO,	/* -S, --serverinfo */
-	MODE_PRETEND		/* -P, --pretend */
+	MODE_PRETEND,		/* -P, --pretend */
+	MODE_QUEUE_DELETE	/* --queue-delete ID... */
+};
+
+/* -od: when a message is delivered. */
+enum delivery {
+	DELIVER_NOW,		/* -odi (the default): at once, keep what fails */
+	DELIVER_BACKGROUND,	/* -odb: queue, answer, deliver in a child */
+	DELIVER_QUEUE		/* -odq, -odQ: queue only */
 };
 
 struct options {
@@ -44,6 +52,16 @@ struct options {
 	char		*body_type;	/* -B: "7BIT" or "8BITMIME" */
 	int		 smtputf8;	/* -U: ask for SMTPUTF8 when offered */
 	struct strlist	 rcpts;		/* recipient arguments, split on ',' */
+	enum delivery	 delivery;	/* -od */
+	/* -q: -qI, -qR, -qS select entries whose ID, a recipient or the
+	 * sender contains the text (NULL: not given); --due keeps only
+	 * those whose next automatic attempt is due. */
+	char		*q_id;
+	char		*q_rcpt;
+	char		*q_sender;
+	int		 q_due;
+	int		 json;		/* -bp --json */
+	struct strlist	 ids;		/* --queue-delete arguments */
 	/* msmtp-style per-keyword long options (--tls-trust-file=F ...),
 	 * as "keyword", "value" pairs in order; applied over the account.
 	 * Empty unless called as postie or msmtp. */
@@ -61,7 +79,8 @@ void	options_release(struct options *);
  * of untrusted data into sendmail's argv cannot change the server, its
  * credentials or what runs.  Returns 0, or -1 with a one-line reason in
  * `err` (EX_USAGE).  Recipient arguments are split on commas and checked
- * with addr_check_envelope(); so is -f.
+ * with addr_check_envelope(); so is -f.  -q with an interval ("-q15m")
+ * or -qp is refused: postie has no daemon (a timer runs "postie -q").
  */
 int	options_parse(struct options *, int argc, char *const argv[],
 	    const char *progname, struct buf *err);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "deliver.h"
 #include "envelope.h"
 #include "exitcode.h"
 #include "log.h"
@@ -155,4 +156,69 @@ report_verdicts(const struct report_ctx *c, const struct smtp_result *res,
 		    r->state == RCPT_DEFERRED ? "temporary failure" :
 		    "rejected", rcpt_text(r));
 	}
+}
+
+void
+report_duration(struct buf *out, int secs)
+{
+	static const struct { int secs; const char *unit; } u[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (secs >= u[i].secs && secs % u[i].secs == 0) {
+			buf_addf(out, "%d %s%s", secs / u[i].secs, u[i].unit,
+			    secs / u[i].secs == 1 ? "" : "s");
+			return;
+		}
+	buf_addf(out, "%d second%s", secs, secs == 1 ? "" : "s");
+}
+
+void
+report_attempt(const struct report_ctx *c, const struct smtp_result *res,
+    const struct verdict *v, int status, const char *qid, int lifetime)
+{
+	struct buf	 why = BUF_INIT, life = BUF_INIT, rcpts = BUF_INIT;
+	const char	*server = smtp_server(c->s);
+	size_t		 i;
+
+	if (v->nkept == 0) {
+		report_delivery(c, res, status);
+		return;
+	}
+	report_warnings(smtp_warnings(c->s));
+	for (i = 0; i < res->nrcpt; i++)
+		if (v->final[i])
+			log_error("account '%s', server %s: recipient <%s> "
+			    "rejected: %s", c->account, server,
+			    c->env->rcpts.v[i], rcpt_text(&res->rcpt[i]));
+	if (v->why != NULL) {
+		if (*server != '\0')
+			buf_addf(&why, "server %s, ", server);
+		buf_addf(&why, "%s: %s", phase_name(v->why->phase),
+		    buf_str(&v->why->text));
+	} else
+		for (i = 0; i < res->nrcpt && why.len == 0; i++)
+			if (v->kept[i])
+				buf_addf(&why, "server %s: <%s>: %s", server,
+				    c->env->rcpts.v[i],
+				    rcpt_text(&res->rcpt[i]));
+	report_duration(&life, lifetime);
+	log_notice("account '%s': queued as %s: %zu of %zu recipient%s "
+	    "deferred (%s); retried by 'postie -q', the timer or the next "
+	    "submission for up to %s", c->account, qid, v->nkept,
+	    res->nrcpt, res->nrcpt == 1 ? "" : "s", buf_str(&why),
+	    buf_str(&life));
+	for (i = 0; i < c->env->rcpts.n; i++)
+		buf_addf(&rcpts, "%s%s", i > 0 ? "," : "", c->env->rcpts.v[i]);
+	log_outcome(1, "account=%s host=%s tls=%s auth=%s from=%s "
+	    "recipients=%s mailsize=%lld queued=%s deferred=%zu "
+	    "smtpmsg='%s' exitcode=%s", c->account, server,
+	    smtp_tls_version(c->s), smtp_auth_mech(c->s), c->env->from,
+	    buf_str(&rcpts), (long long)c->env->size, qid, v->nkept,
+	    buf_str(&why), exit_name(status));
+	buf_release(&why);
+	buf_release(&life);
+	buf_release(&rcpts);
 }

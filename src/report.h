@@ -53,6 +53,22 @@ enum phase report_summary(const struct report_ctx *,
 int	report_own_verdict(const struct report_ctx *,
 	    const struct smtp_result *, size_t i);
 
+struct verdict;
+
+/*
+ * A queued message's first attempt, `v` saying what the queue keeps:
+ * with nothing kept, as report_delivery(); else each recipient refused
+ * for good gets an error line, the kept ones one line "queued as ID: ..."
+ * saying why and how it will be retried (up to `lifetime` seconds), and
+ * the logfile/syslog line records the queue ID.
+ */
+void	report_attempt(const struct report_ctx *, const struct smtp_result *,
+	    const struct verdict *, int status, const char *qid,
+	    int lifetime);
+
+/* "5 days", "4 hours", "90 seconds": a lifetime for messages. */
+void	report_duration(struct buf *, int seconds);
+
 /* -bv: "addr: deliverable (250 2.1.5 ok)", "addr: rejected (550 ...)" or
  * "addr: temporary failure (450 ...)", one line per recipient answered. */
 void	report_verdicts(const struct report_ctx *, const struct smtp_result *,

@@ -689,6 +689,12 @@ out:
 }
 
 int
+smtp_usable(const struct smtp_session *s)
+{
+	return s->ready && !s->broken;
+}
+
+int
 smtp_reset(struct smtp_session *s)
 {
 	if (!s->ready || s->broken)

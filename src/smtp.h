@@ -158,8 +158,15 @@ int	smtp_verify(struct smtp_session *, const struct envelope *,
  * (nothing to do after a completed one).  0, or -1 (smtp_failure()). */
 int	smtp_reset(struct smtp_session *);
 
+/* 1 while the session can take another message (open, not broken). */
+int	smtp_usable(const struct smtp_session *);
+
 /* QUIT when the stream is in a known state, close, free.  NULL is fine. */
 void	smtp_close(struct smtp_session *);
+
+/* Free the session and close its descriptor without a byte on the wire:
+ * for a process that handed the open session on to a child. */
+void	smtp_abandon(struct smtp_session *);
 
 /*
  * -S: what was learnt from the host in use (or the last one tried),

@@ -602,6 +602,15 @@ smtp_describe(const struct smtp_session *s, struct buf *out)
 }
 
 void
+smtp_abandon(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	s->broken = 1;		/* no QUIT, no close_notify */
+	smtp_close(s);
+}
+
+void
 smtp_close(struct smtp_session *s)
 {
 	if (s == NULL)

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "tls.h"
 #include "tls_int.h"
+#include "util.h"
 
 /*
  * Is this peer the right one: the part of the TLS module that judges the
@@ -30,7 +31,6 @@
 
 #define KP_ANY		"2.5.29.37.0"	/* anyExtendedKeyUsage */
 
-static int	hexval(int);
 static int	spki_sha256(gnutls_x509_crt_t, unsigned char *);
 static int	pin_verify(gnutls_session_t);
 static int	san_hook(gnutls_session_t, unsigned, unsigned, unsigned,
@@ -38,17 +38,6 @@ static int	san_hook(gnutls_session_t, unsigned, unsigned, unsigned,
 static int	dates_ok(struct tls *, gnutls_x509_crt_t);
 static int	purpose_ok(gnutls_x509_crt_t);
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * "sha256//BASE64" (a public-key pin) or 32 hex bytes separated by
@@ -80,8 +69,8 @@ tls_parse_fingerprint(const char *fp, enum pin_kind *kind, unsigned char *out,
 		return 0;
 	}
 	for (p = fp; *p != '\0';) {
-		if (n == 32 || (hi = hexval(p[0])) < 0 ||
-		    (lo = hexval(p[1])) < 0)
+		if (n == 32 || (hi = hex_digit(p[0])) < 0 ||
+		    (lo = hex_digit(p[1])) < 0)
 			goto bad;
 		out[n++] = (unsigned char)(hi << 4 | lo);
 		p += 2;

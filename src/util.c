@@ -41,6 +41,18 @@ is_localhost(const char *name)
 	    strncasecmp(name, "localhost.", 10) == 0;
 }
 
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 const char *
 local_fqdn(void)
 {

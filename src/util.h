@@ -24,6 +24,9 @@ const char	*local_fqdn(void);
  * says nothing about this host to another one. */
 int		 is_localhost(const char *);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int		 hex_digit(int c);
+
 /* The invoking user's login name: getpwuid(getuid()), then $LOGNAME,
  * $USER; "unknown" when all fail. */
 const char	*login_name(void);

@@ -59,6 +59,7 @@ _callers_config() {
 # postie's system config inside the caller namespace (tests/callers.bash)
 defaults
 timeout 30
+queue off
 syslog off
 logfile $CL_DIR/postie.log
 

@@ -132,9 +132,10 @@ hi"
 
 @test "called as mailq: -bp, the queue is empty" {
 	ln -s "$POSTIE" "$T/mailq"
-	run "$T/mailq"
+	write_config "queue on" "queue_dir $T/queue"
+	HOME=$T run "$T/mailq" -C "$CONFIG"
 	[ "$status" -eq 0 ] || _fail "status $status"
-	[[ "$output" == *"queue is empty"* ]] || _fail "$output"
+	[ "$output" = "Mail queue is empty" ] || _fail "$output"
 }
 
 @test "-bi: an /etc/aliases pipe line is refused with its line, exit 78" {
@@ -161,13 +162,18 @@ hi"
 	[ "$status" -eq 0 ] || _fail "status $status"
 }
 
-@test "-bd is refused; -q is accepted and says there is no queue" {
+@test "-bd is refused; -q with nothing queued: exit 0, quiet; -q15m points to the timer" {
 	run_postie_noconf -bd
 	assert_status 64
 	assert_stderr_contains "daemon mode"
-	run_postie_noconf -q
+	write_config "queue on" "queue_dir $T/queue"
+	run_postie -q
 	assert_status 0
-	[[ "$output" == *"no queue"* ]] || _fail "$output"
+	assert_equal "$output" "" stdout
+	assert_stderr_empty
+	run_postie -q15m
+	assert_status 64
+	assert_stderr_contains "postie has no daemon to run the queue at intervals; run 'postie -q --due' from a timer or cron"
 }
 
 @test "-v prints the dialogue on stderr, not the body" {
@@ -236,7 +242,8 @@ with_syslog() {
 	grep -q '^<22>.*postie\[[0-9]*\]: .*recipients=a@example.org.*exitcode=EX_OK' \
 	    "$T/syslog" || _fail "no success line: $(cat "$T/syslog")"
 
-	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 2\n' >"$T/down"
+	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 2\nqueue off\n' \
+	    >"$T/down"
 	chmod 600 "$T/down"
 	STDIN_FILE=$T/in STATUS_FILE=$T/status with_syslog \
 	    "$POSTIE" -C "$T/down" a@example.org
@@ -492,7 +499,8 @@ EOF2
 @test "called as sendmail: --host and --port cannot send the mail elsewhere" {
 	fake_start
 	# The configured server is not there; the smuggled one is.
-	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 5\n' >"$CONFIG"
+	printf 'account default\nhost 127.0.0.1\nport 1\ntimeout 5\nqueue off\n' \
+	    >"$CONFIG"
 	link_as sendmail
 	run --separate-stderr "$T/bin/sendmail" -C "$CONFIG" -fme@example.org \
 	    --host=127.0.0.1 --port "$FAKE_PORT" a@example.org <<<"hi"

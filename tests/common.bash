@@ -60,7 +60,8 @@
 #   write_config [LINE...]  write $CONFIG (mode 600): account default,
 #                           host 127.0.0.1, port $FAKE_PORT (or socket
 #                           $FAKE_SOCKET), from sender@example.org,
-#                           domain client.example.org, timeout 5; each
+#                           domain client.example.org, timeout 5, queue
+#                           off (the engine's exit statuses); each
 #                           non-empty LINE is appended (a later keyword
 #                           overrides)
 #   run_postie ARGS...      run `$POSTIE -C $CONFIG ARGS` with bats
@@ -286,6 +287,10 @@ write_config() {
 		echo "from sender@example.org"
 		echo "domain client.example.org"
 		echo "timeout 5"
+		# The engine's own outcomes (exit 75 and the rest) are what
+		# most files test: without a queue.  Queue tests say
+		# "queue on" (see write_queue_config).
+		echo "queue off"
 		for line in "$@"; do
 			if [ -n "$line" ]; then
 				echo "$line"

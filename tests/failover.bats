@@ -442,3 +442,33 @@ EOF
 	assert_equal "$output" "$(printf '%s\n' "open: ok" \
 	    "host: 1 127.0.0.1[127.0.0.1]:$PORT")" "engineprobe output"
 }
+
+@test "a queue run: a host that breaks off mid-run hands the rest to the next host" {
+	# The first host takes one message, then drops the connection at
+	# the next MAIL; the entry after that goes to the second host.
+	fake_at one 127.0.0.2 - --connections 2 <<'EOF2'
+on MAIL#2@1 => drop
+EOF2
+	fake_at two 127.0.0.3 "" --connections 1
+	hosts 127.0.0.2,127.0.0.3 "queue on" "queue_dir $T/queue"
+	for r in a b c; do
+		"$POSTIE" -C "$CONFIG" -odq "$r@example.org" <"$(sample_message)"
+	done
+	run_postie -q
+	assert_status 0
+	on one
+	assert_equal "$(fake_messages)" 1 "messages on the first host"
+	assert_equal "$(fake_envelope 1 | tail -n 1)" "RCPT TO:<a@example.org>" first
+	on two
+	fake_wait 5 || _fail "the second host's session did not end"
+	assert_equal "$(fake_messages)" 1 "messages on the second host"
+	assert_equal "$(fake_envelope 1 | tail -n 1)" "RCPT TO:<c@example.org>" second
+	# b waits; the next run begins at the first host again.
+	assert_equal "$(ls "$T/queue/q" | wc -l)" 1 "entries left"
+	run_postie -q
+	assert_status 0
+	on one
+	assert_equal "$(fake_messages)" 2 "messages on the first host"
+	assert_equal "$(fake_envelope 2 | tail -n 1)" "RCPT TO:<b@example.org>" third
+	assert_equal "$(ls "$T/queue/q" | wc -l)" 0 "entries left"
+}

@@ -99,6 +99,7 @@ pa_config() {
 	{
 		echo "defaults"
 		echo "timeout 30"
+		echo "queue off"
 		echo ""
 		echo "account pa"
 		echo "host $PF_HOST"

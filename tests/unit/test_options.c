@@ -161,7 +161,16 @@ test_null_sender_and_modes(void)
 	const char	*nul[] = { "sendmail", "-f", "<>", "a@x", NULL };
 	const char	*br[] = { "sendmail", "-f<me@x.org>", "a@x", NULL };
 	const char	*bp[] = { "sendmail", "-bp", NULL };
-	const char	*q[] = { "sendmail", "-q30m", NULL };
+	const char	*q[] = { "sendmail", "-q", NULL };
+	const char	*qint[] = { "sendmail", "-q30m", NULL };
+	const char	*qsel[] = { "sendmail", "-qIabc", "-qRbob@", "-qS@x.org",
+	    "--due", NULL };
+	const char	*od[] = { "sendmail", "-odq", "-oi", "a@x.org", NULL };
+	const char	*odb[] = { "sendmail", "-o", "db", "a@x.org", NULL };
+	const char	*odx[] = { "sendmail", "-odd", "a@x.org", NULL };
+	const char	*del[] = { "postie", "--queue-delete", "0123", "-x", NULL };
+	const char	*del0[] = { "postie", "--queue-delete", NULL };
+	const char	*json[] = { "mailq", "--json", NULL };
 	const char	*plain[] = { "mailq", NULL };
 	const char	*ver[] = { "postie", "--version", NULL };
 
@@ -174,6 +183,29 @@ test_null_sender_and_modes(void)
 	CHECK_INT(o.mode, MODE_QUEUE_LIST);
 	CHECK_INT(parse(&o, "sendmail", q, &err), 0);
 	CHECK_INT(o.mode, MODE_QUEUE_RUN);
+	CHECK(o.q_id == NULL && o.q_rcpt == NULL && !o.q_due);
+	/* No daemon: an interval is refused with a pointer to the timer. */
+	CHECK_INT(parse(&o, "sendmail", qint, &err), -1);
+	CHECK(strstr(buf_str(&err), "postie -q --due") != NULL);
+	CHECK_INT(parse(&o, "sendmail", qsel, &err), 0);
+	CHECK_STR(o.q_id, "abc");
+	CHECK_STR(o.q_rcpt, "bob@");
+	CHECK_STR(o.q_sender, "@x.org");
+	CHECK_INT(o.q_due, 1);
+	CHECK_INT(parse(&o, "sendmail", od, &err), 0);
+	CHECK_INT(o.delivery, DELIVER_QUEUE);
+	CHECK_INT(o.ignore_dots, 1);
+	CHECK_INT(parse(&o, "sendmail", odb, &err), 0);
+	CHECK_INT(o.delivery, DELIVER_BACKGROUND);
+	CHECK_INT(parse(&o, "sendmail", odx, &err), -1);
+	CHECK_INT(parse(&o, "postie", del, &err), 0);
+	CHECK_INT(o.mode, MODE_QUEUE_DELETE);
+	CHECK_INT(o.ids.n, 2);
+	CHECK_STR(o.ids.v[1], "-x");
+	CHECK_INT(parse(&o, "postie", del0, &err), -1);
+	CHECK_INT(parse(&o, "mailq", json, &err), 0);
+	CHECK_INT(o.mode, MODE_QUEUE_LIST);
+	CHECK_INT(o.json, 1);
 	CHECK_INT(parse(&o, "mailq", plain, &err), 0);
 	CHECK_INT(o.mode, MODE_QUEUE_LIST);
 	CHECK_INT(parse(&o, "newaliases", plain, &err), 0);

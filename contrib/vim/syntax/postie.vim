@@ -19,7 +19,8 @@ syn keyword postieKeyword contained connect_timeout domain dsn_notify dsn_return
 syn keyword postieKeyword contained eval from from_full_name host keepbcc logfile
 syn keyword postieKeyword contained logfile_time_format maildomain ntlmdomain
 syn keyword postieKeyword contained password passwordeval port protocol
-syn keyword postieKeyword contained proxy_host proxy_port remove_bcc_headers
+syn keyword postieKeyword contained proxy_host proxy_port queue queue_dir
+syn keyword postieKeyword contained queue_lifetime remove_bcc_headers
 syn keyword postieKeyword contained set_date_header set_from_header
 syn keyword postieKeyword contained set_msgid_header set_to_header socket
 syn keyword postieKeyword contained source_ip syslog timeout tls tls_cert_file

@@ -1,0 +1,166 @@
+#ifndef POSTIE_QUEUE_H
+#define POSTIE_QUEUE_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "outcome.h"
+#include "strlist.h"
+
+struct spool;
+
+/*
+ * The durable queue: the one module that opens files in a queue
+ * directory.  No daemon: entries are written by the submitting postie and
+ * delivered by it, by `postie -q` (a timer) or by a later submission.
+ *
+ * Layout of a queue directory DIR:
+ *
+ *   DIR/tmp/ID/		an entry being written (or being removed)
+ *   DIR/q/ID/msg		the message exactly as it is sent (the spool)
+ *   DIR/q/ID/env		its envelope, a small text file (queue_env_*)
+ *   DIR/corrupt/ID		entries that could not be read, moved aside
+ *
+ * An entry exists when DIR/q/ID exists.  It is written whole in tmp/,
+ * both files fsynced, then renamed into q/ and q/ fsynced: a crash at any
+ * moment leaves a complete entry or none in q/ (what is left in tmp/ is
+ * removed by a later run).  The envelope is updated by writing a new file
+ * and renaming it over the old one; an entry is removed by renaming it
+ * out of q/ first.  An entry is locked while it is handled with flock(2)
+ * on its msg file, so two runs never send it twice and a crashed run's
+ * lock goes with it.
+ */
+
+#define QUEUE_ID_MAX	 24	/* 16 hex digits and a NUL, with room */
+#define QUEUE_VERSION	 1
+
+/* What is known of one recipient still to be delivered. */
+struct qrcpt {
+	int		 code;		/* the last reply, 0: none yet */
+	char		 ecode[16];	/* its enhanced code or "" */
+	char		*reason;	/* the last reply or local reason, one
+					 * printable line; NULL: none yet */
+};
+
+struct qentry {
+	char		 id[QUEUE_ID_MAX];
+	char		*config;	/* the configuration file it came by */
+	char		*account;
+	long		 uid;		/* who submitted it */
+	long long	 arrival;	/* seconds since the epoch */
+	long long	 last;		/* the last attempt, 0: none */
+	long long	 next;		/* the next automatic attempt */
+	unsigned	 attempts;
+	/* The envelope of the recipients still to do; env.notify, ret and
+	 * envid point into the strings below. */
+	struct envelope	 env;
+	struct qrcpt	*rcpt;		/* parallel to env.rcpts */
+	char		*notify;
+	char		*ret;
+	char		*envid;
+	/* The command line's per-keyword options it was sent with
+	 * ("keyword", "value" pairs), so that later attempts use them. */
+	struct strlist	 overrides;
+	int		 fd;		/* the msg file, locked; -1 when not held */
+};
+
+struct queue {
+	char		*dir;
+	int		 fd;		/* DIR */
+	int		 qfd;		/* DIR/q */
+	int		 tmpfd;		/* DIR/tmp */
+	int		 badfd;		/* DIR/corrupt */
+	int		 group;		/* files readable by the group (system
+					 * queue); else owner only */
+};
+
+void	qentry_init(struct qentry *);
+/* Free it and let its lock go (closes the msg file). */
+void	qentry_release(struct qentry *);
+
+/*
+ * Open the queue directory `dir`, creating it (0700) and its parts when
+ * `create`.  It must be a real directory (no symbolic link) owned by this
+ * user or by root, and must give nothing to others: a queue another user
+ * can write is refused.  0, or -1 with one line in `err`.
+ */
+int	queue_open(struct queue *, const char *dir, int create,
+	    struct buf *err);
+void	queue_close(struct queue *);
+
+/*
+ * A new entry: picks its ID, creates tmp/ID and its msg file (locked),
+ * and hands that file to `sp` to be written (spool_write()).  The entry
+ * takes the sender, recipients and flags later (queue_commit()).  0, or
+ * -1 with *le and `err` (LE_RESOURCE for a full disk).
+ */
+int	queue_create(struct queue *, struct qentry *, struct spool *sp,
+	    enum local_err *le, struct buf *err);
+
+/*
+ * Make the new entry durable and visible: the msg file is fsynced, the
+ * envelope written and fsynced, tmp/ID renamed to q/ID and q/ fsynced.
+ * Before this returns 0 nothing of the entry exists for other runs.
+ * -1 with *le and `err`; the half-made entry is removed.
+ */
+int	queue_commit(struct queue *, struct qentry *, const struct spool *sp,
+	    enum local_err *le, struct buf *err);
+
+/* Throw away an entry made by queue_create() and never committed. */
+void	queue_abandon(struct queue *, struct qentry *);
+
+/* Write the entry's envelope again (after an attempt): 0 or -1. */
+int	queue_save(struct queue *, const struct qentry *, struct buf *err);
+
+/* Remove a held entry (every recipient done); its lock goes with it. */
+int	queue_remove(struct queue *, struct qentry *, struct buf *err);
+
+/*
+ * The IDs in q/, oldest first (the ID starts with its arrival time).
+ * Anything in q/ that is not an entry is moved aside and said in
+ * `notes`, one line each; so are entries whose files are missing.
+ * tmp/ entries older than a day and not locked are removed.
+ */
+int	queue_list(struct queue *, struct strlist *ids, struct buf *notes,
+	    struct buf *err);
+
+/* 1 when q/ holds anything besides `except` (an ID, or NULL). */
+int	queue_has_entries(struct queue *, const char *except);
+
+/*
+ * Lock entry `id` (without waiting) and read its envelope into `e`:
+ * 1 held, 0 busy (another run has it) or gone, -1 unreadable: moved
+ * aside to corrupt/ with the reason in `err`.
+ */
+int	queue_lock(struct queue *, const char *id, struct qentry *e,
+	    struct buf *err);
+
+/* Read entry `id`'s envelope without locking it (listing, grouping):
+ * 1 read, 0 gone, -1 unreadable (left where it is) with `err`. */
+int	queue_peek(struct queue *, const char *id, struct qentry *e,
+	    struct buf *err);
+
+/* The held entry's message as a spool (borrowing its fd). */
+void	queue_spool(const struct qentry *, struct spool *sp);
+
+/* Remove recipient `i` from the entry (delivered, or given up). */
+void	qentry_drop_rcpt(struct qentry *, size_t i);
+
+/* Record the last reply or reason for recipient `i`. */
+void	qentry_note(struct qentry *, size_t i, int code, const char *ecode,
+	    const char *reason);
+
+/* ---- the envelope file, exposed for the fuzz harness ------------------- */
+
+/* The envelope text of `e`. */
+void	queue_env_write(const struct qentry *, struct buf *out);
+/* Parse envelope text into a fresh `e`: 0, or -1 with the reason. */
+int	queue_env_parse(const char *text, size_t len, struct qentry *e,
+	    struct buf *err);
+/* Is `id` the shape of an ID (16 lower-case hex digits)? */
+int	queue_id_ok(const char *id);
+
+#endif

@@ -1,0 +1,154 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "aliases.h"
+#include "buf.h"
+#include "conf.h"
+#include "route.h"
+#include "secret.h"
+#include "setup.h"
+#include "strlist.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static int	has_password(const struct conf *);
+static int	apply_overrides(struct setup *, const struct strlist *,
+		    struct buf *);
+static int	pick_account(struct setup *, const char *, const char *,
+		    const char *, struct buf *);
+
+void
+setup_init(struct setup *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+setup_release(struct setup *s)
+{
+	if (s->have_aliases)
+		aliases_release(&s->aliases);
+	if (s->have_copy)
+		conf_account_free(&s->copy);
+	route_release(&s->route);
+	conf_release(&s->conf);
+	setup_init(s);
+}
+
+/* Any account of the file, not only the one in use, makes it secret. */
+static int
+has_password(const struct conf *c)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].password != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * msmtp-style per-keyword options (--port=2525 ...) replace the account's
+ * keyword of the same name, read by conf.c's own parser, on a deep copy:
+ * the loaded configuration itself never changes.
+ */
+static int
+apply_overrides(struct setup *s, const struct strlist *ov, struct buf *err)
+{
+	size_t	 i;
+
+	if (ov == NULL || ov->n == 0)
+		return EX_OK;
+	conf_account_dup(&s->copy, s->acct);
+	s->have_copy = 1;
+	s->acct = &s->copy;
+	for (i = 0; i + 1 < ov->n; i += 2)
+		if (conf_override(&s->copy, ov->v[i], ov->v[i + 1], err) == -1)
+			return EX_USAGE;
+	return EX_OK;
+}
+
+static int
+pick_account(struct setup *s, const char *path, const char *account,
+    const char *from, struct buf *err)
+{
+	if ((account != NULL || from == NULL ||
+	    (s->acct = conf_account_for_from(&s->conf, from)) == NULL) &&
+	    (s->acct = conf_account(&s->conf, account)) == NULL)
+		buf_addf(err, "%s: no account '%s'", path,
+		    account != NULL ? account : "default");
+	else if (conf_check_supported(s->acct, err) == -1)
+		;
+	else if (s->acct->host == NULL && s->acct->socket == NULL)
+		buf_addf(err, "%s: account '%s' has no host", path,
+		    s->acct->name);
+	else if (has_password(&s->conf) && secret_check_file(path, err) == -1)
+		;
+	else
+		return EX_OK;
+	return EX_CONFIG;
+}
+
+int
+setup_load(struct setup *s, const char *path, const char *account,
+    const char *from, const struct strlist *overrides, struct buf *err)
+{
+	char	*found = NULL;
+	int	 rc;
+
+	if (path == NULL && (path = found = conf_find_file()) == NULL) {
+		buf_addf(err, "no configuration file found (looked for "
+		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
+		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
+		return EX_CONFIG;
+	}
+	rc = EX_CONFIG;
+	if (conf_load(&s->conf, path, err) == 0)
+		rc = pick_account(s, path, account, from, err);
+	free(found);
+	if (rc == EX_OK)
+		rc = apply_overrides(s, overrides, err);
+	if (rc == EX_OK && route_from_account(&s->route, s->acct, err) == -1)
+		rc = EX_CONFIG;
+	if (rc == EX_OK && s->acct->aliases != NULL) {
+		if (aliases_load(&s->aliases, s->acct->aliases, err) == -1)
+			rc = EX_CONFIG;
+		else
+			s->have_aliases = 1;
+	}
+	return rc;
+}
+
+int
+setup_queue_dir(const struct setup *s, struct buf *dir, int *system,
+    struct buf *err)
+{
+	const char	*state, *home, *path = s->conf.path;
+
+	*system = 0;
+	if (s->acct->queue_dir != NULL) {
+		buf_addstr(dir, s->acct->queue_dir);
+		return 0;
+	}
+	if (path != NULL && (strcmp(path, SYSCONFDIR "/postie.conf") == 0 ||
+	    strcmp(path, SYSCONFDIR "/msmtprc") == 0)) {
+		*system = 1;
+		buf_addstr(dir, SPOOLDIR);
+		return 0;
+	}
+	state = getenv("XDG_STATE_HOME");
+	if (state != NULL && state[0] == '/') {
+		buf_addf(dir, "%s/postie/queue", state);
+		return 0;
+	}
+	if ((home = home_dir()) == NULL) {
+		buf_addstr(err, "no home directory for the queue (set "
+		    "queue_dir)");
+		return -1;
+	}
+	buf_addf(dir, "%s/.local/state/postie/queue", home);
+	return 0;
+}
