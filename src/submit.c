@@ -240,9 +240,15 @@ submit(struct run *r)
 	}
 	fill_entry(r);
 	if (queue_commit(&r->q, &r->entry, &r->msg.spool, &le, &err) == -1) {
-		log_error("%s", buf_str(&err));
+		/* The message is whole in its (now unlinked) file: it can
+		 * still go at once, as with `queue off`. */
+		log_warn("%s: sending without a queue, as with 'queue off'",
+		    buf_str(&err));
 		buf_release(&err);
-		return exit_status(PH_LOCAL, 0, le);
+		smtp_result_init(&res);
+		status = deliver(r, &res);
+		smtp_result_release(&res);
+		return status;
 	}
 	switch (r->opts.delivery) {
 	case DELIVER_QUEUE:

@@ -462,3 +462,30 @@ EOF2
 	assert_equal "$(fake_messages)" 1 messages
 	assert_equal "$(queue_ids)" "" queue
 }
+
+@test "the envelope cannot be written (disk full after the message): sent at once without the queue" {
+	[ "$(id -u)" -eq 0 ] && unshare -m true ||
+	    _fail "needs root and unshare -m (a small private tmpfs)"
+	fake_start
+	write_queue_config
+	sample_message >/dev/null
+	# About 63,500 bytes as spooled: the message takes the tmpfs's 16
+	# pages of 4 KiB, and its envelope finds none left.
+	while [ "$(file_size "$(crlf_copy "$T/msg" "$T/size.tmp")")" -lt 63500 ]; do
+		printf '%070d\n' 0 >>"$T/msg"
+	done
+	mkdir -p "$T/queue"
+	cat >"$T/wrap" <<EOF2
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs -o size=64k,mode=700 tmpfs "\$0" &&
+    "\$@"; rc=\$?; ls -R "\$0" >"$T/left"; exit \$rc' "$T/queue" "$POSTIE" "\$@"
+EOF2
+	chmod +x "$T/wrap"
+	POSTIE=$T/wrap run_postie a@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_one_line
+	assert_stderr_contains "cannot queue the message in '$T/queue': No space left on device: sending without a queue, as with 'queue off'"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	[ -z "$(sed -n '/^.*\/q:$/,/^$/p' "$T/left" | sed '1d;/^$/d')" ] ||
+	    _fail "$(cat "$T/left")"
+}
