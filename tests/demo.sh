@@ -43,6 +43,8 @@ port $port
 from demo@example.org
 domain client.example.org
 timeout 10
+# What cannot go at once waits here (postie -q sends it later).
+queue_dir $work/queue
 CONF
 chmod 600 "$work/config"
 
