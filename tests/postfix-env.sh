@@ -41,7 +41,13 @@
 #       DIR/ports as "name port" lines.  A second plain listener,
 #       PF_LIMIT_PORT, takes at most 2 recipients per transaction
 #       (smtpd_recipient_limit = 2: "452 4.5.3 Error: too many
-#       recipients" for the rest).
+#       recipients" for the rest).  A third, PF_RATE_PORT, takes one
+#       recipient per client and 2 s (smtpd_client_recipient_rate_limit
+#       = 1, anvil_rate_time_unit = 2s, loopback not exempt): the second
+#       RCPT within 2 s of the first gets "450 4.7.1 Error: too many
+#       recipients from 127.0.0.1" (a client does not retry that one in
+#       the same session, as it does a 452), and 2 s later a new attempt
+#       is accepted: a 4xx that goes away, for queue tests.
 #       With --auth, also TLS and SASL (see "TLS and SASL" below): a
 #       private Dovecot for SASL and three more smtpd listeners.
 #       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
@@ -57,6 +63,13 @@
 #   postfix-env.sh count DIR USER
 #       print how many messages USER@example.org's Maildir holds in new/
 #       now (0 when it has none yet).
+#   postfix-env.sh settle DIR [SECONDS]
+#       wait (default 20 s) until Postfix has delivered or bounced
+#       everything it accepted: no file left in its incoming, active or
+#       deferred queue, seen twice 0.1 s apart (the hold queue does not
+#       count). A Maildir count taken then is final, so "exactly N"
+#       needs no guessed sleep. Exit 1 on timeout (printing what is
+#       left).
 #   postfix-env.sh held DIR ADDRESS [SECONDS]
 #       wait (default 5 s) for a message to ADDRESS (a box-hold-* address)
 #       in the hold queue and print its envelope records and extracted
@@ -79,7 +92,11 @@
 # yes" for each one it received.
 # The recipient access table answers temp@example.org with 451 4.3.0,
 # reject@example.org with 550 5.7.1 and full@example.org with 552 5.2.2;
-# any other unknown user gets Postfix's own 550 5.1.1. Mail to any
+# any other unknown user gets Postfix's own 550 5.1.1. RCPT
+# TO:<stall@example.org> is answered only after 20 s (the `sleep 20`
+# restriction; then 550 5.1.1): a server that stalls in mid-session, for
+# tests of a client's timeout; the smtpd process sleeps on after the
+# client has gone, until `stop`. Mail to any
 # box-hold-* address is accepted and put on hold (not delivered) so that
 # `held` can show its queue file: the envelope as Postfix recorded it.
 # A bare LF from the client is refused (smtpd_forbid_bare_newline).
@@ -387,6 +404,9 @@ smtpd_recipient_restrictions =
     check_recipient_access regexp:$DIR/conf/recipient_access
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
+# Only the rate listener (master.cf) sets a rate limit: one recipient
+# per client and time unit there.
+anvil_rate_time_unit = 2s
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 200
@@ -415,13 +435,13 @@ broken_sasl_auth_clients = no
 EOF
 }
 
-# $1: smtp port, $2: the 2-recipient port; with --auth, $3 $4 $5:
-# submission, smtps, clearauth.
+# $1: smtp port, $2: the 2-recipient port, $3: the rate-limited port;
+# with --auth, $4 $5 $6: submission, smtps, clearauth.
 write_master_cf()
 {
 	auth_listeners=
-	smtp_port=$1 limit_port=$2
-	shift 2
+	smtp_port=$1 limit_port=$2 rate_port=$3
+	shift 3
 	if [ "$AUTH" = 1 ]; then
 		relay="-o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 		auth_listeners="127.0.0.1:$1 inet n - n - - smtpd
@@ -449,6 +469,10 @@ write_master_cf()
 127.0.0.1:$limit_port inet n - n - - smtpd
   -o syslog_name=postie-test-postfix/limit
   -o smtpd_recipient_limit=2
+127.0.0.1:$rate_port inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/rate
+  -o smtpd_client_recipient_rate_limit=1
+  -o smtpd_client_event_limit_exceptions=
 $auth_listeners
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -491,6 +515,7 @@ EOF
 /^temp@example\.org$/	451 4.3.0 temporary failure for postie tests
 /^reject@example\.org$/	550 5.7.1 recipient rejected for postie tests
 /^full@example\.org$/	552 5.2.2 mailbox full for postie tests
+/^stall@example\.org$/	sleep 20
 /^box-hold-/	HOLD held for postie tests
 EOF
 }
@@ -618,9 +643,9 @@ do_start()
 
 	if [ "$AUTH" = 1 ]; then
 		# shellcheck disable=SC2046
-		set -- $(free_ports 5)
-		smtp_port=$1 limit_port=$2 sub_port=$3 smtps_port=$4
-		clear_port=$5
+		set -- $(free_ports 6)
+		smtp_port=$1 limit_port=$2 rate_port=$3 sub_port=$4
+		smtps_port=$5 clear_port=$6
 		CERTDIR=${CERTDIR:-$DIR/certs}
 		mkdir -p "$CERTDIR"
 		CERTDIR=$(cd "$CERTDIR" && pwd -P)
@@ -628,8 +653,8 @@ do_start()
 		    die "tests/certs.sh $CERTDIR failed"
 	else
 		# shellcheck disable=SC2046
-		set -- $(free_ports 2)
-		smtp_port=$1 limit_port=$2
+		set -- $(free_ports 3)
+		smtp_port=$1 limit_port=$2 rate_port=$3
 	fi
 	write_main_cf
 	write_master_cf "$@"
@@ -643,12 +668,14 @@ PF_DIR='$DIR'
 PF_HOST=127.0.0.1
 PF_SMTP_PORT=$smtp_port
 PF_LIMIT_PORT=$limit_port
+PF_RATE_PORT=$rate_port
 PF_DOMAIN=$PF_DOMAIN
 PF_MAILDIR_BASE='$DIR/mail/$PF_DOMAIN'
 PF_SIZE_LIMIT=$PF_SIZE_LIMIT
 PF_MAILLOG='$DIR/maillog'
 EOF
-	printf 'smtp %s\nlimit %s\n' "$smtp_port" "$limit_port" >"$DIR/ports"
+	printf 'smtp %s\nlimit %s\nrate %s\n' "$smtp_port" "$limit_port" \
+	    "$rate_port" >"$DIR/ports"
 	if [ "$AUTH" = 1 ]; then
 		cat >>"$DIR/env" <<EOF
 PF_SUBMISSION_PORT=$sub_port
@@ -773,6 +800,32 @@ do_count()
 	fi
 }
 
+do_settle()
+{
+	limit=${1:-20}
+	end=$(( $(date +%s) + limit ))
+	clear=0
+	while :; do
+		left=$(find "$DIR/queue/incoming" "$DIR/queue/active" \
+		    "$DIR/queue/deferred" -type f 2>/dev/null | wc -l)
+		if [ "$left" -eq 0 ]; then
+			# A file renamed from incoming/ to active/ while find
+			# walks them can be missed once, not twice.
+			clear=$((clear + 1))
+			[ "$clear" -ge 2 ] && return 0
+		else
+			clear=0
+		fi
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "postfix-env: $left messages still in Postfix's" \
+			    "queue after ${limit}s" >&2
+			tail -n 20 "$DIR/maillog" >&2 || true
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 do_held()
 {
 	addr=$1 limit=${2:-5}
@@ -847,9 +900,11 @@ wait-mail)
 	DIR=$1; shift; do_wait_mail "$@" ;;
 count)	[ $# -eq 2 ] || die "usage: postfix-env.sh count DIR USER"
 	DIR=$1; shift; do_count "$@" ;;
+settle)	[ $# -ge 1 ] || die "usage: postfix-env.sh settle DIR [SECONDS]"
+	DIR=$1; shift; do_settle "$@" ;;
 held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
 	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|held DIR ADDR [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|settle DIR [S]|held DIR ADDR [S]|strip FILE" ;;
 esac
