@@ -52,6 +52,9 @@
 #       private Dovecot for SASL and three more smtpd listeners.
 #       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
 #       made) the test certificates; Postfix serves CERTDIR/valid.pem.
+#       PF_MAIN_CF_EXTRA, when set, is appended to main.cf as it is
+#       (later lines win): tests/bench-queue.sh sets in_flow_delay = 0
+#       there.
 #   postfix-env.sh stop DIR
 #       stop it (and its Dovecot) and kill any process left working in
 #       DIR. Safe to repeat.
@@ -657,6 +660,10 @@ do_start()
 		smtp_port=$1 limit_port=$2 rate_port=$3
 	fi
 	write_main_cf
+	if [ -n "${PF_MAIN_CF_EXTRA:-}" ]; then
+		printf '\n# PF_MAIN_CF_EXTRA\n%s\n' "$PF_MAIN_CF_EXTRA" \
+		    >>"$DIR/conf/main.cf"
+	fi
 	write_master_cf "$@"
 	write_tables
 	# Postfix waits (in 0.3 s steps) until main.cf is 2 s old, in case it
