@@ -111,14 +111,15 @@ out:
 int
 bounce_queue(struct queue *q, const struct qentry *e,
     const struct bounce_rcpt *r, size_t n, int expired, int lifetime,
-    const char *remote_mta, char *id, struct buf *err)
+    const char *remote_mta, const struct bounce_from *from, char *id,
+    struct buf *err)
 {
 	struct dsn_info	 info;
 	struct dsn_rcpt	*d;
 	struct buf	 hdr = BUF_INIT, msg = BUF_INIT, life = BUF_INIT;
 	struct buf	 pm = BUF_INIT;
 	unsigned char	 rnd[DSN_RANDOM];
-	const char	*host = local_fqdn();
+	const char	*host = from->host != NULL ? from->host : local_fqdn();
 	size_t		 i;
 	int		 rc = -1;
 
@@ -134,7 +135,8 @@ bounce_queue(struct queue *q, const struct qentry *e,
 		host = "localhost";
 	read_header(e, &hdr);
 	report_duration(&life, lifetime);
-	buf_addf(&pm, "MAILER-DAEMON@%s", host);
+	buf_addf(&pm, "MAILER-DAEMON@%s", from->domain != NULL ?
+	    from->domain : host);
 	memset(&info, 0, sizeof(info));
 	info.reporting_mta = host;
 	info.postmaster = pm.data;

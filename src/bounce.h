@@ -16,6 +16,13 @@ struct bounce_rcpt {
 	const char	*text;		/* the last reply or reason, or NULL */
 };
 
+/* Who reports: this host's name (Reporting-MTA) and the domain of the
+ * notification's From (MAILER-DAEMON@domain); NULL: the host's FQDN. */
+struct bounce_from {
+	const char	*host;
+	const char	*domain;
+};
+
 /*
  * Queue a delivery status notification (RFC 3464) about entry `e` to its
  * sender, for the recipients in `r`: refused for good, or, with
@@ -28,6 +35,7 @@ struct bounce_rcpt {
  */
 int	bounce_queue(struct queue *q, const struct qentry *e,
 	    const struct bounce_rcpt *r, size_t n, int expired, int lifetime,
-	    const char *remote_mta, char *id, struct buf *err);
+	    const char *remote_mta, const struct bounce_from *from, char *id,
+	    struct buf *err);
 
 #endif

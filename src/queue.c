@@ -488,8 +488,10 @@ queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (queue_id_ok(de->d_name) && fstatat(q->qfd, de->d_name,
-		    &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		if (fstatat(q->qfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			continue;	/* removed by another run meanwhile */
+		if (queue_id_ok(de->d_name) && S_ISDIR(st.st_mode))
 			strlist_add(ids, de->d_name);
 		else
 			move_aside(q, de->d_name, notes);
@@ -498,6 +500,12 @@ queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
 	if (ids->n > 1)
 		qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
 	return 0;
+}
+
+int
+queue_exists(struct queue *q, const char *id)
+{
+	return faccessat(q->qfd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 int

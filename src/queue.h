@@ -127,6 +127,9 @@ int	queue_remove(struct queue *, struct qentry *, struct buf *err);
 int	queue_list(struct queue *, struct strlist *ids, struct buf *notes,
 	    struct buf *err);
 
+/* 1 while entry `id` is in q/ (another run may remove it any time). */
+int	queue_exists(struct queue *, const char *id);
+
 /* 1 when q/ holds anything besides `except` (an ID, or NULL). */
 int	queue_has_entries(struct queue *, const char *except);
 

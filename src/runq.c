@@ -46,6 +46,7 @@ struct group {
 	struct smtp_session *s;
 	unsigned	 sent;		/* messages over this session */
 	size_t		 first_host;	/* where the next session starts */
+	unsigned	 timeouts;	/* messages timed out in a row */
 	struct smtp_status failed;	/* why the group's entries wait */
 	int		 have_failed;
 	char		*config;
@@ -291,6 +292,7 @@ session(struct group *g)
 			return NULL;
 		}
 		report_warnings(smtp_warnings(g->s));
+		smtp_clear_warnings(g->s);
 	}
 	return g->s;
 }
@@ -308,13 +310,21 @@ bounce(struct group *g, struct qentry *e, const struct bounce_rcpt *r,
     size_t n, int expired)
 {
 	struct buf	 err = BUF_INIT;
+	struct bounce_from from;
 	char		 id[QUEUE_ID_MAX];
+	const struct account *a = g->use != NULL ? g->use->acct : NULL;
 
 	if (n == 0)
 		return;
+	/* The account's names when it has them: this host's own name may
+	 * be a bare "vm" that means nothing to the sender. */
+	from.host = a != NULL && a->domain != NULL &&
+	    strchr(a->domain, '.') != NULL ? a->domain : NULL;
+	from.domain = a != NULL && a->maildomain != NULL ? a->maildomain :
+	    from.host;
 	if (bounce_queue(g->rq->q, e, r, n, expired, lifetime(g),
 	    g->use != NULL && g->use->route.hosts.n > 0 ?
-	    g->use->route.hosts.v[0] : NULL, id, &err) == -1)
+	    g->use->route.hosts.v[0] : NULL, &from, id, &err) == -1)
 		log_error("queue entry %s: cannot queue its bounce: %s",
 		    e->id, buf_str(&err));
 	else if (id[0] == '\0')
@@ -407,12 +417,17 @@ try_entry(struct group *g, struct qentry *e)
 	g->sent++;
 	verdict_of(&res, &v);
 	report_warnings(smtp_warnings(s));
+	smtp_clear_warnings(s);
 	settle(g, e, &res, &v);
 	/*
-	 * A server that timed out would only time out again: the rest of
-	 * the group waits for the next run instead of holding this one.
+	 * One message may stall a server (a recipient lookup that hangs),
+	 * so the next goes on a new session; a server that times out on
+	 * two in a row would only do it again: the rest of the group waits
+	 * for the next run instead of holding this one.
 	 */
-	if (res.aborted && res.st.lerr == LE_TIMEOUT)
+	g->timeouts = res.aborted && res.st.lerr == LE_TIMEOUT ?
+	    g->timeouts + 1 : 0;
+	if (g->timeouts >= RUNQ_TIMEOUTS)
 		group_fail(g, &res.st);
 	/* A host that broke off mid-message: the next session begins with
 	 * the host after it (failover), back at the first after the last. */
@@ -581,7 +596,8 @@ runq_list(struct queue *q, int json, FILE *out, struct buf *err)
 	for (i = 0; i < ids.n; i++) {
 		buf_reset(&why);
 		if (queue_peek(q, ids.v[i], &e, &why) != 1) {
-			if (why.len > 0)
+			/* Unless another run removed it meanwhile. */
+			if (why.len > 0 && queue_exists(q, ids.v[i]))
 				log_warn("queue '%s': %s", q->dir,
 				    buf_str(&why));
 			continue;

@@ -19,6 +19,7 @@ struct setup;
  */
 
 #define RUNQ_PER_SESSION	 100
+#define RUNQ_TIMEOUTS		 2	/* in a row, and the group waits */
 
 struct runq {
 	struct queue	*q;
@@ -48,8 +49,8 @@ struct runq {
  * one refused for good leaves it with a bounce to the sender; the others
  * wait for the next attempt (backoff), and the whole entry bounces when
  * its lifetime is over.  When an account cannot be used (its file, its
- * AUTH, its server), its entries wait and one error line says why, once
- * per run.  Returns 0 when the run went through the queue (whatever each
+ * AUTH, its server, or RUNQ_TIMEOUTS messages in a row timed out), its
+ * entries wait and one error line says why, once per run.  Returns 0 when the run went through the queue (whatever each
  * entry's fate), else an exit status with `err`.
  */
 int	runq_run(struct runq *, struct buf *err);

@@ -200,5 +200,8 @@ size_t	smtp_host_index(const struct smtp_session *);
 /* Warnings for the caller to show once, one a line ("tls_certcheck is
  * off: ..."), without a "postie: " prefix; "" when none. */
 const char *smtp_warnings(const struct smtp_session *);
+/* Forget the warnings said so far (a queue run says each once, not once
+ * per message of the session). */
+void	smtp_clear_warnings(struct smtp_session *);
 
 #endif

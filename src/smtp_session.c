@@ -671,3 +671,9 @@ smtp_warnings(const struct smtp_session *s)
 {
 	return buf_str(&s->warn);
 }
+
+void
+smtp_clear_warnings(struct smtp_session *s)
+{
+	buf_reset(&s->warn);
+}

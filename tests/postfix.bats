@@ -45,7 +45,7 @@ setup_file() {
 defaults
 timeout 30
 # The engine against Postfix: its own exit statuses, no queue
-# (tests/queue.bats has the queue against Postfix).
+# (tests/queue-postfix.bats has the queue against Postfix).
 queue off
 
 account postfix

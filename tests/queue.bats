@@ -351,6 +351,11 @@ EOF2
 	grep -qx $'Subject: Delivery Status Notification (Failure)\r' "$T/dsn" ||
 	    _fail "$(cat "$T/dsn")"
 	grep -qx $'Auto-Submitted: auto-replied\r' "$T/dsn" || _fail "no Auto-Submitted"
+	# Named after the account (its domain), not a bare host name.
+	grep -qx $'From: Mail Delivery System <MAILER-DAEMON@client.example.org>\r' \
+	    "$T/dsn" || _fail "$(cat "$T/dsn")"
+	grep -qx $'Reporting-MTA: dns; client.example.org\r' "$T/dsn" ||
+	    _fail "$(cat "$T/dsn")"
 	grep -q $'^Content-Type: multipart/report; report-type=delivery-status;\r' \
 	    "$T/dsn" || _fail "$(cat "$T/dsn")"
 	grep -qx $'Final-Recipient: rfc822; a@example.org\r' "$T/dsn" ||
@@ -432,22 +437,43 @@ EOF2
 	assert_equal "$(queue_ids)" "" queue
 }
 
-@test "a server that stalls during a run: the run ends near its deadline, every entry stays" {
+@test "a server that stalls during a run: two timeouts end the run for the account, every entry stays" {
 	write_queue_config "port 1" "timeout 1"
 	send_to a@example.org
 	send_to b@example.org
 	send_to c@example.org
-	fake_start - --max-seconds 30 <<'EOF2'
+	fake_start - --connections 0 --max-seconds 30 <<'EOF2'
 on MAIL => stall
 EOF2
 	set_port "$FAKE_PORT"
 	run_postie -q
 	assert_status 0
+	assert_stderr_one_line
 	assert_stderr_contains "cannot be used now (MAIL: timed out after 1 s waiting for the reply to MAIL FROM:<sender@example.org>)"
-	# One timeout, not one per entry.
-	assert_elapsed_below 5
-	assert_equal "$(fake_connections)" 1 connections
+	# Two timeouts, not one per entry: the third is not tried.
+	assert_elapsed_below 6
+	assert_equal "$(fake_connections)" 2 connections
 	assert_equal "$(queue_ids | wc -l)" 3 entries
+}
+
+@test "one message that stalls the server does not hold up the others" {
+	write_queue_config "port 1" "timeout 1"
+	send_to a@example.org
+	send_to b@example.org
+	send_to c@example.org
+	fake_start - --connections 0 --max-seconds 30 <<'EOF2'
+on RCPT <b@example.org> => stall
+EOF2
+	set_port "$FAKE_PORT"
+	run_postie -q
+	assert_status 0
+	assert_stderr_empty
+	assert_equal "$(fake_messages)" 2 messages
+	assert_equal "$(fake_envelope 1 | tail -n 1)" "RCPT TO:<a@example.org>" first
+	assert_equal "$(fake_envelope 2 | tail -n 1)" "RCPT TO:<c@example.org>" "after the stall"
+	assert_equal "$(queue_ids | wc -l)" 1 entries
+	grep -q '^rcpt b@example.org 0 - timed out after 1 s waiting for the reply to RCPT TO:<b@example.org>' \
+	    "$T/queue/q/"*/env || _fail "$(cat "$T/queue/q/"*/env)"
 }
 
 @test "failover in a queue run: the first host down, the second takes the entries" {
