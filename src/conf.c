@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -884,6 +886,20 @@ do_line(struct parser *p, char *line, size_t len)
 int
 conf_load(struct conf *c, const char *path, struct buf *err)
 {
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		memset(c, 0, sizeof(*c));
+		buf_reset(err);
+		buf_addf(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	return conf_load_fd(c, fd, path, err);
+}
+
+int
+conf_load_fd(struct conf *c, int fd, const char *path, struct buf *err)
+{
 	struct parser	 p;
 	FILE		*fp;
 	char		*line = NULL;
@@ -893,9 +909,10 @@ conf_load(struct conf *c, const char *path, struct buf *err)
 
 	memset(c, 0, sizeof(*c));
 	c->path = xstrdup(path);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fp = fdopen(fd, "r")) == NULL) {
 		buf_reset(err);
 		buf_addf(err, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
 		conf_release(c);
 		return -1;
 	}
@@ -1016,12 +1033,15 @@ try_path(const char *dir, const char *rest)
 }
 
 char *
-conf_find_file(void)
+conf_find_file(int *system)
 {
 	const char	*home = home_dir();
 	const char	*xdg = getenv("XDG_CONFIG_HOME");
 	char		*path;
 
+	/* Which candidate it is, not what its path looks like: HOME and
+	 * XDG_CONFIG_HOME can make a user's path spell anything. */
+	*system = 0;
 	if (xdg != NULL && xdg[0] != '/')
 		xdg = NULL;
 	if ((path = xdg != NULL ? try_path(xdg, "/postie/config") :
@@ -1029,14 +1049,25 @@ conf_find_file(void)
 		return path;
 	if ((path = try_path(home, "/.postierc")) != NULL)
 		return path;
-	if ((path = try_path(SYSCONFDIR, "/postie.conf")) != NULL)
+	if ((path = try_path(SYSCONFDIR, "/postie.conf")) != NULL) {
+		*system = 1;
 		return path;
+	}
 	if ((path = try_path(home, "/.msmtprc")) != NULL)
 		return path;
 	if ((path = xdg != NULL ? try_path(xdg, "/msmtp/config") :
 	    try_path(home, "/.config/msmtp/config")) != NULL)
 		return path;
-	return try_path(SYSCONFDIR, "/msmtprc");
+	if ((path = try_path(SYSCONFDIR, "/msmtprc")) != NULL)
+		*system = 1;
+	return path;
+}
+
+int
+conf_is_system_path(const char *path)
+{
+	return strcmp(path, SYSCONFDIR "/postie.conf") == 0 ||
+	    strcmp(path, SYSCONFDIR "/msmtprc") == 0;
 }
 
 void

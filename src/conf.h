@@ -114,6 +114,9 @@ struct conf {
  * (or released) before the call; conf_release() is safe on a zeroed one.
  */
 int	 conf_load(struct conf *, const char *path, struct buf *err);
+/* The same on `fd`, open on `path` already; the fd is closed. */
+int	 conf_load_fd(struct conf *, int fd, const char *path,
+	    struct buf *err);
 void	 conf_release(struct conf *);
 
 /*
@@ -123,9 +126,15 @@ void	 conf_release(struct conf *);
  * $XDG_CONFIG_HOME/msmtp/config, SYSCONFDIR/msmtprc.  Works with HOME
  * unset or "/" (home_dir()); $XDG_CONFIG_HOME counts only when absolute.
  * A path that exists but cannot be read is returned, so that the caller
- * reports it.  Returns an allocated path or NULL when none exists.
+ * reports it.  Returns an allocated path or NULL when none exists;
+ * *system is 1 when it is one of the two SYSCONFDIR files (the system
+ * configuration), 0 for a user's.  Only stat(2) is used: nothing is
+ * opened.
  */
-char	*conf_find_file(void);
+char	*conf_find_file(int *system);
+
+/* `path` is SYSCONFDIR/postie.conf or SYSCONFDIR/msmtprc, spelled so. */
+int	 conf_is_system_path(const char *path);
 
 /*
  * The account to use: `name` when given (NULL when no such account),

@@ -64,8 +64,8 @@ usage_error(const char *msg)
 static int
 print_version(void)
 {
-	char	*path = conf_find_file();
-	int	 m;
+	int	 m, system;
+	char	*path = conf_find_file(&system);
 
 	printf("postie %s\n", PACKAGE_VERSION);
 	printf("TLS: GnuTLS %s (STARTTLS and implicit TLS)\n",

@@ -97,9 +97,9 @@ setup_load(struct setup *s, const char *path, const char *account,
     const char *from, const struct strlist *overrides, struct buf *err)
 {
 	char	*found = NULL;
-	int	 rc;
+	int	 rc, system;
 
-	if (path == NULL && (path = found = conf_find_file()) == NULL) {
+	if (path == NULL && (path = found = conf_find_file(&system)) == NULL) {
 		buf_addf(err, "no configuration file found (looked for "
 		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
 		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);

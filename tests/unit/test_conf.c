@@ -705,6 +705,7 @@ find_in_child(const char *home_env, const char *xdg)
 	ssize_t	 n;
 	size_t	 got = 0;
 	char	*p;
+	int	 system;
 
 	if (pipe(fds) == -1 || (pid = fork()) == -1) {
 		perror("fork");
@@ -720,8 +721,11 @@ find_in_child(const char *home_env, const char *xdg)
 			setenv("XDG_CONFIG_HOME", xdg, 1);
 		else
 			unsetenv("XDG_CONFIG_HOME");
-		p = conf_find_file();
+		p = conf_find_file(&system);
 		if (p != NULL && write(fds[1], p, strlen(p)) == -1)
+			_exit(1);
+		/* Only the home and XDG candidates: never the system's. */
+		if (p != NULL && system)
 			_exit(1);
 		free(p);
 		_exit(0);
