@@ -25,6 +25,7 @@
 #include "front.h"
 #include "message.h"
 #include "options.h"
+#include "priv.h"
 #include "queue.h"
 #include "runq.h"
 #include "report.h"
@@ -37,6 +38,7 @@
 #include "xmalloc.h"
 
 static const char	*base_name(const char *);
+static int		 choose_config(struct run *, char **, int *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
 static int		 sender_from_header(struct run *);
@@ -86,20 +88,74 @@ print_version(void)
 	return EX_OK;
 }
 
+/*
+ * Which configuration file, decided before any file is read.  Whatever
+ * the user names or controls drops the group for good first, so that it
+ * is read with the user's own rights: -C; a file in the user's home
+ * (HOME and XDG_CONFIG_HOME only say where the user's file is, and are
+ * looked at with the user's rights); msmtp's per-keyword options, which
+ * over the system configuration would send its password to a server of
+ * the user's choosing.  Only the system configuration, as it is, keeps
+ * the group (setup_load() raises it to open the file).  EX_OK with the
+ * path in *path (allocated) and *system, else a status, said.
+ */
+static int
+choose_config(struct run *r, char **path, int *system)
+{
+	int	 found_system;
+
+	*system = 0;
+	if (r->opts.config != NULL || r->opts.overrides.n > 0)
+		priv_drop();
+	if (r->opts.config != NULL) {
+		*path = xstrdup(r->opts.config);
+		return EX_OK;
+	}
+	if ((*path = conf_find_file(&found_system)) == NULL) {
+		log_error("no configuration file found (looked for "
+		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
+		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
+		return EX_CONFIG;
+	}
+	if (!found_system)
+		priv_drop();
+	*system = found_system && r->opts.overrides.n == 0;
+	return EX_OK;
+}
+
 int
 load_account(struct run *r)
 {
 	struct buf	 err = BUF_INIT;
-	int		 rc;
+	char		*path, *kw, *p;
+	int		 rc, system;
 
-	rc = setup_load(&r->su, r->opts.config, r->opts.account,
-	    r->opts.from, &r->opts.overrides, &err);
-	if (rc != EX_OK)
-		log_error("%s", buf_str(&err));
-	else {
+	if ((rc = choose_config(r, &path, &system)) != EX_OK)
+		return rc;
+	rc = setup_load(&r->su, path, system, r->opts.account, r->opts.from,
+	    &r->opts.overrides, &err);
+	if (rc == EX_OK) {
 		r->acct = r->su.acct;
 		log_account(r->acct);
-	}
+	} else if (priv_setgid() && r->opts.config == NULL &&
+	    r->opts.overrides.n > 0 && conf_is_system_path(path) &&
+	    access(path, R_OK) == -1) {
+		/* The shared system configuration, out of reach now. */
+		kw = xstrdup(r->opts.overrides.v[0]);
+		for (p = kw; *p != '\0'; p++)
+			if (*p == '_')
+				*p = '-';
+		log_error("%s (with an option such as '--%s' postie reads "
+		    "the system configuration with your own rights)",
+		    buf_str(&err), kw);
+		free(kw);
+	} else
+		log_error("%s", buf_str(&err));
+	/* No queue to work in: nothing needs the group any more. */
+	if (r->opts.mode != MODE_SEND && r->opts.mode != MODE_QUEUE_LIST &&
+	    r->opts.mode != MODE_QUEUE_RUN && r->opts.mode != MODE_QUEUE_DELETE)
+		priv_drop();
+	free(path);
 	buf_release(&err);
 	return rc;
 }
@@ -392,6 +448,9 @@ main(int argc, char *argv[])
 	off_t		 in_start;
 	int		 status, stdin_closed = std_fds();
 
+	/* Before anything reads a file or the environment: the group, if
+	 * started setgid, is lowered here and raised only where needed. */
+	priv_init();
 	reset_signals();
 	/* Passwords may be read below: no core dumps, no peeking. */
 	secret_protect_process();
@@ -408,6 +467,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	log_verbose(r.opts.verbose);
+	if (r.opts.mode == MODE_HELP || r.opts.mode == MODE_VERSION)
+		priv_drop();
 	if (r.opts.mode != MODE_SEND) {
 		status = other_mode(&r);
 		goto out;

@@ -218,8 +218,8 @@ group_begin(struct group *g, struct runq *rq, const struct qentry *e)
 		return;
 	}
 	setup_init(&g->su);
-	if (setup_load(&g->su, e->config, e->account, NULL, &e->overrides,
-	    &err) != EX_OK) {
+	if (setup_load(&g->su, e->config, 0, e->account, NULL,
+	    &e->overrides, &err) != EX_OK) {
 		memset(&st, 0, sizeof(st));
 		st.phase = PH_LOCAL;
 		st.lerr = LE_CONFIG;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "priv.h"
 #include "secret.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -131,6 +132,34 @@ secret_check_file(const char *path, struct buf *err)
 		return -1;
 	}
 	return check_stat(path, &st, err);
+}
+
+int
+secret_check_shared(const char *path, const struct stat *st, gid_t gid,
+    const char *group, struct buf *err)
+{
+	uid_t	 uid = getuid();
+
+	/* The user's own file, private: always fine (root's 0600). */
+	if (st->st_uid == uid && (st->st_mode & 077) == 0)
+		return 0;
+	if (st->st_uid != 0)
+		buf_addf(err, "%s: contains a password but is owned by uid %lu, "
+		    "not by root (run: chown root:%s %s)", path,
+		    (unsigned long)st->st_uid, group, path);
+	else if ((st->st_mode & 007) != 0)
+		buf_addf(err, "%s: contains a password but is readable or "
+		    "writable by others (run: chmod o= %s)", path, path);
+	else if ((st->st_mode & 070) != 0 && st->st_gid != gid)
+		buf_addf(err, "%s: contains a password but its group is gid "
+		    "%lu, not '%s' (run: chgrp %s %s)", path,
+		    (unsigned long)st->st_gid, group, group, path);
+	else if ((st->st_mode & 020) != 0)
+		buf_addf(err, "%s: contains a password but is writable by group "
+		    "(run: chmod g-w %s)", path, path);
+	else
+		return 0;
+	return -1;
 }
 
 void
@@ -404,6 +433,12 @@ eval_spawn(const char *cmd, int *fd, struct buf *err)
 		return -1;
 	}
 	if (pid == 0) {
+		/*
+		 * The command runs with the user's PATH and environment: it
+		 * is the user's, even from the system configuration, and gets
+		 * none of postie's group (priv_drop() exits on failure).
+		 */
+		priv_drop();
 		/* The child: stdin /dev/null, stdout the pipe, stderr ours. */
 		if (dup2(null, 0) == -1 || dup2(p[1], 1) == -1)
 			_exit(127);

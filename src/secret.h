@@ -1,6 +1,9 @@
 #ifndef POSTIE_SECRET_H
 #define POSTIE_SECRET_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include "buf.h"
 
 struct account;
@@ -58,6 +61,25 @@ int	 secret_get(const struct account *, const char *host, const char *user,
  * in `err`.  The front end exits EX_CONFIG (78) on -1, before connecting.
  */
 int	 secret_check_file(const char *path, struct buf *err);
+
+/*
+ * The system configuration shared with postie's group `gid` (named
+ * `group`, for messages), `st` being the file as opened: it may hold a
+ * password when it passes secret_check_file()'s rule, or when it belongs
+ * to root and to that group, with no write for the group and nothing for
+ * others (root:postie 0640).  0, or -1 with one of
+ *   "FILE: contains a password but is owned by uid N, not by root
+ *    (run: chown root:GROUP FILE)"
+ *   "FILE: contains a password but is readable or writable by others
+ *    (run: chmod o= FILE)"
+ *   "FILE: contains a password but its group is gid N, not 'GROUP'
+ *    (run: chgrp GROUP FILE)"
+ *   "FILE: contains a password but is writable by group (run: chmod g-w
+ *    FILE)"
+ * in `err`.  The front end exits EX_CONFIG (78) on -1.
+ */
+int	 secret_check_shared(const char *path, const struct stat *st,
+	    gid_t gid, const char *group, struct buf *err);
 
 /*
  * No core dumps and no ptrace or /proc peeking by other users while

@@ -1,12 +1,18 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "aliases.h"
 #include "buf.h"
 #include "conf.h"
+#include "priv.h"
 #include "route.h"
 #include "secret.h"
 #include "setup.h"
@@ -15,6 +21,9 @@
 #include "xmalloc.h"
 
 static int	has_password(const struct conf *);
+static int	check_secret(const struct setup *, const char *,
+		    struct buf *);
+static int	load_system(struct setup *, const char *, struct buf *);
 static int	apply_overrides(struct setup *, const struct strlist *,
 		    struct buf *);
 static int	pick_account(struct setup *, const char *, const char *,
@@ -48,6 +57,73 @@ has_password(const struct conf *c)
 		if (c->accounts[i].password != NULL)
 			return 1;
 	return 0;
+}
+
+/*
+ * The file holds a password: the user's own and private, or SYSCONFDIR's
+ * shared with postie's group.  The shared rule goes by the path, not by
+ * how the file was reached: -C /etc/postie.conf by root or a member of
+ * the group is the same file, which they can read anyway.
+ */
+static int
+check_secret(const struct setup *s, const char *path, struct buf *err)
+{
+	struct stat	 st;
+	gid_t		 g = priv_group();
+
+	if (!conf_is_system_path(path) || g == (gid_t)-1)
+		return secret_check_file(path, err);
+	if (s->system)
+		st = s->st;
+	else if (stat(path, &st) == -1) {
+		buf_addf(err, "%s: cannot check: %s", path, strerror(errno));
+		return -1;
+	}
+	return secret_check_shared(path, &st, g, priv_group_name(), err);
+}
+
+/*
+ * The system configuration: opened with the group raised, for that one
+ * open, and read with the user's rights.  While the group is held it
+ * must be root's regular file, writable by nobody else: what it says
+ * (the server, the queue directory) decides what the group is used for.
+ * O_NONBLOCK: a FIFO put there must not hang the open.
+ */
+static int
+load_system(struct setup *s, const char *path, struct buf *err)
+{
+	int	 fd, e;
+
+	priv_raise();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	e = errno;
+	priv_lower();
+	if (fd == -1) {
+		buf_addf(err, "%s: cannot open: %s", path, strerror(e));
+		return -1;
+	}
+	if (fstat(fd, &s->st) == -1) {
+		buf_addf(err, "%s: cannot check: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (priv_held() && !S_ISREG(s->st.st_mode))
+		buf_addf(err, "%s: refused as the system configuration: not a "
+		    "regular file", path);
+	else if (priv_held() && s->st.st_uid != 0)
+		buf_addf(err, "%s: refused as the system configuration: owned "
+		    "by uid %lu, not by root (run: chown root %s)", path,
+		    (unsigned long)s->st.st_uid, path);
+	else if (priv_held() && (s->st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		buf_addf(err, "%s: refused as the system configuration: "
+		    "writable by group or others (run: chmod go-w %s)", path,
+		    path);
+	else {
+		(void)fcntl(fd, F_SETFL, 0);
+		return conf_load_fd(&s->conf, fd, path, err);
+	}
+	close(fd);
+	return -1;
 }
 
 /*
@@ -85,7 +161,7 @@ pick_account(struct setup *s, const char *path, const char *account,
 	else if (s->acct->host == NULL && s->acct->socket == NULL)
 		buf_addf(err, "%s: account '%s' has no host", path,
 		    s->acct->name);
-	else if (has_password(&s->conf) && secret_check_file(path, err) == -1)
+	else if (has_password(&s->conf) && check_secret(s, path, err) == -1)
 		;
 	else
 		return EX_OK;
@@ -93,22 +169,16 @@ pick_account(struct setup *s, const char *path, const char *account,
 }
 
 int
-setup_load(struct setup *s, const char *path, const char *account,
-    const char *from, const struct strlist *overrides, struct buf *err)
+setup_load(struct setup *s, const char *path, int system,
+    const char *account, const char *from, const struct strlist *overrides,
+    struct buf *err)
 {
-	char	*found = NULL;
-	int	 rc, system;
+	int	 rc = EX_CONFIG;
 
-	if (path == NULL && (path = found = conf_find_file(&system)) == NULL) {
-		buf_addf(err, "no configuration file found (looked for "
-		    "$XDG_CONFIG_HOME/postie/config, ~/.postierc, "
-		    "%s/postie.conf and msmtp's files)", SYSCONFDIR);
-		return EX_CONFIG;
-	}
-	rc = EX_CONFIG;
-	if (conf_load(&s->conf, path, err) == 0)
+	s->system = system;
+	if ((system ? load_system(s, path, err) :
+	    conf_load(&s->conf, path, err)) == 0)
 		rc = pick_account(s, path, account, from, err);
-	free(found);
 	if (rc == EX_OK)
 		rc = apply_overrides(s, overrides, err);
 	if (rc == EX_OK && route_from_account(&s->route, s->acct, err) == -1)
@@ -126,16 +196,14 @@ int
 setup_queue_dir(const struct setup *s, struct buf *dir, int *system,
     struct buf *err)
 {
-	const char	*state, *home, *path = s->conf.path;
+	const char	*state, *home;
 
-	*system = 0;
+	*system = s->system;
 	if (s->acct->queue_dir != NULL) {
 		buf_addstr(dir, s->acct->queue_dir);
 		return 0;
 	}
-	if (path != NULL && (strcmp(path, SYSCONFDIR "/postie.conf") == 0 ||
-	    strcmp(path, SYSCONFDIR "/msmtprc") == 0)) {
-		*system = 1;
+	if (s->system) {
 		buf_addstr(dir, SPOOLDIR);
 		return 0;
 	}

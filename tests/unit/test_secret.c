@@ -337,6 +337,58 @@ test_credential(void)
 
 /* ---- secret_check_file --------------------------------------------------------------- */
 
+/* The system configuration shared with the group (gid 4300 here): the
+ * rule looks at the stat of the file as opened, so a made-up one will do. */
+static void
+test_check_shared(void)
+{
+	struct buf	 err = BUF_INIT;
+	struct stat	 st;
+	static const struct {
+		uid_t		 uid;
+		gid_t		 gid;
+		mode_t		 mode;
+		const char	*want;	/* NULL: accepted */
+	} t[] = {
+		{ 0, 4300, 0640, NULL },
+		{ 0, 4300, 0600, NULL },
+		{ 0, 4300, 0400, NULL },
+		{ 0, 4300, 0440, NULL },
+		{ 0, 4300, 0644, "/etc/p.conf: contains a password but is "
+		    "readable or writable by others (run: chmod o= /etc/p.conf)" },
+		{ 0, 4300, 0642, "/etc/p.conf: contains a password but is "
+		    "readable or writable by others (run: chmod o= /etc/p.conf)" },
+		{ 0, 4300, 0660, "/etc/p.conf: contains a password but is "
+		    "writable by group (run: chmod g-w /etc/p.conf)" },
+		{ 0, 100, 0640, "/etc/p.conf: contains a password but its group "
+		    "is gid 100, not 'postie' (run: chgrp postie /etc/p.conf)" },
+		{ 4242, 4300, 0640, "/etc/p.conf: contains a password but is "
+		    "owned by uid 4242, not by root (run: chown root:postie "
+		    "/etc/p.conf)" },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&st, 0, sizeof(st));
+		st.st_uid = t[i].uid;
+		st.st_gid = t[i].gid;
+		st.st_mode = S_IFREG | t[i].mode;
+		buf_reset(&err);
+		CHECK_INT(secret_check_shared("/etc/p.conf", &st, 4300,
+		    "postie", &err), t[i].want == NULL ? 0 : -1);
+		CHECK_STR(buf_str(&err), t[i].want == NULL ? "" : t[i].want);
+	}
+	/* The user's own private file passes too (root's 0600, any group). */
+	memset(&st, 0, sizeof(st));
+	st.st_uid = getuid();
+	st.st_gid = 100;
+	st.st_mode = S_IFREG | 0600;
+	buf_reset(&err);
+	CHECK_INT(secret_check_shared("/etc/p.conf", &st, 4300, "postie",
+	    &err), 0);
+	buf_release(&err);
+}
+
 static void
 test_check_file(void)
 {
@@ -628,6 +680,7 @@ main(void)
 	test_eval();
 	test_credential();
 	test_check_file();
+	test_check_shared();
 	test_order();
 	test_prompt();
 	test_protect();
