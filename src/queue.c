@@ -18,8 +18,10 @@
 #include <gnutls/crypto.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "envelope.h"
 #include "outcome.h"
+#include "priv.h"
 #include "queue.h"
 #include "spool.h"
 #include "strlist.h"
@@ -30,12 +32,36 @@
  * See queue.h for the layout and the rules.  Every path here is relative
  * to a directory descriptor opened without following symbolic links, so
  * nothing in a queue can point postie somewhere else.
+ *
+ * The system queue is the one place where postie works with its group
+ * raised: each public function is a wrapper (at the end of this file)
+ * that raises it, calls the function that does the work, and lowers it.
+ * Nothing called in between logs, runs anything or opens a path outside
+ * the queue directory.
  */
 
 #define ENV_MAX		 (8 * 1024 * 1024)	/* bytes in one envelope */
 #define TMP_MAX_AGE	 (24 * 60 * 60)		/* tmp/ leftovers go after */
 
-static int	 mkdir_p(const char *, mode_t);
+static int	 mkdir_p(const char *, mode_t, mode_t, int *);
+static int	 open_dir(struct queue *, const char *, int, struct buf *);
+static int	 create_entry(struct queue *, struct qentry *, struct spool *,
+		    enum local_err *, struct buf *);
+static int	 commit_entry(struct queue *, struct qentry *,
+		    const struct spool *, enum local_err *, struct buf *);
+static int	 save_entry(struct queue *, const struct qentry *,
+		    struct buf *);
+static int	 remove_entry(struct queue *, struct qentry *, struct buf *);
+static int	 list_ids(struct queue *, struct strlist *, struct buf *,
+		    struct buf *);
+static int	 has_entries(struct queue *, const char *);
+static int	 entry_exists(struct queue *, const char *);
+static int	 peek_entry(struct queue *, const char *, struct qentry *,
+		    struct buf *);
+static int	 lock_entry(struct queue *, const char *, struct qentry *,
+		    struct buf *);
+static void	 up(const struct queue *);
+static void	 down(const struct queue *);
 static int	 sub_dir(struct queue *, const char *, int, int *,
 		    struct buf *);
 static mode_t	 dir_mode(const struct queue *);
@@ -43,6 +69,7 @@ static mode_t	 file_mode(const struct queue *);
 static void	 new_id(char *, size_t);
 static int	 write_file(int, const char *, const struct buf *, mode_t);
 static int	 read_env(int, struct buf *, struct buf *);
+static void	 abandon_entry(struct queue *, struct qentry *);
 static void	 remove_tree(int, const char *);
 static void	 move_aside(struct queue *, const char *, struct buf *);
 static void	 clean_tmp(struct queue *);
@@ -83,20 +110,24 @@ qentry_release(struct qentry *e)
 
 /* ---- the directory -------------------------------------------------------- */
 
-/* mkdir -p with `mode` for every part it makes. */
+/* mkdir -p: `parents` for the parents it makes, `mode` for `path`
+ * itself; *made says whether `path` was made now. */
 static int
-mkdir_p(const char *path, mode_t mode)
+mkdir_p(const char *path, mode_t parents, mode_t mode, int *made)
 {
 	char	*p = xstrdup(path), *s;
 	int	 rc = 0;
 
+	*made = 0;
 	for (s = p + 1; rc == 0 && (s = strchr(s, '/')) != NULL; s++) {
 		*s = '\0';
-		if (mkdir(p, mode) == -1 && errno != EEXIST)
+		if (mkdir(p, parents) == -1 && errno != EEXIST)
 			rc = -1;
 		*s = '/';
 	}
-	if (rc == 0 && mkdir(p, mode) == -1 && errno != EEXIST)
+	if (rc == 0 && mkdir(p, mode) == 0)
+		*made = 1;
+	else if (rc == 0 && errno != EEXIST)
 		rc = -1;
 	free(p);
 	return rc;
@@ -131,20 +162,26 @@ sub_dir(struct queue *q, const char *name, int create, int *fd,
 	return -1;
 }
 
-int
-queue_open(struct queue *q, const char *dir, int create, struct buf *err)
+static int
+open_dir(struct queue *q, const char *dir, int flags, struct buf *err)
 {
 	struct stat	 st;
+	gid_t		 g = priv_group();
+	int		 made = 0, parts;
 
 	memset(q, 0, sizeof(*q));
 	q->fd = q->qfd = q->tmpfd = q->badfd = -1;
 	q->dir = xstrdup(dir);
+	q->system = (flags & QUEUE_SYSTEM) != 0;
 	if (dir[0] != '/') {
 		buf_addf(err, "queue directory '%s' is not an absolute path",
 		    dir);
 		goto fail;
 	}
-	if (create && mkdir_p(dir, 0700) == -1) {
+	/* The system queue's parents are /var/spool's kind: others must
+	 * be able to walk through them to reach it. */
+	if ((flags & QUEUE_CREATE) && mkdir_p(dir, q->system ? 0755 : 0700,
+	    0700, &made) == -1) {
 		buf_addf(err, "cannot create queue directory '%s': %s", dir,
 		    strerror(errno));
 		goto fail;
@@ -153,6 +190,14 @@ queue_open(struct queue *q, const char *dir, int create, struct buf *err)
 	if (q->fd == -1 || fstat(q->fd, &st) == -1) {
 		buf_addf(err, "cannot open queue directory '%s': %s", dir,
 		    strerror(errno));
+		goto fail;
+	}
+	/* Made now by root: shared with the group, as make install does. */
+	if ((flags & QUEUE_CREATE) && made && q->system && g != (gid_t)-1 &&
+	    st.st_uid == 0 && (fchown(q->fd, 0, g) == -1 ||
+	    fchmod(q->fd, 02770) == -1 || fstat(q->fd, &st) == -1)) {
+		buf_addf(err, "cannot give queue directory '%s' to group "
+		    "'%s': %s", dir, priv_group_name(), strerror(errno));
 		goto fail;
 	}
 	/*
@@ -168,10 +213,19 @@ queue_open(struct queue *q, const char *dir, int create, struct buf *err)
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
+	/* Worked in with the group: root's, and of the group, only. */
+	if (q->system && priv_held() && (st.st_uid != 0 || st.st_gid != g)) {
+		buf_addf(err, "queue directory '%s' is owned by uid %ld, gid "
+		    "%ld: refused (the system queue must be root:%s, mode "
+		    "2770)", dir, (long)st.st_uid, (long)st.st_gid,
+		    priv_group_name());
+		goto fail;
+	}
 	q->group = (st.st_mode & S_IWGRP) != 0;
-	if (sub_dir(q, "q", create, &q->qfd, err) == -1 ||
-	    sub_dir(q, "tmp", create, &q->tmpfd, err) == -1 ||
-	    sub_dir(q, "corrupt", create, &q->badfd, err) == -1)
+	parts = (flags & (QUEUE_CREATE | QUEUE_SYSTEM)) != 0;
+	if (sub_dir(q, "q", parts, &q->qfd, err) == -1 ||
+	    sub_dir(q, "tmp", parts, &q->tmpfd, err) == -1 ||
+	    sub_dir(q, "corrupt", parts, &q->badfd, err) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -241,6 +295,9 @@ write_file(int dfd, const char *name, const struct buf *b, mode_t mode)
 	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, mode)) == -1)
 		return -1;
+	/* The caller's umask must not take the group's read away. */
+	if (fchmod(fd, mode) == -1)
+		goto fail;
 	while (n > 0) {
 		if ((w = write(fd, p, n)) == -1) {
 			if (errno == EINTR)
@@ -261,8 +318,8 @@ fail:
 	return -1;
 }
 
-int
-queue_create(struct queue *q, struct qentry *e, struct spool *sp,
+static int
+create_entry(struct queue *q, struct qentry *e, struct spool *sp,
     enum local_err *le, struct buf *err)
 {
 	int	 dfd = -1, fd = -1, tries;
@@ -282,7 +339,8 @@ queue_create(struct queue *q, struct qentry *e, struct spool *sp,
 	if ((dfd = openat(q->tmpfd, e->id, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    (fd = openat(dfd, "msg", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, file_mode(q))) == -1)
+	    O_CLOEXEC, file_mode(q))) == -1 ||
+	    fchmod(fd, file_mode(q)) == -1)
 		goto fail;
 	/* A new file: nobody else can hold it yet. */
 	(void)flock(fd, LOCK_EX | LOCK_NB);
@@ -306,8 +364,8 @@ fail:
 	return -1;
 }
 
-int
-queue_commit(struct queue *q, struct qentry *e, const struct spool *sp,
+static int
+commit_entry(struct queue *q, struct qentry *e, const struct spool *sp,
     enum local_err *le, struct buf *err)
 {
 	struct buf	 env = BUF_INIT;
@@ -333,8 +391,8 @@ queue_commit(struct queue *q, struct qentry *e, const struct spool *sp,
 	return rc;
 }
 
-void
-queue_abandon(struct queue *q, struct qentry *e)
+static void
+abandon_entry(struct queue *q, struct qentry *e)
 {
 	if (e->id[0] != '\0')
 		remove_tree(q->tmpfd, e->id);
@@ -343,8 +401,8 @@ queue_abandon(struct queue *q, struct qentry *e)
 	e->fd = -1;
 }
 
-int
-queue_save(struct queue *q, const struct qentry *e, struct buf *err)
+static int
+save_entry(struct queue *q, const struct qentry *e, struct buf *err)
 {
 	struct buf	 env = BUF_INIT;
 	int		 dfd, rc = -1;
@@ -383,8 +441,8 @@ remove_tree(int dfd, const char *name)
 		(void)unlinkat(dfd, name, 0);
 }
 
-int
-queue_remove(struct queue *q, struct qentry *e, struct buf *err)
+static int
+remove_entry(struct queue *q, struct qentry *e, struct buf *err)
 {
 	/* Out of q/ first: from then on no run can see it, even if the
 	 * files outlive a crash. */
@@ -465,8 +523,8 @@ id_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
+static int
+list_ids(struct queue *q, struct strlist *ids, struct buf *notes,
     struct buf *err)
 {
 	DIR		*d;
@@ -502,14 +560,14 @@ queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
 	return 0;
 }
 
-int
-queue_exists(struct queue *q, const char *id)
+static int
+entry_exists(struct queue *q, const char *id)
 {
 	return faccessat(q->qfd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-int
-queue_has_entries(struct queue *q, const char *except)
+static int
+has_entries(struct queue *q, const char *except)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -597,11 +655,18 @@ load(struct queue *q, const char *id, int dfd, int fd, struct qentry *e,
 	struct stat	 st;
 	int		 rc = -1;
 
-	(void)q;
 	if (read_env(dfd, &text, &why) == 0 &&
 	    queue_env_parse(buf_str(&text), text.len, e, &why) == 0) {
 		if (strcmp(e->id, id) != 0)
 			buf_addf(&why, "it names itself %s", e->id);
+		else if (q->system && !conf_is_system_path(e->config))
+			buf_addf(&why, "it names the configuration '%s': the "
+			    "system queue takes only the system "
+			    "configuration's mail", e->config);
+		else if (q->system && e->overrides.n > 0)
+			buf_addf(&why, "it carries per-keyword options: the "
+			    "system queue takes only the system "
+			    "configuration's mail, as it is");
 		else if (fstat(fd, &st) == -1 ||
 		    st.st_size != (off_t)e->env.size)
 			buf_addf(&why, "its message is %lld bytes, not %lld",
@@ -616,8 +681,8 @@ load(struct queue *q, const char *id, int dfd, int fd, struct qentry *e,
 	return rc;
 }
 
-int
-queue_peek(struct queue *q, const char *id, struct qentry *e,
+static int
+peek_entry(struct queue *q, const char *id, struct qentry *e,
     struct buf *err)
 {
 	int	 dfd, fd, rc;
@@ -633,8 +698,8 @@ queue_peek(struct queue *q, const char *id, struct qentry *e,
 	return rc;
 }
 
-int
-queue_lock(struct queue *q, const char *id, struct qentry *e,
+static int
+lock_entry(struct queue *q, const char *id, struct qentry *e,
     struct buf *err)
 {
 	struct stat	 held, now;
@@ -713,4 +778,145 @@ qentry_note(struct qentry *e, size_t i, int code, const char *ecode,
 	    ecode != NULL ? ecode : "");
 	free(r->reason);
 	r->reason = reason != NULL ? xstrdup(reason) : NULL;
+}
+
+/* ---- the public functions: the group raised around the system queue ---- */
+
+static void
+up(const struct queue *q)
+{
+	if (q->system)
+		priv_raise();
+}
+
+static void
+down(const struct queue *q)
+{
+	if (q->system)
+		priv_lower();
+}
+
+int
+queue_open(struct queue *q, const char *dir, int flags, struct buf *err)
+{
+	int	 rc;
+
+	if (flags & QUEUE_SYSTEM)
+		priv_raise();
+	rc = open_dir(q, dir, flags, err);
+	if (flags & QUEUE_SYSTEM)
+		priv_lower();
+	return rc;
+}
+
+int
+queue_create(struct queue *q, struct qentry *e, struct spool *sp,
+    enum local_err *le, struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = create_entry(q, e, sp, le, err);
+	down(q);
+	return rc;
+}
+
+int
+queue_commit(struct queue *q, struct qentry *e, const struct spool *sp,
+    enum local_err *le, struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = commit_entry(q, e, sp, le, err);
+	down(q);
+	return rc;
+}
+
+void
+queue_abandon(struct queue *q, struct qentry *e)
+{
+	up(q);
+	abandon_entry(q, e);
+	down(q);
+}
+
+int
+queue_save(struct queue *q, const struct qentry *e, struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = save_entry(q, e, err);
+	down(q);
+	return rc;
+}
+
+int
+queue_remove(struct queue *q, struct qentry *e, struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = remove_entry(q, e, err);
+	down(q);
+	return rc;
+}
+
+int
+queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
+    struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = list_ids(q, ids, notes, err);
+	down(q);
+	return rc;
+}
+
+int
+queue_has_entries(struct queue *q, const char *except)
+{
+	int	 rc;
+
+	up(q);
+	rc = has_entries(q, except);
+	down(q);
+	return rc;
+}
+
+int
+queue_exists(struct queue *q, const char *id)
+{
+	int	 rc;
+
+	up(q);
+	rc = entry_exists(q, id);
+	down(q);
+	return rc;
+}
+
+int
+queue_peek(struct queue *q, const char *id, struct qentry *e,
+    struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = peek_entry(q, id, e, err);
+	down(q);
+	return rc;
+}
+
+int
+queue_lock(struct queue *q, const char *id, struct qentry *e,
+    struct buf *err)
+{
+	int	 rc;
+
+	up(q);
+	rc = lock_entry(q, id, e, err);
+	down(q);
+	return rc;
 }

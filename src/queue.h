@@ -69,6 +69,7 @@ struct qentry {
 
 struct queue {
 	char		*dir;
+	int		 system;	/* the system queue (QUEUE_SYSTEM) */
 	int		 fd;		/* DIR */
 	int		 qfd;		/* DIR/q */
 	int		 tmpfd;		/* DIR/tmp */
@@ -82,12 +83,31 @@ void	qentry_init(struct qentry *);
 void	qentry_release(struct qentry *);
 
 /*
- * Open the queue directory `dir`, creating it (0700) and its parts when
- * `create`.  It must be a real directory (no symbolic link) owned by this
- * user or by root, and must give nothing to others: a queue another user
- * can write is refused.  0, or -1 with one line in `err`.
+ * Open the queue directory `dir`.  It must be a real directory (no
+ * symbolic link) owned by this user or by root, and must give nothing to
+ * others: a queue another user can write is refused.  Group access is
+ * allowed only in root's (the system queue): its files are then made
+ * readable by the group (0640, directories 02770), else owner only.
+ *
+ * Flags:
+ *   QUEUE_CREATE  make the directory (0700; parents 0700, or 0755 for
+ *                 the system queue) and its parts when missing
+ *   QUEUE_SYSTEM  the system queue: every function here raises the group
+ *                 around its work in it (priv_raise()) and lowers it
+ *                 before returning; its parts are made when missing;
+ *                 made by root with QUEUE_CREATE it is root:GROUP 02770
+ *                 (priv_group()).  While postie holds the group it must
+ *                 be root's and of that group.  Its entries must name the
+ *                 system configuration (conf_is_system_path()) and carry
+ *                 no per-keyword options, else they are unreadable
+ *                 (queue_lock() moves them aside): the group never sends
+ *                 with a configuration or a server someone else chose.
+ *
+ * 0, or -1 with one line in `err`.
  */
-int	queue_open(struct queue *, const char *dir, int create,
+#define QUEUE_CREATE	 0x1
+#define QUEUE_SYSTEM	 0x2
+int	queue_open(struct queue *, const char *dir, int flags,
 	    struct buf *err);
 void	queue_close(struct queue *);
 

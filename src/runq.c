@@ -218,7 +218,9 @@ group_begin(struct group *g, struct runq *rq, const struct qentry *e)
 		return;
 	}
 	setup_init(&g->su);
-	if (setup_load(&g->su, e->config, 0, e->account, NULL,
+	/* In the system queue every entry names the system configuration
+	 * (queue.c sees to it): read as such, with the group for the open. */
+	if (setup_load(&g->su, e->config, rq->q->system, e->account, NULL,
 	    &e->overrides, &err) != EX_OK) {
 		memset(&st, 0, sizeof(st));
 		st.phase = PH_LOCAL;

@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "front.h"
 #include "log.h"
+#include "priv.h"
 #include "queue.h"
 #include "report.h"
 #include "runq.h"
@@ -42,26 +43,34 @@ static int	queue_open_existing(struct run *);
 
 /*
  * The queue this configuration uses, opened (and made, when it is the
- * user's own or `create` allows it).  Unusable (`queue off`, no home, a
- * directory that is not ours): 0, said once unless `queue off`; the
+ * user's own or `create` allows it; the system queue only by root).
+ * Unusable (`queue off`, no home, a directory that is not ours, the
+ * system queue without the group): 0, said once unless `queue off`; the
  * message is then sent as with `queue off`.
  */
 static int
 queue_ready(struct run *r, int create)
 {
 	struct buf	 dir = BUF_INIT, err = BUF_INIT;
-	int		 system = 0;
+	int		 system = 0, flags;
 
 	if (!r->acct->queue)
 		return 0;
-	if (setup_queue_dir(&r->su, &dir, &system, &err) == 0 &&
-	    queue_open(&r->q, buf_str(&dir), create && (!system ||
-	    geteuid() == 0), &err) == 0)
-		r->have_q = 1;
-	else if (create)
+	if (setup_queue_dir(&r->su, &dir, &system, &err) == 0) {
+		flags = system ? QUEUE_SYSTEM : 0;
+		if (create && (!system || geteuid() == 0))
+			flags |= QUEUE_CREATE;
+		if (queue_open(&r->q, buf_str(&dir), flags, &err) == 0)
+			r->have_q = 1;
+		else if (system && !priv_held() && geteuid() != 0 &&
+		    priv_group_name()[0] != '\0')
+			buf_addf(&err, " (postie is not installed setgid '%s')",
+			    priv_group_name());
+	}
+	if (!r->have_q && create)
 		log_warn("%s: sending without a queue, as with 'queue off'",
 		    buf_str(&err));
-	else
+	else if (!r->have_q)
 		log_error("%s", buf_str(&err));
 	buf_release(&dir);
 	buf_release(&err);
@@ -220,6 +229,8 @@ submit(struct run *r)
 	int			 status;
 
 	if (!queue_ready(r, 1)) {
+		/* Without a queue nothing needs the group any more. */
+		priv_drop();
 		if ((status = read_message(r, STDIN_FILENO, &r->opts.rcpts,
 		    NULL, NULL)) != EX_OK)
 			return status;
@@ -285,7 +296,8 @@ queue_open_existing(struct run *r)
 		status = EX_CONFIG;
 	} else if (access(buf_str(&dir), F_OK) == -1 && errno == ENOENT)
 		;
-	else if (queue_open(&r->q, buf_str(&dir), 0, &err) == -1) {
+	else if (queue_open(&r->q, buf_str(&dir), system ? QUEUE_SYSTEM : 0,
+	    &err) == -1) {
 		log_error("%s", buf_str(&err));
 		status = EX_TEMPFAIL;
 	} else
