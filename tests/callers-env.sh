@@ -18,6 +18,18 @@
 #   /run, /var/spool/cron   empty tmpfs: cron's and atd's pid files, the
 #                        "@reboot already ran" mark, crontabs and at jobs
 #   /etc/crontab, /etc/cron.d   empty: only the tests' own jobs run
+# With `start --setgid`, postie is installed as a setgid install leaves
+# it (see postie(8), SETGID INSTALL):
+#   a group "postie"     in the private /etc/group (the machine's gid
+#                        when it has such a group, else a free one)
+#   /usr/sbin/sendmail   root:postie 2755
+#   SYSCONFDIR/postie.conf   root:postie 0640
+#   SPOOLDIR             the system queue (found from `postie --version`):
+#                        an empty tmpfs, root:postie 2770 with its q, tmp
+#                        and corrupt directories (as make install makes
+#                        them); any parent
+#                        closed to others is covered by an empty tmpfs
+#                        (0755) so that every user reaches it
 # A holder process (sleep) keeps the namespace alive; `run` enters it
 # with nsenter.  Nothing outside the namespace changes, and `stop` (or
 # the holder's death) removes it all.
@@ -35,10 +47,10 @@
 #   callers-env.sh fetch
 #   callers-env.sh check            exit 1 with a message when a caller or
 #                                   fetch is missing
-#   callers-env.sh start DIR POSTIE CONFIG
+#   callers-env.sh start [--setgid] DIR POSTIE CONFIG
 #       make the namespace; DIR (a fresh directory) holds its state and
 #       DIR/env (NS_PID, CALLER_USER, CALLER_UID, CALLER_HOME, MAILX,
-#       SYSCONF_FILE)
+#       SYSCONF_FILE; with --setgid also POSTIE_GID and SPOOL_DIR)
 #   callers-env.sh run DIR [-u] [VAR=VALUE...] CMD [ARG...]
 #       run CMD in the namespace as root, or with -u as CALLER_USER, with
 #       a clean environment (PATH, HOME, LOGNAME, USER, SHELL, LANG=C.UTF-8
@@ -110,6 +122,27 @@ sysconf_file()
 	"$1" --version | sed -n 's/^searched:.* \(\/[^ ,]*\/postie\.conf\),.*/\1/p'
 }
 
+# The system queue compiled into it.
+spool_dir()
+{
+	"$1" --version | sed -n 's/^system queue: \(\/[^ ]*\) .*/\1/p'
+}
+
+# postie's group: the machine's own, else a gid nobody uses.
+postie_gid()
+{
+	g=$(getent group postie | cut -d: -f3)
+	if [ -n "$g" ]; then
+		echo "$g"
+		return 0
+	fi
+	g=4300
+	while getent group "$g" >/dev/null || [ "$g" = "$CALLER_UID" ]; do
+		g=$((g + 1))
+	done
+	echo "$g"
+}
+
 write_users()
 {
 	mkdir -p "$DIR/etc"
@@ -124,6 +157,9 @@ write_users()
 	    "$CALLER_USER" "$CALLER_UID" "$CALLER_UID" "$CALLER_HOME" \
 	    >>"$DIR/etc/passwd"
 	printf '%s:x:%s:\n' "$CALLER_USER" "$CALLER_UID" >>"$DIR/etc/group"
+	if [ -n "$POSTIE_GID" ] && ! grep -q '^postie:' "$DIR/etc/group"; then
+		printf 'postie:x:%s:\n' "$POSTIE_GID" >>"$DIR/etc/group"
+	fi
 	printf '%s:*:19000:0:99999:7:::\n' "$CALLER_USER" >>"$DIR/etc/shadow"
 	mkdir -p "$CALLER_HOME"
 	chown "$CALLER_UID:$CALLER_UID" "$CALLER_HOME"
@@ -135,17 +171,18 @@ write_inner()
 {
 	cat >"$DIR/inner.sh" <<'EOF'
 set -eu
-DIR=$1 POSTIE=$2 CONFIG=$3 SYSCONF_FILE=$4
+DIR=$1 POSTIE=$2 CONFIG=$3 SYSCONF_FILE=$4 POSTIE_GID=$5 SPOOL_DIR=$6
 n=0
 
-# place TARGET SOURCE MODE: make TARGET a copy of SOURCE inside the
-# namespace only.
+# place TARGET SOURCE MODE [GROUP]: make TARGET a copy of SOURCE inside
+# the namespace only (chgrp before chmod: chgrp clears the setgid bit).
 place()
 {
-	target=$1 src=$2 mode=$3
+	target=$1 src=$2 mode=$3 group=${4:-0}
 	n=$((n + 1))
 	if [ -f "$target" ]; then
 		cp "$src" "$DIR/ovl/file-$n"
+		chgrp "$group" "$DIR/ovl/file-$n"
 		chmod "$mode" "$DIR/ovl/file-$n"
 		mount --bind "$DIR/ovl/file-$n" "$target"
 		return 0
@@ -160,13 +197,62 @@ place()
 	    "$base"
 	mkdir -p "$(dirname "$target")"
 	cp "$src" "$target"
+	chgrp "$group" "$target"
 	chmod "$mode" "$target"
+}
+
+# open_to_all DIR: every user can walk through DIR (o+x)
+open_to_all()
+{
+	case $(stat -c %A "$1") in
+	*x | *t) return 0 ;;
+	esac
+	return 1
+}
+
+# spool TARGET: TARGET an empty tmpfs, root:postie 2770, that every user
+# can reach: a missing part is made in an overlay, a part closed to others
+# is covered by an empty tmpfs.
+spool()
+{
+	target=$1 p=
+	for c in $(echo "$target" | tr / ' '); do
+		p=$p/$c
+		[ "$p" = "$target" ] && break
+		if [ ! -d "$p" ]; then
+			n=$((n + 1))
+			base=$(dirname "$p")
+			mkdir "$DIR/ovl/up-$n" "$DIR/ovl/wk-$n"
+			mount -t overlay overlay -o \
+			    "lowerdir=$base,upperdir=$DIR/ovl/up-$n,workdir=$DIR/ovl/wk-$n" \
+			    "$base"
+			break
+		fi
+		if ! open_to_all "$p"; then
+			mount -t tmpfs -o mode=755 tmpfs "$p"
+			break
+		fi
+	done
+	mkdir -p "$target"
+	mount -t tmpfs -o mode=2770 tmpfs "$target"
+	# as make install leaves it
+	for d in "$target" "$target/q" "$target/tmp" "$target/corrupt"; do
+		mkdir -p "$d"
+		chown "root:$POSTIE_GID" "$d"
+		chmod 2770 "$d"
+	done
 }
 
 mkdir -p "$DIR/ovl"
 mount -t tmpfs -o mode=755 tmpfs "$DIR/ovl"
-place /usr/sbin/sendmail "$POSTIE" 755
-place "$SYSCONF_FILE" "$CONFIG" 644
+if [ -n "$POSTIE_GID" ]; then
+	place /usr/sbin/sendmail "$POSTIE" 2755 "$POSTIE_GID"
+	place "$SYSCONF_FILE" "$CONFIG" 640 "$POSTIE_GID"
+	spool "$SPOOL_DIR"
+else
+	place /usr/sbin/sendmail "$POSTIE" 755
+	place "$SYSCONF_FILE" "$CONFIG" 644
+fi
 for f in passwd group shadow; do
 	mount --bind "$DIR/etc/$f" "/etc/$f"
 done
@@ -209,12 +295,19 @@ do_start()
 	chmod 755 "$DIR"
 	CALLER_UID=$(free_uid)
 	CALLER_HOME=$DIR/home
+	POSTIE_GID= SPOOL_DIR=
+	if [ "$SETGID" = 1 ]; then
+		POSTIE_GID=$(postie_gid)
+		SPOOL_DIR=$(spool_dir "$POSTIE")
+		[ -n "$SPOOL_DIR" ] ||
+		    die "cannot read the system queue from $POSTIE --version"
+	fi
 	write_users
 	write_inner
 	rm -f "$DIR/ready"
 	setsid unshare -m --propagation private \
 	    sh "$DIR/inner.sh" "$DIR" "$POSTIE" "$CONFIG" "$SYSCONF_FILE" \
-	    </dev/null >"$DIR/holder.log" 2>&1 &
+	    "$POSTIE_GID" "$SPOOL_DIR" </dev/null >"$DIR/holder.log" 2>&1 &
 	echo $! >"$DIR/holder.pid"
 	i=0
 	while [ ! -f "$DIR/ready" ]; do
@@ -233,6 +326,8 @@ CALLER_UID=$CALLER_UID
 CALLER_HOME=$CALLER_HOME
 MAILX=$MAILX_TREE/usr/bin/bsd-mailx
 SYSCONF_FILE=$SYSCONF_FILE
+POSTIE_GID=$POSTIE_GID
+SPOOL_DIR=$SPOOL_DIR
 EOF
 }
 
@@ -329,7 +424,12 @@ cmd=${1:-}
 case $cmd in
 fetch)	do_fetch ;;
 check)	do_check ;;
-start)	[ $# -eq 3 ] || die "usage: callers-env.sh start DIR POSTIE CONFIG"
+start)	SETGID=0
+	if [ "${1:-}" = --setgid ]; then
+		SETGID=1
+		shift
+	fi
+	[ $# -eq 3 ] || die "usage: callers-env.sh start [--setgid] DIR POSTIE CONFIG"
 	DIR=$1 POSTIE=$2 CONFIG=$3
 	do_start ;;
 run)	[ $# -ge 2 ] || die "usage: callers-env.sh run DIR [-u] CMD..."
@@ -337,5 +437,5 @@ run)	[ $# -ge 2 ] || die "usage: callers-env.sh run DIR [-u] CMD..."
 daemon)	[ $# -ge 3 ] || die "usage: callers-env.sh daemon DIR NAME CMD..."
 	DIR=$1; shift; do_daemon "$@" ;;
 stop)	DIR=${1:-}; do_stop ;;
-*)	die "usage: callers-env.sh fetch|check|start DIR POSTIE CONFIG|run DIR [-u] CMD...|daemon DIR NAME CMD...|stop DIR" ;;
+*)	die "usage: callers-env.sh fetch|check|start [--setgid] DIR POSTIE CONFIG|run DIR [-u] CMD...|daemon DIR NAME CMD...|stop DIR" ;;
 esac
