@@ -395,3 +395,33 @@ EOF
 	    "real, effective, saved, filesystem gid"
 	assert_equal "$(fake_messages)" 1 messages
 }
+
+
+# A file only the group may write (as an entry of the system queue is):
+# a logfile, the user's or the system config's, never reaches it.
+@test "a logfile is opened with the user's rights, from the user's config or the system's" {
+	fake_start - --connections 2 </dev/null
+	in_ns sh -c ": >'$OUT/group.log' && chown root:postie '$OUT/group.log' &&
+	    chmod 660 '$OUT/group.log'"
+	cat >"$OUT/mine.conf" <<EOF
+account default
+host 127.0.0.1
+port $FAKE_PORT
+from sender@example.org
+timeout 3
+syslog off
+queue off
+logfile $OUT/group.log
+EOF
+	chown "$CALLER_UID:$CALLER_UID" "$OUT/mine.conf"
+	as_user /usr/sbin/sendmail -C "$OUT/mine.conf" rcpt@example.org \
+	    <"$T/msg"
+	assert_status 0
+	assert_stderr_contains "cannot open logfile '$OUT/group.log': Permission denied"
+	sys_config "logfile $OUT/group.log"
+	as_user /usr/sbin/sendmail rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_contains "cannot open logfile '$OUT/group.log': Permission denied"
+	assert_equal "$(fake_messages)" 2 messages
+	assert_equal "$(stat -c %s "$OUT/group.log")" 0 "the log's size"
+}
