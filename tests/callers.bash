@@ -24,6 +24,18 @@
 # box-NAME the .bats file mentions.
 #
 # HELPERS
+# Set before callers_setup_file (default: as above):
+#   CL_QUEUE=on              the config says `queue on` (the other files
+#                            test exit statuses, with `queue off`)
+#   CL_SETGID=1              a setgid install (callers-env.sh start
+#                            --setgid): postie root:postie 2755, the
+#                            config root:postie 0640, the system queue
+#                            $SPOOL_DIR root:postie 2770
+#   CL_AUTH=1                Postfix with TLS and SASL (postfix-env.sh
+#                            start --auth); the config submits on its
+#                            submission port with STARTTLS and AUTH as
+#                            $PF_AUTH_USER, the password in the config
+#
 #   $OUT                     a fresh directory any user may write to
 #   in_ns [-u] CMD...        run CMD in the namespace (as root, or -u as
 #                            $CALLER_USER), clean environment; bats `run`
@@ -59,7 +71,7 @@ _callers_config() {
 # postie's system config inside the caller namespace (tests/callers.bash)
 defaults
 timeout 30
-queue off
+queue ${CL_QUEUE:-off}
 syslog off
 logfile $CL_DIR/postie.log
 
@@ -69,16 +81,37 @@ port $1
 maildomain example.org
 domain client.postie.test
 aliases $CL_DIR/aliases
-
-account default : postfix
 EOF
+	if [ "${CL_AUTH:-0}" = 1 ]; then
+		cat >>"$CL_DIR/postie.conf" <<EOF
+tls on
+tls_trust_file $PF_CA_FILE
+auth on
+user $PF_AUTH_USER
+password $PF_AUTH_PASSWORD
+EOF
+	fi
+	printf '\naccount default : postfix\n' >>"$CL_DIR/postie.conf"
+}
+
+# The port the config uses when the server is up.
+_callers_port() {
+	if [ "${CL_AUTH:-0}" = 1 ]; then
+		echo "$PF_SUBMISSION_PORT"
+	else
+		echo "$PF_SMTP_PORT"
+	fi
 }
 
 callers_setup_file() {
 	if [ "${POSTIE_SKIP_POSTFIX:-0}" = 1 ]; then
 		return 0
 	fi
-	sh "$PF_ENV_SH" check
+	if [ "${CL_AUTH:-0}" = 1 ]; then
+		sh "$PF_ENV_SH" check --auth
+	else
+		sh "$PF_ENV_SH" check
+	fi
 	sh "$CL_ENV_SH" check
 	CL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-callers.XXXXXX")
 	export CL_DIR
@@ -86,20 +119,28 @@ callers_setup_file() {
 	PF_DIR=$CL_DIR/postfix
 	mkdir "$PF_DIR"
 	export PF_DIR
+	local auth=
+	[ "${CL_AUTH:-0}" = 1 ] && auth=--auth
 	# shellcheck disable=SC2046
-	if ! sh "$PF_ENV_SH" start "$PF_DIR" $(grep -o 'box-[a-z0-9-]*' \
-	    "$BATS_TEST_FILENAME" | sort -u); then
+	if ! sh "$PF_ENV_SH" start "$PF_DIR" $auth $(grep -o \
+	    'box-[a-z0-9-]*' "$BATS_TEST_FILENAME" | sort -u); then
 		sh "$PF_ENV_SH" stop "$PF_DIR"
 		return 1
 	fi
 	# shellcheck disable=SC1091
 	. "$PF_DIR/env"
-	_callers_config "$PF_SMTP_PORT"
+	_callers_config "$(_callers_port)"
 	# the log is written by every user the callers run as
 	: >"$CL_DIR/postie.log"
 	chmod 666 "$CL_DIR/postie.log"
 	mkdir "$CL_DIR/ns"
-	sh "$CL_ENV_SH" start "$CL_DIR/ns" "$POSTIE" "$CL_DIR/postie.conf"
+	if [ "${CL_SETGID:-0}" = 1 ]; then
+		sh "$CL_ENV_SH" start --setgid "$CL_DIR/ns" "$POSTIE" \
+		    "$CL_DIR/postie.conf"
+	else
+		sh "$CL_ENV_SH" start "$CL_DIR/ns" "$POSTIE" \
+		    "$CL_DIR/postie.conf"
+	fi
 	# shellcheck disable=SC1091
 	. "$CL_DIR/ns/env"
 	cat >"$CL_DIR/aliases" <<EOF
@@ -108,6 +149,10 @@ $CALLER_USER: carol@example.org
 team: bob@example.org, carol@example.org
 EOF
 	chmod 644 "$CL_DIR/aliases" "$CL_DIR/postie.conf"
+	# the namespace's copy is the one postie reads; with setgid this
+	# one must not be a way round it
+	[ "${CL_SETGID:-0}" = 1 ] && chmod 600 "$CL_DIR/postie.conf"
+	return 0
 }
 
 callers_teardown_file() {
@@ -212,7 +257,7 @@ caller_down() {
 caller_up() {
 	if [ -n "${CL_DIR:-}" ] && [ -f "$CL_DIR/postie.conf" ] &&
 	    [ -n "${PF_SMTP_PORT:-}" ]; then
-		_callers_config "$PF_SMTP_PORT"
+		_callers_config "$(_callers_port)"
 		_callers_reload
 	fi
 }
