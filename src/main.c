@@ -496,5 +496,11 @@ out:
 	setup_release(&r.su);
 	options_release(&r.opts);
 	free(r.env_from);
+	/*
+	 * The work is done: what runs at exit (library destructors, a leak
+	 * checker, which must ptrace the process and cannot while a saved
+	 * gid differs) runs without the group.
+	 */
+	priv_drop();
 	return status;
 }
