@@ -3,10 +3,10 @@
 
 /*
  * The front end's state for one invocation, and the helpers its files
- * share: main.c (options, the account, the sender, reading the message,
- * delivery without a queue), submit.c (the queue: submission, -q, -bp,
- * --queue-delete) and modes.c (-bs, -bv, -S, -P).  Not a library
- * interface: only the program links these.
+ * share: main.c (options, dispatch), front.c (the account, the sender,
+ * reading the message, delivery without a queue), submit.c (the queue:
+ * submission, -q, -bp, --queue-delete) and modes.c (-bs, -bv, -S, -P).
+ * Not a library interface: only the program links these.
  */
 
 #include <stddef.h>
@@ -36,7 +36,7 @@ struct run {
 	struct envelope		 env;
 };
 
-/* main.c */
+/* front.c */
 
 /* Load the configuration and account the options name (said on error). */
 int	load_account(struct run *);
@@ -49,7 +49,7 @@ int	read_message(struct run *, int infd, const struct strlist *rcpts,
 /* DSN, BODY= and SMTPUTF8 requests into the envelope. */
 void	envelope_requests(struct run *);
 /* The -v transcript hook for the engine. */
-void	trace(void *, char, const char *, size_t);
+void	transcript(void *, char, const char *, size_t);
 /* What report.c needs of this run and session `s`. */
 void	report_ctx(const struct run *, const struct smtp_session *,
 	    struct report_ctx *);

@@ -159,7 +159,7 @@ serverinfo(const struct run *r)
 
 	/* What the server offers, to anybody: no AUTH, no secret. */
 	rt.auth = RA_OFF;
-	s = smtp_new(&rt, trace, NULL);
+	s = smtp_new(&rt, transcript, NULL);
 	open_rc = smtp_open(s);
 	/* Hosts passed over on the way, TLS not verified. */
 	report_warnings(smtp_warnings(s));
@@ -206,7 +206,7 @@ verify_addrs(struct run *r)
 		return exit_status(PH_LOCAL, 0, (enum local_err)le);
 	}
 	envelope_requests(r);
-	s = smtp_new(&r->su.route, trace, NULL);
+	s = smtp_new(&r->su.route, transcript, NULL);
 	smtp_result_init(&res);
 	(void)smtp_open(s);
 	(void)smtp_verify(s, &r->env, &res);

@@ -79,35 +79,6 @@ static int	 load(struct queue *, const char *, int, int,
 		    struct qentry *, struct buf *);
 static int	 id_cmp(const void *, const void *);
 
-void
-qentry_init(struct qentry *e)
-{
-	memset(e, 0, sizeof(*e));
-	envelope_init(&e->env);
-	strlist_init(&e->overrides);
-	e->fd = -1;
-}
-
-void
-qentry_release(struct qentry *e)
-{
-	size_t	 i;
-
-	for (i = 0; i < e->env.rcpts.n; i++)
-		free(e->rcpt[i].reason);
-	free(e->rcpt);
-	envelope_release(&e->env);
-	free(e->config);
-	free(e->account);
-	free(e->notify);
-	free(e->ret);
-	free(e->envid);
-	strlist_release(&e->overrides);
-	if (e->fd != -1)
-		close(e->fd);
-	qentry_init(e);
-}
-
 /* ---- the directory -------------------------------------------------------- */
 
 /* mkdir -p: `parents` for the parents it makes, `mode` for `path`
@@ -268,18 +239,6 @@ new_id(char *id, size_t size)
 	    (unsigned long long)ts.tv_sec & 0xffffffffULL,
 	    (long)(ts.tv_nsec / 1000) & 0xfffffL,
 	    ((unsigned)r[0] << 8 | r[1]) & 0xfffU);
-}
-
-int
-queue_id_ok(const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; id[i] != '\0'; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return i == 16;
 }
 
 /* Write `b` into a new file `name` in `dfd`, fsynced. */
@@ -750,34 +709,6 @@ queue_spool(const struct qentry *e, struct spool *sp)
 	spool_init(sp);
 	sp->fd = e->fd;
 	sp->size = (off_t)e->env.size;
-}
-
-void
-qentry_drop_rcpt(struct qentry *e, size_t i)
-{
-	struct strlist	*l = &e->env.rcpts;
-
-	if (i >= l->n)
-		return;
-	free(l->v[i]);
-	free(e->rcpt[i].reason);
-	memmove(l->v + i, l->v + i + 1, (l->n - i) * sizeof(*l->v));
-	memmove(e->rcpt + i, e->rcpt + i + 1,
-	    (l->n - i - 1) * sizeof(*e->rcpt));
-	l->n--;
-}
-
-void
-qentry_note(struct qentry *e, size_t i, int code, const char *ecode,
-    const char *reason)
-{
-	struct qrcpt	*r = &e->rcpt[i];
-
-	r->code = code;
-	(void)snprintf(r->ecode, sizeof(r->ecode), "%s",
-	    ecode != NULL ? ecode : "");
-	free(r->reason);
-	r->reason = reason != NULL ? xstrdup(reason) : NULL;
 }
 
 /* ---- the public functions: the group raised around the system queue ---- */

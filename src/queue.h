@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "envelope.h"
 #include "outcome.h"
+#include "queue_env.h"
 #include "strlist.h"
 
 struct spool;
@@ -21,7 +22,7 @@ struct spool;
  *
  *   DIR/tmp/ID/		an entry being written (or being removed)
  *   DIR/q/ID/msg		the message exactly as it is sent (the spool)
- *   DIR/q/ID/env		its envelope, a small text file (queue_env_*)
+ *   DIR/q/ID/env		its envelope, a small text file (queue_env.h)
  *   DIR/corrupt/ID		entries that could not be read, moved aside
  *
  * An entry exists when DIR/q/ID exists.  It is written whole in tmp/,
@@ -34,39 +35,6 @@ struct spool;
  * lock goes with it.
  */
 
-#define QUEUE_ID_MAX	 24	/* 16 hex digits and a NUL, with room */
-#define QUEUE_VERSION	 1
-
-/* What is known of one recipient still to be delivered. */
-struct qrcpt {
-	int		 code;		/* the last reply, 0: none yet */
-	char		 ecode[16];	/* its enhanced code or "" */
-	char		*reason;	/* the last reply or local reason, one
-					 * printable line; NULL: none yet */
-};
-
-struct qentry {
-	char		 id[QUEUE_ID_MAX];
-	char		*config;	/* the configuration file it came by */
-	char		*account;
-	long		 uid;		/* who submitted it */
-	long long	 arrival;	/* seconds since the epoch */
-	long long	 last;		/* the last attempt, 0: none */
-	long long	 next;		/* the next automatic attempt */
-	unsigned	 attempts;
-	/* The envelope of the recipients still to do; env.notify, ret and
-	 * envid point into the strings below. */
-	struct envelope	 env;
-	struct qrcpt	*rcpt;		/* parallel to env.rcpts */
-	char		*notify;
-	char		*ret;
-	char		*envid;
-	/* The command line's per-keyword options it was sent with
-	 * ("keyword", "value" pairs), so that later attempts use them. */
-	struct strlist	 overrides;
-	int		 fd;		/* the msg file, locked; -1 when not held */
-};
-
 struct queue {
 	char		*dir;
 	int		 system;	/* the system queue (QUEUE_SYSTEM) */
@@ -78,9 +46,6 @@ struct queue {
 					 * queue); else owner only */
 };
 
-void	qentry_init(struct qentry *);
-/* Free it and let its lock go (closes the msg file). */
-void	qentry_release(struct qentry *);
 
 /*
  * Open the queue directory `dir`.  It must be a real directory (no
@@ -169,21 +134,6 @@ int	queue_peek(struct queue *, const char *id, struct qentry *e,
 /* The held entry's message as a spool (borrowing its fd). */
 void	queue_spool(const struct qentry *, struct spool *sp);
 
-/* Remove recipient `i` from the entry (delivered, or given up). */
-void	qentry_drop_rcpt(struct qentry *, size_t i);
 
-/* Record the last reply or reason for recipient `i`. */
-void	qentry_note(struct qentry *, size_t i, int code, const char *ecode,
-	    const char *reason);
-
-/* ---- the envelope file, exposed for the fuzz harness ------------------- */
-
-/* The envelope text of `e`. */
-void	queue_env_write(const struct qentry *, struct buf *out);
-/* Parse envelope text into a fresh `e`: 0, or -1 with the reason. */
-int	queue_env_parse(const char *text, size_t len, struct qentry *e,
-	    struct buf *err);
-/* Is `id` the shape of an ID (16 lower-case hex digits)? */
-int	queue_id_ok(const char *id);
 
 #endif

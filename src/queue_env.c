@@ -2,11 +2,12 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "buf.h"
 #include "envelope.h"
-#include "queue.h"
+#include "queue_env.h"
 #include "strlist.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -27,6 +28,75 @@ static int	 parse_rcpt(struct qentry *, const char *, size_t,
 		    struct buf *);
 static int	 parse_override(struct qentry *, const char *, size_t,
 		    struct buf *);
+
+void
+qentry_init(struct qentry *e)
+{
+	memset(e, 0, sizeof(*e));
+	envelope_init(&e->env);
+	strlist_init(&e->overrides);
+	e->fd = -1;
+}
+
+void
+qentry_release(struct qentry *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->env.rcpts.n; i++)
+		free(e->rcpt[i].reason);
+	free(e->rcpt);
+	envelope_release(&e->env);
+	free(e->config);
+	free(e->account);
+	free(e->notify);
+	free(e->ret);
+	free(e->envid);
+	strlist_release(&e->overrides);
+	if (e->fd != -1)
+		close(e->fd);
+	qentry_init(e);
+}
+
+int
+queue_id_ok(const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return i == 16;
+}
+
+void
+qentry_drop_rcpt(struct qentry *e, size_t i)
+{
+	struct strlist	*l = &e->env.rcpts;
+
+	if (i >= l->n)
+		return;
+	free(l->v[i]);
+	free(e->rcpt[i].reason);
+	memmove(l->v + i, l->v + i + 1, (l->n - i) * sizeof(*l->v));
+	memmove(e->rcpt + i, e->rcpt + i + 1,
+	    (l->n - i - 1) * sizeof(*e->rcpt));
+	l->n--;
+}
+
+void
+qentry_note(struct qentry *e, size_t i, int code, const char *ecode,
+    const char *reason)
+{
+	struct qrcpt	*r = &e->rcpt[i];
+
+	r->code = code;
+	(void)snprintf(r->ecode, sizeof(r->ecode), "%s",
+	    ecode != NULL ? ecode : "");
+	free(r->reason);
+	r->reason = reason != NULL ? xstrdup(reason) : NULL;
+}
 
 /*
  * One field a line, "key value"; version first.  Strings are escaped so

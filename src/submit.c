@@ -189,7 +189,7 @@ attempt_now(struct run *r)
 	struct buf		 err = BUF_INIT;
 	int			 status, done;
 
-	s = smtp_new(&r->su.route, trace, NULL);
+	s = smtp_new(&r->su.route, transcript, NULL);
 	(void)smtp_open(s);
 	queue_spool(&r->entry, &sp);
 	smtp_result_init(&res);
@@ -343,7 +343,7 @@ queue_mode(struct run *r)
 		rq.only_sender = r->opts.q_sender;
 		rq.due = r->opts.q_due;
 		rq.verbose = r->opts.verbose > 0;
-		rq.trace = r->opts.verbose > 1 ? trace : NULL;
+		rq.trace = r->opts.verbose > 1 ? transcript : NULL;
 		status = runq_run(&rq, &err);
 		break;
 	}
