@@ -3,6 +3,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -91,6 +94,20 @@ iobuf_unread(const struct iobuf *b)
 	return b->rlen - b->rpos;
 }
 
+void
+io_ack_now(int fd)
+{
+#ifdef TCP_QUICKACK
+	int	 on = 1;
+
+	/* Quick-ACK mode is not sticky: the kernel leaves it again after a
+	 * few segments, so it is asked for before every wait. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+#else
+	(void)fd;
+#endif
+}
+
 /* Wait until the transport can go on in direction `dir` (POLLIN or
  * POLLOUT, unless the ops know better) or the deadline passes. */
 static enum io_result
@@ -101,6 +118,8 @@ wait_for(struct iobuf *b, int dir, long long deadline)
 
 	if (b->ops->direction != NULL)
 		dir = b->ops->direction(b->ctx);
+	if (dir & POLLIN)
+		io_ack_now(b->fd);
 	for (;;) {
 		if ((ms = ms_left(deadline)) == 0)
 			return IO_TIMEOUT;

@@ -32,6 +32,16 @@ struct io_ops {
 	int	(*direction)(void *ctx);
 };
 
+/*
+ * Before waiting for the peer's next bytes: acknowledge at once what has
+ * arrived instead of letting the kernel delay the ACK (Linux: up to 40
+ * ms).  A server that writes twice without reading in between (TLS 1.3
+ * session tickets, then its greeting or EHLO reply) holds the second
+ * write in Nagle's algorithm until that ACK comes.  Best effort: no
+ * effect on a socket that is not TCP.
+ */
+void	 io_ack_now(int fd);
+
 /* The plain-fd ops; ctx is a pointer to the int fd. */
 extern const struct io_ops iobuf_fd_ops;
 

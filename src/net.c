@@ -265,3 +265,16 @@ net_connect(const struct net_target *t, long long deadline,
 		freeaddrinfo(src);
 	return fd;
 }
+
+void
+net_end_gently(int fd)
+{
+	char	 sink[4096];
+	int	 i;
+
+	(void)shutdown(fd, SHUT_WR);
+	/* Bounded: a peer that keeps sending is not waited for. */
+	for (i = 0; i < 16; i++)
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+}

@@ -23,4 +23,12 @@ struct net_target {
 int	net_connect(const struct net_target *, long long deadline,
 	    enum local_err *le, struct buf *err, struct buf *connected);
 
+/*
+ * The last bytes are written and no reply will be read: send FIN after
+ * them (shutdown) and take in what the peer has already sent, so that the
+ * close() that follows sends FIN, not a reset that could discard what is
+ * still unsent.  Never waits.
+ */
+void	net_end_gently(int fd);
+
 #endif

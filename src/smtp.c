@@ -25,14 +25,23 @@
  * (smtp_reset).  Each recipient gets its own verdict in the result; a
  * failure of the message as a whole is the session's status (sess_fail).
  *
- * send_body() is the one body sender; BDAT/CHUNKING would be a second
- * one beside it.
+ * The content goes either after DATA (send_body: dot-stuffed, then the
+ * final dot) or, when the server offers CHUNKING (RFC 3030), as one
+ * "BDAT <size> LAST" chunk: the spool exactly as it is.  A small message
+ * goes in the same write as MAIL and RCPT, so a submission costs one
+ * round trip from MAIL to the final reply.  LMTP keeps DATA.
  */
 
 #define BODY_CHUNK	 65536
 #define EOM_WAIT_MS	 (10 * 60 * 1000LL)	/* RFC 5321 4.5.3.2.6 */
 #define SEND_STEPS	 10			/* 10 T, plus T per MiB */
 #define MIB		 (1024LL * 1024)
+/*
+ * Up to this size BDAT goes in the MAIL/RCPT group, before the server has
+ * said whether it takes any recipient: sending it for nothing costs less
+ * than the round trip saved.  A larger message waits for the RCPT replies.
+ */
+#define BDAT_EARLY_MAX	 (256 * 1024LL)
 
 /* One transaction: which recipients go in it and what RCPT said. */
 struct txn {
@@ -45,6 +54,7 @@ struct txn {
 	size_t			 naccepted;
 	size_t			 ndelivered;
 	int			 pipelining;
+	int			 chunking;	/* BDAT instead of DATA */
 	int			 data_sent;	/* the last one sent content */
 	int			 probe;		/* -bv: RCPT's 2xx is the verdict */
 };
@@ -65,10 +75,14 @@ static void	rcpt_cmd(struct smtp_session *, const struct envelope *,
 static int	mail_cmd(struct smtp_session *, const struct envelope *, int,
 		    struct buf *);
 static int	mail_group(struct smtp_session *, struct txn *, const char *,
-		    const char *);
+		    const char *, const struct spool *);
 static int	rcpt_replies(struct smtp_session *, struct txn *);
 static int	send_empty_data(struct smtp_session *);
+static int	queue_out(struct smtp_session *, const char *, size_t);
 static int	send_body(struct smtp_session *, const struct spool *);
+static int	queue_chunk(struct smtp_session *, const struct spool *);
+static int	chunked(struct smtp_session *, struct txn *, const char *,
+		    const struct spool *);
 static int	final_replies(struct smtp_session *, struct txn *);
 static int	data_phase(struct smtp_session *, struct txn *,
 		    const struct spool *);
@@ -318,23 +332,29 @@ mail_cmd(struct smtp_session *s, const struct envelope *env, int with_size,
 }
 
 /*
- * Send MAIL (with PIPELINING also every RCPT and `last`, DATA or RSET,
- * in the same write) and read MAIL's reply.  Returns 0 when MAIL was
+ * Send MAIL (with PIPELINING also every RCPT and `last` -- DATA, RSET or
+ * a BDAT command followed by the content of `body` -- in the same write,
+ * `last` may be NULL) and read MAIL's reply.  Returns 0 when MAIL was
  * accepted.  Otherwise the refusal decides for every recipient, the
  * replies to the rest of a pipelined group are drained quietly (503s,
  * most likely), and -1.
  */
 static int
 mail_group(struct smtp_session *s, struct txn *t, const char *mail,
-    const char *last)
+    const char *last, const struct spool *body)
 {
-	size_t	 k;
+	size_t	 k, nrest = t->n;
 
 	cmd(s, "%s", mail);
 	if (t->pipelining) {
 		for (k = 0; k < t->n; k++)
 			rcpt_cmd(s, t->env, t->env->rcpts.v[t->idx[k]]);
-		cmd(s, "%s", last);
+		if (last != NULL) {
+			cmd(s, "%s", last);
+			nrest++;
+			if (body != NULL && queue_chunk(s, body) == -1)
+				return -1;
+		}
 	}
 	awaiting(s, "MAIL FROM:<%s>", t->env->from);
 	if (sess_flush(s, PH_MAIL, 0) == -1 ||
@@ -346,7 +366,7 @@ mail_group(struct smtp_session *s, struct txn *t, const char *mail,
 	}
 	sess_unexpected(s, PH_MAIL);
 	message_verdict(s, t, PH_MAIL, 0);
-	for (k = 0; t->pipelining && !s->broken && k <= t->n; k++)
+	for (k = 0; t->pipelining && !s->broken && k < nrest; k++)
 		if (sess_read_reply(s, PH_RCPT, 1) == -1)
 			break;
 	return -1;
@@ -415,11 +435,34 @@ send_empty_data(struct smtp_session *s)
 }
 
 /*
+ * Queue `n` bytes of content in pieces of half a flush: each call writes
+ * at most one IOBUF_WFLUSH block, and each block gets a full T.
+ */
+static int
+queue_out(struct smtp_session *s, const char *p, size_t n)
+{
+	size_t		 done, piece;
+	enum io_result	 ior;
+
+	for (done = 0; done < n; done += piece) {
+		piece = n - done;
+		if (piece > IOBUF_WFLUSH / 2)
+			piece = IOBUF_WFLUSH / 2;
+		ior = iobuf_queue_data(&s->io, p + done, piece,
+		    deadline_in(s, s->tmo_ms));
+		if (ior != IO_OK) {
+			io_failed(s, PH_BODY, ior, 1, 0);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * The content after 354: the spool from offset 0, dot-stuffed, in large
- * writes (each IOBUF_WFLUSH piece within one command timeout), then the
- * terminator.  A local read error leaves a half-sent message: the stream
- * is broken, so the connection is dropped without the final dot and
- * nothing is delivered.
+ * writes, then the terminator.  A local read error leaves a half-sent
+ * message: the stream is broken, so the connection is dropped without
+ * the final dot and nothing is delivered.
  */
 static int
 send_body(struct smtp_session *s, const struct spool *sp)
@@ -428,9 +471,7 @@ send_body(struct smtp_session *s, const struct spool *sp)
 	struct buf	 out = BUF_INIT;
 	char		*chunk;
 	off_t		 off = 0;
-	size_t		 done, piece;
 	ssize_t		 n;
-	enum io_result	 ior;
 	int		 rc = -1;
 
 	chunk = xmalloc(BODY_CHUNK);
@@ -440,19 +481,8 @@ send_body(struct smtp_session *s, const struct spool *sp)
 		off += n;
 		buf_reset(&out);
 		dot_feed(&ds, chunk, (size_t)n, &out);
-		/* Pieces of half a flush: each call writes at most one
-		 * IOBUF_WFLUSH block, and each block gets a full T. */
-		for (done = 0; done < out.len; done += piece) {
-			piece = out.len - done;
-			if (piece > IOBUF_WFLUSH / 2)
-				piece = IOBUF_WFLUSH / 2;
-			ior = iobuf_queue_data(&s->io, out.data + done, piece,
-			    deadline_in(s, s->tmo_ms));
-			if (ior != IO_OK) {
-				io_failed(s, PH_BODY, ior, 1, 0);
-				goto out;
-			}
-		}
+		if (queue_out(s, out.data, out.len) == -1)
+			goto out;
 	}
 	if (n == -1) {
 		sess_fail(s, PH_BODY, 0, spool_errclass(errno), "cannot read "
@@ -468,6 +498,43 @@ send_body(struct smtp_session *s, const struct spool *sp)
 	rc = 0;
 out:
 	buf_release(&out);
+	free(chunk);
+	return rc;
+}
+
+/*
+ * The content of the BDAT chunk, queued after its command: the spool
+ * exactly as it is, every one of the sp->size bytes the command
+ * announced.  If the spool cannot give them all, the stream is broken
+ * (sess_fail with a local I/O class): the server is waiting for bytes
+ * that will never come, so the connection is dropped and nothing is
+ * delivered.
+ */
+static int
+queue_chunk(struct smtp_session *s, const struct spool *sp)
+{
+	char		*chunk;
+	off_t		 off = 0;
+	ssize_t		 n;
+	int		 rc = -1;
+
+	chunk = xmalloc(BODY_CHUNK);
+	while (off < sp->size &&
+	    (n = spool_read_at(sp, chunk, BODY_CHUNK, off)) > 0) {
+		if (n > sp->size - off)
+			n = (ssize_t)(sp->size - off);
+		off += n;
+		if (queue_out(s, chunk, (size_t)n) == -1)
+			goto out;
+	}
+	if (off < sp->size) {
+		sess_fail(s, PH_BODY, 0, n == -1 ? spool_errclass(errno) :
+		    LE_LOCALIO, "cannot read the spooled message: %s",
+		    n == -1 ? strerror(errno) : "it is shorter than it was");
+		goto out;
+	}
+	rc = 0;
+out:
 	free(chunk);
 	return rc;
 }
@@ -550,6 +617,48 @@ data_phase(struct smtp_session *s, struct txn *t, const struct spool *sp)
 }
 
 /*
+ * The transaction with CHUNKING: MAIL, RCPT... and "BDAT <size> LAST"
+ * with the content; 0 or -1 as transaction().  With PIPELINING a small
+ * message goes in the same write as MAIL; otherwise BDAT waits for the
+ * RCPT replies and is not sent when nobody was accepted.
+ */
+static int
+chunked(struct smtp_session *s, struct txn *t, const char *mail,
+    const struct spool *sp)
+{
+	struct buf	 bdat = BUF_INIT;
+	int		 early = t->pipelining && sp->size <= BDAT_EARLY_MAX;
+	int		 rc = -1;
+
+	buf_addf(&bdat, "BDAT %lld LAST", (long long)sp->size);
+	if (mail_group(s, t, mail, early ? bdat.data : NULL,
+	    early ? sp : NULL) == -1 || rcpt_replies(s, t) == -1)
+		goto out;
+	if (t->naccepted == 0) {
+		/* Sent before the verdicts: its reply (an error) does
+		 * not matter, there is nobody to deliver to. */
+		awaiting(s, "BDAT");
+		if (early)
+			(void)sess_read_reply(s, PH_EOM, 1);
+		rc = 0;
+		goto out;
+	}
+	if (!early) {
+		cmd(s, "%s", bdat.data);
+		if (queue_chunk(s, sp) == -1)
+			goto out;
+	}
+	awaiting(s, "the message");
+	t->data_sent = 1;
+	if (!early && sess_flush(s, PH_BODY, 0) == -1)
+		goto out;
+	rc = final_replies(s, t);
+out:
+	buf_release(&bdat);
+	return rc;
+}
+
+/*
  * One message to the recipients of `t`.  0 when it came to a defined end
  * (each recipient has its verdict, possibly that nobody was accepted);
  * -1 when it failed as a whole (the session's status says how).
@@ -561,9 +670,14 @@ transaction(struct smtp_session *s, struct txn *t, const struct spool *sp)
 	int		 rc = -1;
 
 	t->pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
+	t->chunking = (s->caps.flags & CAP_CHUNKING) != 0 && !s->rt->lmtp;
 	if (mail_cmd(s, t->env, 1, &mail) == -1)
 		goto out;
-	if (mail_group(s, t, mail.data, "DATA") == -1) {
+	if (t->chunking) {
+		rc = chunked(s, t, mail.data, sp);
+		goto out;
+	}
+	if (mail_group(s, t, mail.data, "DATA", NULL) == -1) {
 		/* A pipelined DATA may have been answered 354 anyway. */
 		if (t->pipelining && !s->broken && s->r.code == 354)
 			(void)send_empty_data(s);
@@ -666,7 +780,7 @@ smtp_verify(struct smtp_session *s, const struct envelope *env,
 	t.probe = 1;
 	res->ntxn = 1;
 	if (mail_cmd(s, env, 0, &mail) == -1 ||
-	    mail_group(s, &t, mail.data, "RSET") == -1 ||
+	    mail_group(s, &t, mail.data, "RSET", NULL) == -1 ||
 	    rcpt_replies(s, &t) == -1)
 		goto out;
 	/* RSET ends the transaction; its reply changes no verdict. */

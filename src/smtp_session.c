@@ -512,15 +512,19 @@ hangup(struct smtp_session *s)
 {
 	if (s->have_io) {
 		/* A 421 means the server is closing: QUIT is pointless but
-		 * harmless.  After a timeout, drop or garbage: just close. */
+		 * harmless.  After a timeout, drop or garbage: just close.
+		 * RFC 5321 4.1.1.10 says the client SHOULD wait for the
+		 * 221; it cannot change an outcome that is settled by now,
+		 * and waiting would cost every submission a round trip, so
+		 * QUIT and close_notify go out and the reply is not read. */
 		if (!s->broken) {
 			awaiting(s, "QUIT");
 			cmd(s, "QUIT");
-			if (sess_flush(s, PH_QUIT, 1) == 0)
-				(void)sess_read_reply(s, PH_QUIT, 1);
+			if (sess_flush(s, PH_QUIT, 1) == 0 && s->tls != NULL)
+				tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
+			if (!s->broken && s->fd != -1)
+				net_end_gently(s->fd);
 		}
-		if (s->tls != NULL && !s->broken)
-			tls_bye(s->tls, deadline_in(s, QUIT_MAX_MS));
 		/* Anything that ever held AUTH data. */
 		buf_wipe(&s->io.wbuf);
 		iobuf_release(&s->io);

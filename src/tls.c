@@ -188,6 +188,8 @@ wait_fd(int fd, int dir, long long deadline)
 	struct pollfd	 pfd;
 	int		 ms, r;
 
+	if (dir & POLLIN)
+		io_ack_now(fd);
 	for (;;) {
 		if ((ms = ms_left(deadline)) == 0)
 			return -1;

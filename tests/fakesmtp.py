@@ -78,6 +78,10 @@ RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     msg-M.reply     the code(s) of the reply to the final dot, one per
                     line (LMTP: one per accepted recipient).  A message is
                     "accepted" when this holds 250.
+    msg-M.bdat      for a message sent with BDAT (RFC 3030; offer it with
+                    "capabilities ... CHUNKING"): its BDAT command lines.
+                    msg-M and msg-M.raw then both hold the chunks'
+                    bytes, exactly as received (BDAT does no stuffing).
     A bare CR or LF inside a message is noted in `log` ("bare CR/LF").
 
 SCENARIO FORMAT (a text file, one directive a line)
@@ -164,7 +168,11 @@ SCENARIO FORMAT (a text file, one directive a line)
     MAIL 250 (503 before HELO/EHLO or inside a transaction, 552 over the
     SIZE limit, 555 for SMTPUTF8 or BODY=8BITMIME when not offered); RCPT
     250 (503 without MAIL); DATA 354 (503 without MAIL, 554 when no
-    recipient was accepted); final dot 250 (552 over the SIZE limit); RSET,
+    recipient was accepted); final dot 250 (552 over the SIZE limit); BDAT: the chunk is read
+    whatever the reply, 501 for a bad argument, 503 without MAIL, 554
+    without an accepted recipient, 250 for a chunk, and for the LAST one
+    the final dot's reply (DOT rules apply to it unless a BDAT rule
+    matches); RSET,
     NOOP 250; QUIT 221 then close; STARTTLS 220 and the handshake with
     --tls-cert (503 inside TLS), else 454; AUTH: the exchange with
     fakesasl.py when an `auth` directive is given (235, or the 535/5xx it
@@ -818,6 +826,9 @@ class Conn:
 
     def command(self, line):
         verb = line.split(b" ", 1)[0].upper().decode("ascii", "replace")
+        if verb == "BDAT":
+            self.bdat(line)
+            return
         ev = verb if verb in KNOWN_VERBS else "UNKNOWN"
         default = getattr(self, "do_" + verb, None) if ev != "UNKNOWN" \
             else None
@@ -834,6 +845,7 @@ class Conn:
             self.rcpts.append(line)
         elif verb == "RSET" and ok:
             self.mail, self.rcpts = None, []
+            self.chunks = None
         elif verb == "DATA" and code == 354:
             self.data()
         elif verb == "QUIT":
@@ -1011,12 +1023,18 @@ class Conn:
                 raise Closed("client closed inside DATA")
         raw = bytes(self.inbuf[:end])
         del self.inbuf[:end]
-        self.srv.nmsg += 1
-        m = self.srv.nmsg
         content = raw[:-3]          # drop ".CRLF", keep the last CRLF
         lines = content.split(b"\r\n")
         content = b"\r\n".join(l[1:] if l.startswith(b".") else l
                                for l in lines)
+        self.store_message(raw, content, self.final_reply)
+
+    def store_message(self, raw, content, answer):
+        """Record a complete message (RAW as received, CONTENT as meant)
+        and its envelope, then ANSWER(m, too_big) sends the final
+        reply(s) and returns their codes."""
+        self.srv.nmsg += 1
+        m = self.srv.nmsg
         bare = re.search(rb"\r(?!\n)|(?<!\r)\n", raw)
         if bare:
             self.srv.log("message %d: bare CR/LF at offset %d", m,
@@ -1032,7 +1050,14 @@ class Conn:
         self.srv.log("connection %d: message %d, %d bytes", self.num, m,
                      len(content))
         limit = self.sc.size_limit()
-        big = limit is not None and len(content) > limit
+        codes = answer(m, limit is not None and len(content) > limit)
+        with open(p("msg-%d.reply" % m), "w") as f:
+            f.write("".join("%s\n" % c for c in codes))
+        self.mail, self.rcpts = None, []
+
+    def final_reply(self, m, big):
+        """The reply to the end of the content (DOT events): one, or in
+        LMTP one per accepted recipient."""
         codes = []
         if self.sc.lmtp:
             for r in self.rcpts:
@@ -1045,9 +1070,57 @@ class Conn:
             codes.append(self.event("DOT", b"", lambda: self.reply(
                 "552 5.3.4 Message too big" if big else
                 "250 2.0.0 Ok: queued as FAKE%d" % m)))
-        with open(p("msg-%d.reply" % m), "w") as f:
-            f.write("".join("%s\n" % c for c in codes))
-        self.mail, self.rcpts = None, []
+        return codes
+
+    def read_exactly(self, n):
+        """N bytes of chunk data (RFC 3030), whatever they hold."""
+        while len(self.inbuf) < n:
+            if len(self.inbuf) > MAX_MESSAGE:
+                raise Closed("chunk too large for the fake server")
+            if not self.recv_more():
+                self.srv.log("connection %d: EOF inside a BDAT chunk",
+                             self.num)
+                raise Closed("client closed inside BDAT")
+        data = bytes(self.inbuf[:n])
+        del self.inbuf[:n]
+        return data
+
+    def bdat(self, line):
+        """BDAT SIZE [LAST]: the chunk is read whatever the reply will
+        be.  Chunks add up in msg-M (the content) and msg-M.raw (the
+        same bytes: BDAT sends content as it is); the BDAT command lines
+        go to msg-M.bdat.  The reply to the LAST chunk is a BDAT rule's,
+        else the DOT event's (as after DATA's final dot)."""
+        words = line.split()
+        last = len(words) == 3 and words[2].upper() == b"LAST"
+        if len(words) not in (2, 3) or not words[1].isdigit() or \
+                (len(words) == 3 and not last):
+            return self.event("BDAT", line, lambda: self.reply(
+                "501 5.5.4 Syntax: BDAT count [LAST]"))
+        data = self.read_exactly(int(words[1]))
+        if self.mail is None or not self.rcpts:
+            self.chunks = None
+            return self.event("BDAT", line, lambda: self.reply(
+                "503 5.5.1 Error: need MAIL command" if self.mail is None
+                else "554 5.5.1 Error: no valid recipients"))
+        if getattr(self, "chunks", None) is None:
+            self.chunks, self.bdat_lines = bytearray(), []
+        self.chunks += data
+        self.bdat_lines.append(line)
+        if not last:
+            return self.event("BDAT", line, lambda: self.reply(
+                "250 2.0.0 Ok: %d bytes" % len(data)))
+        content, self.chunks = bytes(self.chunks), None
+        with open(self.srv.path("msg-%d.bdat" % (self.srv.nmsg + 1)),
+                  "wb") as f:
+            f.write(b"".join(escape(l) + b"\n" for l in self.bdat_lines))
+
+        def answer(m, big):
+            finals = []
+            code = self.event("BDAT", line, lambda: finals.extend(
+                self.final_reply(m, big)))
+            return finals or [code]
+        self.store_message(content, content, answer)
 
 
 def main():

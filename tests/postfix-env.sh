@@ -47,7 +47,10 @@
 #       RCPT within 2 s of the first gets "450 4.7.1 Error: too many
 #       recipients from 127.0.0.1" (a client does not retry that one in
 #       the same session, as it does a 452), and 2 s later a new attempt
-#       is accepted: a 4xx that goes away, for queue tests.
+#       is accepted: a 4xx that goes away, for queue tests.  A fourth,
+#       PF_DATA_PORT, does not offer CHUNKING
+#       (smtpd_discard_ehlo_keywords = chunking): clients use DATA
+#       there, as with a server older than Postfix 3.4.
 #       With --auth, also TLS and SASL (see "TLS and SASL" below): a
 #       private Dovecot for SASL and three more smtpd listeners.
 #       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
@@ -438,13 +441,14 @@ broken_sasl_auth_clients = no
 EOF
 }
 
-# $1: smtp port, $2: the 2-recipient port, $3: the rate-limited port;
-# with --auth, $4 $5 $6: submission, smtps, clearauth.
+# $1: smtp port, $2: the 2-recipient port, $3: the rate-limited port,
+# $4: the port without CHUNKING; with --auth, $5 $6 $7: submission,
+# smtps, clearauth.
 write_master_cf()
 {
 	auth_listeners=
-	smtp_port=$1 limit_port=$2 rate_port=$3
-	shift 3
+	smtp_port=$1 limit_port=$2 rate_port=$3 data_port=$4
+	shift 4
 	if [ "$AUTH" = 1 ]; then
 		relay="-o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 		auth_listeners="127.0.0.1:$1 inet n - n - - smtpd
@@ -476,6 +480,9 @@ write_master_cf()
   -o syslog_name=postie-test-postfix/rate
   -o smtpd_client_recipient_rate_limit=1
   -o smtpd_client_event_limit_exceptions=
+127.0.0.1:$data_port inet n - n - - smtpd
+  -o syslog_name=postie-test-postfix/data
+  -o smtpd_discard_ehlo_keywords=chunking
 $auth_listeners
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -646,9 +653,9 @@ do_start()
 
 	if [ "$AUTH" = 1 ]; then
 		# shellcheck disable=SC2046
-		set -- $(free_ports 6)
-		smtp_port=$1 limit_port=$2 rate_port=$3 sub_port=$4
-		smtps_port=$5 clear_port=$6
+		set -- $(free_ports 7)
+		smtp_port=$1 limit_port=$2 rate_port=$3 data_port=$4
+		sub_port=$5 smtps_port=$6 clear_port=$7
 		CERTDIR=${CERTDIR:-$DIR/certs}
 		mkdir -p "$CERTDIR"
 		CERTDIR=$(cd "$CERTDIR" && pwd -P)
@@ -656,8 +663,8 @@ do_start()
 		    die "tests/certs.sh $CERTDIR failed"
 	else
 		# shellcheck disable=SC2046
-		set -- $(free_ports 3)
-		smtp_port=$1 limit_port=$2 rate_port=$3
+		set -- $(free_ports 4)
+		smtp_port=$1 limit_port=$2 rate_port=$3 data_port=$4
 	fi
 	write_main_cf
 	if [ -n "${PF_MAIN_CF_EXTRA:-}" ]; then
@@ -676,13 +683,14 @@ PF_HOST=127.0.0.1
 PF_SMTP_PORT=$smtp_port
 PF_LIMIT_PORT=$limit_port
 PF_RATE_PORT=$rate_port
+PF_DATA_PORT=$data_port
 PF_DOMAIN=$PF_DOMAIN
 PF_MAILDIR_BASE='$DIR/mail/$PF_DOMAIN'
 PF_SIZE_LIMIT=$PF_SIZE_LIMIT
 PF_MAILLOG='$DIR/maillog'
 EOF
-	printf 'smtp %s\nlimit %s\nrate %s\n' "$smtp_port" "$limit_port" \
-	    "$rate_port" >"$DIR/ports"
+	printf 'smtp %s\nlimit %s\nrate %s\ndata %s\n' "$smtp_port" \
+	    "$limit_port" "$rate_port" "$data_port" >"$DIR/ports"
 	if [ "$AUTH" = 1 ]; then
 		cat >>"$DIR/env" <<EOF
 PF_SUBMISSION_PORT=$sub_port

@@ -612,7 +612,7 @@ pf_smtputf8_flags() {
 	# each time, the rest told 452), three messages.
 	line=$(pf_session_line)
 	echo "$line"
-	[[ "$line" == *" mail=3 rcpt=9 data=3 quit=1 "* ]]
+	[[ "$line" == *" mail=3 rcpt=9 bdat=3 quit=1 "* ]]
 	pf_expect "$W/in" "$W/expected"
 	for b in box-lim1 box-lim2 box-lim3 box-lim4 box-lim5; do
 		f=$(pf_delivered "$b")
@@ -625,7 +625,7 @@ pf_smtputf8_flags() {
 	done
 }
 
-@test "postfix: every recipient refused -> no message content sent" {
+@test "postfix: every recipient refused -> nothing delivered; a small message's BDAT, pipelined, is refused" {
 	{
 		pf_headers allbad box-none
 		printf '\r\nnobody gets this\r\n'
@@ -633,14 +633,68 @@ pf_smtputf8_flags() {
 	pf_session_mark
 	pf_postie reject@example.org <"$W/in"
 	[ "$status" -eq 67 ]
-	# smtpd's per-session command counts: DATA may have been pipelined
-	# after the RCPT (and refused: data=0/1), but never accepted
+	# smtpd's per-session command counts: BDAT went with MAIL and RCPT,
+	# before the refusal was known, and was refused (bdat=0/1)
 	line=$(pf_session_line)
 	echo "$line"
-	[[ "$line" == *"rcpt=0/1"* ]]
-	[[ "$line" != *" data=1"* ]]
-	[[ "$line" != *"bdat="* ]]
+	[[ "$line" == *" mail=1 rcpt=0/1 bdat=0/1 quit=1 "* ]]
 	refute grep -q "postie-test-postfix/cleanup.*allbad" "$PF_MAILLOG"
+}
+
+@test "postfix: every recipient refused -> a message over 256 KiB is not sent at all" {
+	{
+		pf_headers allbadbig box-none
+		printf '\r\n'
+		awk 'BEGIN { for (i = 0; i < 6000; i++)
+		    printf "line %05d of a message nobody gets, long enough\r\n", i }'
+	} >"$W/in"
+	[ "$(stat -c %s "$W/in")" -gt 262144 ]
+	pf_session_mark
+	pf_postie reject@example.org <"$W/in"
+	[ "$status" -eq 67 ]
+	line=$(pf_session_line)
+	echo "$line"
+	[[ "$line" == *" mail=1 rcpt=0/1 quit=1 "* ]]
+	[[ "$line" != *"bdat="* ]]
+	[[ "$line" != *" data="* ]]
+}
+
+@test "postfix: CHUNKING: one BDAT LAST with the exact bytes, in the write of MAIL and RCPT" {
+	{
+		pf_headers bdat box-bdat
+		printf '\r\n.leading dot\r\n.\r\nafter a lone dot\r\n8-bit: \303\251\r\n'
+	} >"$W/in"
+	pf_session_mark
+	pf_postie -v -i box-bdat@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	# the content goes as it is: its exact size, no dot-stuffing
+	size=$(stat -c %s "$W/in")
+	grep -qx -- "--> BDAT $size LAST" <<<"$stderr"
+	# MAIL, RCPT and BDAT before any reply (one write)
+	sed -n '/^--> MAIL FROM/,/^<-- /p' <<<"$stderr" >"$W/group"
+	assert_equal "$(grep -c '^-->' "$W/group")" 3 "commands before a reply"
+	line=$(pf_session_line)
+	echo "$line"
+	[[ "$line" == *" mail=1 rcpt=1 bdat=1 quit=1 "* ]]
+	pf_check_bytes "$W/in" box-bdat
+}
+
+@test "postfix: a listener without CHUNKING gets DATA, dot-stuffed; the same bytes arrive" {
+	{
+		pf_headers nochunk box-nochunk
+		printf '\r\n.leading dot\r\n.\r\nafter a lone dot\r\n'
+	} >"$W/in"
+	sed "s/^port .*/port $PF_DATA_PORT/" "$PF_DIR/postie.conf" >"$W/conf"
+	chmod 600 "$W/conf"
+	pf_session_mark
+	CONFIG=$W/conf pf_postie -v -i box-nochunk@example.org <"$W/in"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"CHUNKING"* ]]
+	grep -qx -- "--> DATA" <<<"$stderr"
+	line=$(pf_session_line)
+	echo "$line"
+	[[ "$line" == *" mail=1 rcpt=1 data=1 quit=1 "* ]]
+	pf_check_bytes "$W/in" box-nochunk
 }
 
 @test "postfix: message over message_size_limit -> exit 69, refused before DATA" {

@@ -260,7 +260,7 @@ qp_all_mail() {
 	sessions=$(qp_sessions)
 	echo "$sessions"
 	assert_equal "$(wc -l <<<"$sessions")" 1 "Postfix sessions"
-	[[ "$sessions" == *" mail=2 rcpt=2 data=2 quit=1 "* ]] ||
+	[[ "$sessions" == *" mail=2 rcpt=2 bdat=2 quit=1 "* ]] ||
 	    _fail "not both messages on one session: $sessions"
 	# Nothing left to send: no session, no second copy.
 	qp_mark
@@ -292,7 +292,7 @@ qp_all_mail() {
 	assert_stderr_empty
 	assert_equal "$(queue_ids)" "" queue
 	# The run sent the deferred recipient alone.
-	[[ "$(qp_sessions)" == *" mail=1 rcpt=1 data=1 "* ]] ||
+	[[ "$(qp_sessions)" == *" mail=1 rcpt=1 bdat=1 "* ]] ||
 	    _fail "$(qp_sessions)"
 	qp_same "$T/rate.msg" box-rate-2
 	qp_exactly 1 box-rate-1 box-rate-2
@@ -364,11 +364,11 @@ qp_all_mail() {
 	assert_equal "$(queue_ids)" "" queue
 	qp_log_since | grep -q 'NOQUEUE: reject: RCPT from .* 451 4.3.0 <temp@example.org>.* from=<>' ||
 	    _fail "no attempt in the run" "$(qp_log_since)"
-	# Postfix took no message in that run (its DATA, pipelined, got
-	# "554 no valid recipients": data=0/1), and no Maildir got one.
+	# Postfix took no message in that run (its BDAT, pipelined, got
+	# "554 no valid recipients": bdat=0/1), and no Maildir got one.
 	sessions=$(qp_sessions)
 	echo "$sessions"
-	[ -n "$sessions" ] && ! grep -q ' data=[1-9]' <<<"$sessions" ||
+	[ -n "$sessions" ] && ! grep -q ' bdat=[1-9]' <<<"$sessions" ||
 	    _fail "a message went to Postfix: $sessions"
 	qp_settle
 	assert_equal "$(qp_all_mail)" "$before" "messages in all Maildirs"
@@ -390,7 +390,7 @@ qp_all_mail() {
 	assert_equal "$(grep -v 'trying 127.0.0.1$' <<<"$stderr")" "" \
 	    "stderr besides the failover warning"
 	assert_equal "$(queue_ids)" "" queue
-	[[ "$(qp_sessions)" == *" mail=2 rcpt=2 data=2 quit=1 "* ]] ||
+	[[ "$(qp_sessions)" == *" mail=2 rcpt=2 bdat=2 quit=1 "* ]] ||
 	    _fail "not one session for both: $(qp_sessions)"
 	qp_same "$T/failover-1.msg" box-failover-1
 	qp_same "$T/failover-2.msg" box-failover-2
@@ -511,7 +511,7 @@ qp_all_mail() {
 	# even one that it then refused.
 	sessions=$(qp_sessions)
 	echo "$sessions"
-	sent=$(sed -n 's/.* data=\([0-9]*\) .*/\1/p' <<<"$sessions" |
+	sent=$(sed -n 's/.* bdat=\([0-9]*\) .*/\1/p' <<<"$sessions" |
 	    awk '{ n += $1 } END { print n + 0 }')
 	assert_equal "$sent" 200 "messages sent to Postfix"
 	# The runs really ran side by side (each sent some).

@@ -851,3 +851,257 @@ EOF2
 	assert_elapsed_below 10
 	assert_equal "$output" "a@example.org: deliverable (250 2.1.5 Ok)"
 }
+
+# ---- no wait on a delayed ACK ---------------------------------------------------
+
+# $1: an strace -f record of system calls.  Every poll() that waits for
+# the server's bytes (POLLIN on a connected socket) comes after a
+# setsockopt(TCP_QUICKACK) on that socket since the previous wait: the
+# kernel then acknowledges at once what arrived, so a server that wrote
+# twice (TLS session tickets, then its reply) is not held by Nagle's
+# algorithm until our delayed ACK, 40 ms later.
+assert_ack_before_each_wait() {
+	awk '
+	match($0, /connect\([0-9]+,/) {
+		fd = substr($0, RSTART + 8, RLENGTH - 9); sock[fd] = 1; next
+	}
+	match($0, /setsockopt\([0-9]+, SOL_TCP, TCP_QUICKACK, \[1\]/) {
+		s = substr($0, RSTART + 11); sub(/,.*/, "", s); acked[s] = 1
+		next
+	}
+	match($0, /poll\(\[\{fd=[0-9]+, events=POLLIN/) {
+		s = substr($0, RSTART + 10); sub(/,.*/, "", s)
+		if (!(s in sock))
+			next
+		waits++
+		if (!acked[s]) {
+			print "a wait without an immediate ACK first: " $0
+			bad = 1
+		}
+		acked[s] = 0
+	}
+	END {
+		if (waits < 3) {
+			print "only " waits + 0 " waits for the server traced"
+			bad = 1
+		}
+		exit bad
+	}' "$1" || _fail "$(cut -c1-100 "$1")"
+}
+
+# A scenario whose every reply comes 200 ms late, so that postie really
+# waits for each (a reply already there is read without a wait).
+slow_replies() {
+	cat >"$T/slow" <<'EOF'
+on CONNECT
+    sleep 200
+    default
+on *
+    sleep 200
+    default
+EOF
+}
+
+# postie against the fake server that was started, traced: the message
+# arrives, and every wait for the server asked for an immediate ACK.
+send_traced_acks() {
+	command -v strace >/dev/null ||
+	    _fail "strace missing (tests/ci.sh installs it)"
+	sample_message >/dev/null
+	run --separate-stderr traced -f -o "$T/calls" \
+	    -e trace=connect,setsockopt,poll \
+	    "$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	assert_ack_before_each_wait "$T/calls"
+}
+
+@test "every wait for the server's reply asks for an immediate ACK first (plain)" {
+	slow_replies
+	fake_start "$T/slow"
+	write_config
+	send_traced_acks
+}
+
+@test "every wait for the server asks for an immediate ACK first: STARTTLS, its handshake too" {
+	slow_replies
+	fake_start_tls valid "$T/slow"
+	write_tls_config
+	send_traced_acks
+}
+
+@test "every wait for the server asks for an immediate ACK first: implicit TLS" {
+	slow_replies
+	fake_start_tls valid "$T/slow" --tls-wrap
+	write_tls_config "tls_starttls off"
+	send_traced_acks
+}
+
+# ---- CHUNKING (RFC 3030) and QUIT ---------------------------------------------
+
+CHUNK_CAPS='capabilities PIPELINING, SIZE, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES'
+
+# $1 (a file): its bytes as conn-N.recv shows them (CR LF escaped).
+recv_escaped() {
+	"$PYTHON3" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+sys.stdout.write(d.replace(b"\\", b"\\\\").replace(b"\r", b"\\r")
+                 .replace(b"\n", b"\\n").decode("ascii"))' "$1"
+}
+
+@test "CHUNKING: MAIL, RCPT and BDAT <size> LAST with the content in one write; the content as it is" {
+	fake_start - <<<"$CHUNK_CAPS"
+	{
+		sample_message >/dev/null
+		printf '.leading dot\n.\n..\nlast\n'
+	} >>"$T/msg"
+	run_postie -i rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_empty
+	crlf_copy "$T/msg" >/dev/null
+	size=$(file_size "$T/expected")
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<rcpt@example.org>" "BDAT $size LAST" "QUIT"
+	assert_segment "$(mail_from "$T/msg")\\r\\nRCPT TO:<rcpt@example.org>\\r\\nBDAT $size LAST\\r\\n$(recv_escaped "$T/expected")"
+	# not dot-stuffed: the chunk is exactly the message
+	assert_message 1 "$T/expected"
+	cmp "$FAKE_DIR/msg-1.raw" "$T/expected"
+	assert_equal "$(fake_reply_codes 1)" 250 "final reply"
+}
+
+@test "CHUNKING without PIPELINING: MAIL, RCPT and BDAT each wait for their reply" {
+	fake_start - <<<'capabilities SIZE, 8BITMIME, CHUNKING'
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	crlf_copy "$T/msg" >/dev/null
+	size=$(file_size "$T/expected")
+	assert_segment "$(mail_from "$T/msg")\\r\\n"
+	assert_segment 'RCPT TO:<rcpt@example.org>\r\n'
+	assert_segment "BDAT $size LAST\\r\\n$(recv_escaped "$T/expected")"
+	assert_message 1 "$T/expected"
+}
+
+@test "CHUNKING: a message over 256 KiB waits for the RCPT replies; one of two refused, the other gets it" {
+	fake_start - <<EOF
+$CHUNK_CAPS
+on RCPT <bad@example.org> => reply 550 5.1.1 <bad@example.org>: no such user
+EOF
+	sample_message >/dev/null
+	awk 'BEGIN { for (i = 0; i < 6000; i++)
+	    printf "line %05d of a larger message, long enough to count\n", i }' \
+	    >>"$T/msg"
+	run_postie rcpt@example.org bad@example.org <"$T/msg"
+	assert_status 67
+	assert_stderr_contains "bad@example.org"
+	crlf_copy "$T/msg" >/dev/null
+	size=$(file_size "$T/expected")
+	[ "$size" -gt 262144 ] || _fail "message too small: $size"
+	assert_segment "$(mail_from "$T/msg")\\r\\nRCPT TO:<rcpt@example.org>\\r\\nRCPT TO:<bad@example.org>\\r\\n"
+	assert_message 1 "$T/expected"
+	assert_equal "$(fake_envelope 1 | tail -n 1)" "RCPT TO:<rcpt@example.org>" \
+	    "recipients of the message"
+}
+
+@test "CHUNKING: every recipient refused: the pipelined chunk is refused too, nothing stored, 67" {
+	fake_start - <<EOF
+$CHUNK_CAPS
+on RCPT => reply 550 5.1.1 no such user
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 67
+	assert_stderr_contains "550 5.1.1 no such user"
+	assert_no_message
+	# the 554 to BDAT is not a second error
+	assert_stderr_one_line
+}
+
+@test "CHUNKING: every recipient refused, message over 256 KiB: no BDAT at all" {
+	fake_start - <<EOF
+$CHUNK_CAPS
+on RCPT => reply 550 5.1.1 no such user
+EOF
+	sample_message >/dev/null
+	awk 'BEGIN { for (i = 0; i < 6000; i++)
+	    printf "line %05d of a larger message, long enough to count\n", i }' \
+	    >>"$T/msg"
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 67
+	assert_no_message
+	refute_command_prefix "BDAT"
+}
+
+@test "CHUNKING: the reply to BDAT LAST decides as the final dot's would (452: 75, 554: 69)" {
+	fake_start - <<EOF
+$CHUNK_CAPS
+on BDAT => reply 452 4.3.1 insufficient system storage
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 75
+	assert_stderr_contains "452 4.3.1 insufficient system storage"
+	fake_stop
+	fake_start - <<EOF
+$CHUNK_CAPS
+on DOT => reply 554 5.6.0 content refused
+EOF
+	write_config
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 69
+	assert_stderr_contains "554 5.6.0 content refused"
+}
+
+@test "CHUNKING: the server drops the connection instead of answering BDAT: 75" {
+	fake_start - <<EOF
+$CHUNK_CAPS
+on BDAT => drop
+EOF
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 75
+	assert_stderr_one_line
+	assert_stderr_contains "connection closed by the server"
+	# the server got the chunk but never said it took it
+	assert_equal "$(fake_reply_codes 1)" "" "final reply"
+}
+
+@test "no CHUNKING offered: DATA and the dot-stuffed content, as before" {
+	fake_start - <<<'capabilities PIPELINING, SIZE, 8BITMIME'
+	{
+		sample_message >/dev/null
+		printf '.leading dot\n'
+	} >>"$T/msg"
+	run_postie -i rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_commands "EHLO client.example.org" "$(mail_from "$T/msg")" \
+	    "RCPT TO:<rcpt@example.org>" "DATA" "QUIT"
+	grep -q '^\.\.leading dot' "$FAKE_DIR/msg-1.raw" ||
+	    _fail "not dot-stuffed" "$(cat "$FAKE_DIR/msg-1.raw")"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "LMTP keeps DATA even when CHUNKING is offered" {
+	fake_start - --lmtp <<<"$CHUNK_CAPS"
+	write_config "protocol lmtp"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_command "DATA"
+	refute_command_prefix "BDAT"
+	assert_message 1 "$(crlf_copy "$T/msg")"
+}
+
+@test "QUIT is sent but its reply not awaited: a server that never answers it costs nothing" {
+	fake_start - <<'EOF'
+on QUIT => freeze
+EOF
+	write_config "timeout 30"
+	run_postie rcpt@example.org <"$(sample_message)"
+	assert_status 0
+	assert_stderr_empty
+	assert_message 1 "$(crlf_copy "$T/msg")"
+	# waiting for the 221 would take the timeout (30 s, or 5 s for QUIT)
+	assert_elapsed_below 3
+	for _ in $(seq 1 100); do
+		grep -qx QUIT "$FAKE_DIR/conn-1.cmds" && break
+		sleep 0.05
+	done
+	grep -qx QUIT "$FAKE_DIR/conn-1.cmds" || _fail "no QUIT received"
+}
