@@ -2,6 +2,9 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#ifdef HAVE_SYS_SENDFILE_H
+#include <sys/sendfile.h>
+#endif
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -282,4 +285,47 @@ iobuf_queue_data(struct iobuf *b, const void *p, size_t n, long long deadline)
 		if ((ior = flush_n(b, IOBUF_WFLUSH, deadline)) != IO_OK)
 			return ior;
 	return IO_OK;
+}
+
+enum io_result
+iobuf_sendfile(struct iobuf *b, int fd, off_t *off, size_t len,
+    long long deadline)
+{
+#ifdef HAVE_SYS_SENDFILE_H
+	enum io_result	 ior;
+	ssize_t		 n;
+
+	if (b->ops != &iobuf_fd_ops) {
+		errno = EOPNOTSUPP;
+		return IO_ERROR;
+	}
+	if ((ior = iobuf_flush(b, deadline)) != IO_OK)
+		return ior;
+	while (len > 0) {
+		n = sendfile(b->fd, fd, off, len);
+		if (n > 0) {
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			errno = ENODATA;
+			return IO_ERROR;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return IO_ERROR;
+		if ((ior = wait_for(b, POLLOUT, deadline)) != IO_OK)
+			return ior;
+	}
+	return IO_OK;
+#else
+	(void)b;
+	(void)fd;
+	(void)off;
+	(void)len;
+	(void)deadline;
+	errno = EOPNOTSUPP;
+	return IO_ERROR;
+#endif
 }

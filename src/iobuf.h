@@ -88,6 +88,16 @@ enum io_result iobuf_queue_data(struct iobuf *, const void *, size_t,
 	    long long deadline);
 
 /*
+ * After what is queued, `len` bytes of the file `fd` from *off straight
+ * to a plain connection (sendfile(2): no copy through user space); *off
+ * advances by what was written.  IO_ERROR with errno EOPNOTSUPP over
+ * other ops (TLS) or without sendfile, so the caller copies instead, and
+ * with ENODATA when the file ends before `len` bytes.
+ */
+enum io_result iobuf_sendfile(struct iobuf *, int fd, off_t *off, size_t len,
+	    long long deadline);
+
+/*
  * Read one line ending in LF.  On IO_OK *line points at its bytes (CR LF
  * or LF stripped; the pointer is valid until the next call) and *len is
  * its length.  A line longer than `max` is IO_TOOLONG (the rest is not

@@ -137,7 +137,7 @@ static int
 open_dir(struct queue *q, const char *dir, int flags, struct buf *err)
 {
 	struct stat	 st;
-	gid_t		 g = priv_group();
+	gid_t		 g;
 	int		 made = 0, parts;
 
 	memset(q, 0, sizeof(*q));
@@ -163,9 +163,11 @@ open_dir(struct queue *q, const char *dir, int flags, struct buf *err)
 		    strerror(errno));
 		goto fail;
 	}
-	/* Made now by root: shared with the group, as make install does. */
-	if ((flags & QUEUE_CREATE) && made && q->system && g != (gid_t)-1 &&
-	    st.st_uid == 0 && (fchown(q->fd, 0, g) == -1 ||
+	/* Made now by root: shared with the group, as make install does.
+	 * The group is looked up only here: through NSS that loads
+	 * modules, a cost every submission would otherwise pay. */
+	if ((flags & QUEUE_CREATE) && made && q->system && st.st_uid == 0 &&
+	    (g = priv_group()) != (gid_t)-1 && (fchown(q->fd, 0, g) == -1 ||
 	    fchmod(q->fd, 02770) == -1 || fstat(q->fd, &st) == -1)) {
 		buf_addf(err, "cannot give queue directory '%s' to group "
 		    "'%s': %s", dir, priv_group_name(), strerror(errno));
@@ -185,7 +187,8 @@ open_dir(struct queue *q, const char *dir, int flags, struct buf *err)
 		goto fail;
 	}
 	/* Worked in with the group: root's, and of the group, only. */
-	if (q->system && priv_held() && (st.st_uid != 0 || st.st_gid != g)) {
+	if (q->system && priv_held() &&
+	    (st.st_uid != 0 || st.st_gid != priv_group())) {
 		buf_addf(err, "queue directory '%s' is owned by uid %ld, gid "
 		    "%ld: refused (the system queue must be root:%s, mode "
 		    "2770)", dir, (long)st.st_uid, (long)st.st_gid,

@@ -69,9 +69,9 @@ static int
 check_secret(const struct setup *s, const char *path, struct buf *err)
 {
 	struct stat	 st;
-	gid_t		 g = priv_group();
+	gid_t		 g;
 
-	if (!conf_is_system_path(path) || g == (gid_t)-1)
+	if (!conf_is_system_path(path) || (g = priv_group()) == (gid_t)-1)
 		return secret_check_file(path, err);
 	if (s->system)
 		st = s->st;

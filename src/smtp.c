@@ -42,6 +42,7 @@
  * than the round trip saved.  A larger message waits for the RCPT replies.
  */
 #define BDAT_EARLY_MAX	 (256 * 1024LL)
+#define SENDFILE_PIECE	 (256 * 1024LL)	/* each within one command timeout */
 
 /* One transaction: which recipients go in it and what RCPT said. */
 struct txn {
@@ -81,6 +82,7 @@ static int	send_empty_data(struct smtp_session *);
 static int	queue_out(struct smtp_session *, const char *, size_t);
 static int	send_body(struct smtp_session *, const struct spool *);
 static int	queue_chunk(struct smtp_session *, const struct spool *);
+static int	send_chunk(struct smtp_session *, const struct spool *);
 static int	chunked(struct smtp_session *, struct txn *, const char *,
 		    const struct spool *);
 static int	final_replies(struct smtp_session *, struct txn *);
@@ -617,6 +619,41 @@ data_phase(struct smtp_session *s, struct txn *t, const struct spool *sp)
 }
 
 /*
+ * A chunk sent on its own (not pipelined with MAIL), after its command:
+ * when large and on a plain connection, straight from the spool file to
+ * the socket (sendfile); else copied, so that a small one leaves in the
+ * same write as its command.
+ */
+static int
+send_chunk(struct smtp_session *s, const struct spool *sp)
+{
+	off_t		 off = 0, piece;
+	enum io_result	 ior;
+
+	if (sp->size <= BDAT_EARLY_MAX)
+		return queue_chunk(s, sp);
+	while (off < sp->size) {
+		piece = sp->size - off;
+		if (piece > SENDFILE_PIECE)
+			piece = SENDFILE_PIECE;
+		ior = iobuf_sendfile(&s->io, sp->fd, &off, (size_t)piece,
+		    deadline_in(s, s->tmo_ms));
+		if (ior == IO_OK)
+			continue;
+		if (ior == IO_ERROR && off == 0 && (errno == EOPNOTSUPP ||
+		    errno == EINVAL || errno == ENOSYS))
+			return queue_chunk(s, sp);
+		if (ior == IO_ERROR && errno == ENODATA)
+			sess_fail(s, PH_BODY, 0, LE_LOCALIO, "cannot read the "
+			    "spooled message: it is shorter than it was");
+		else
+			io_failed(s, PH_BODY, ior, 1, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The transaction with CHUNKING: MAIL, RCPT... and "BDAT <size> LAST"
  * with the content; 0 or -1 as transaction().  With PIPELINING a small
  * message goes in the same write as MAIL; otherwise BDAT waits for the
@@ -645,7 +682,7 @@ chunked(struct smtp_session *s, struct txn *t, const char *mail,
 	}
 	if (!early) {
 		cmd(s, "%s", bdat.data);
-		if (queue_chunk(s, sp) == -1)
+		if (send_chunk(s, sp) == -1)
 			goto out;
 	}
 	awaiting(s, "the message");

@@ -162,6 +162,13 @@ teardown() {
 	common_teardown
 }
 
+# Run strace.  LeakSanitizer cannot work under ptrace: it is turned off
+# for traced runs (this matters only for an ASan build).  callers-mua.bats
+# has a traced() of its own.
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
+}
+
 # ---- the fake server --------------------------------------------------------
 
 fake_start() {

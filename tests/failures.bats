@@ -9,12 +9,6 @@
 
 load common
 
-# Run strace.  LeakSanitizer cannot work under ptrace: it is turned off
-# for traced runs (this matters only for an ASan build).
-traced() {
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
-}
-
 # Run postie for one recipient with the sample message.  ELAPSED_MS
 # tells how long it took.
 send() {

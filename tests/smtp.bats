@@ -8,12 +8,6 @@
 
 load common
 
-# Run strace.  LeakSanitizer cannot work under ptrace: it is turned off
-# for traced runs (this matters only for an ASan build).
-traced() {
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
-}
-
 # The mail-from line postie sends for $1 (a file of LF lines) when the
 # server offers SIZE.
 mail_from() {
@@ -950,6 +944,14 @@ sys.stdout.write(d.replace(b"\\", b"\\\\").replace(b"\r", b"\\r")
                  .replace(b"\n", b"\\n").decode("ascii"))' "$1"
 }
 
+# A message of about 330 KiB in $T/msg: over BDAT_EARLY_MAX (256 KiB).
+large_message() {
+	sample_message >/dev/null
+	awk 'BEGIN { for (i = 0; i < 6000; i++)
+	    printf "line %05d of a larger message, long enough to count\n", i }' \
+	    >>"$T/msg"
+}
+
 @test "CHUNKING: MAIL, RCPT and BDAT <size> LAST with the content in one write; the content as it is" {
 	fake_start - <<<"$CHUNK_CAPS"
 	{
@@ -987,10 +989,7 @@ sys.stdout.write(d.replace(b"\\", b"\\\\").replace(b"\r", b"\\r")
 $CHUNK_CAPS
 on RCPT <bad@example.org> => reply 550 5.1.1 <bad@example.org>: no such user
 EOF
-	sample_message >/dev/null
-	awk 'BEGIN { for (i = 0; i < 6000; i++)
-	    printf "line %05d of a larger message, long enough to count\n", i }' \
-	    >>"$T/msg"
+	large_message
 	run_postie rcpt@example.org bad@example.org <"$T/msg"
 	assert_status 67
 	assert_stderr_contains "bad@example.org"
@@ -1021,10 +1020,7 @@ EOF
 $CHUNK_CAPS
 on RCPT => reply 550 5.1.1 no such user
 EOF
-	sample_message >/dev/null
-	awk 'BEGIN { for (i = 0; i < 6000; i++)
-	    printf "line %05d of a larger message, long enough to count\n", i }' \
-	    >>"$T/msg"
+	large_message
 	run_postie rcpt@example.org <"$T/msg"
 	assert_status 67
 	assert_no_message
@@ -1104,4 +1100,36 @@ EOF
 		sleep 0.05
 	done
 	grep -qx QUIT "$FAKE_DIR/conn-1.cmds" || _fail "no QUIT received"
+}
+
+
+@test "CHUNKING, plain, a large message: the chunk goes from the spool by sendfile, byte for byte" {
+	command -v strace >/dev/null ||
+	    _fail "strace missing (tests/ci.sh installs it)"
+	fake_start - <<<"$CHUNK_CAPS"
+	write_config
+	large_message
+	run --separate-stderr traced -f -o "$T/calls" -e trace=sendfile \
+	    "$POSTIE" -C "$CONFIG" rcpt@example.org <"$T/msg"
+	assert_status 0
+	crlf_copy "$T/msg" >/dev/null
+	size=$(file_size "$T/expected")
+	assert_message 1 "$T/expected"
+	assert_equal "$(cat "$FAKE_DIR/msg-1.bdat")" "BDAT $size LAST" "BDAT lines"
+	# every byte of the chunk, and no more, through sendfile(2)
+	sent=$(sed -n 's/.*sendfile(.*= \([0-9][0-9]*\)$/\1/p' "$T/calls" |
+	    awk '{ n += $1 } END { print n + 0 }')
+	assert_equal "$sent" "$size" "bytes sent by sendfile"
+}
+
+@test "CHUNKING over TLS, a large message: copied through TLS, byte for byte" {
+	fake_start_tls valid - <<<"$CHUNK_CAPS"
+	write_tls_config
+	large_message
+	run_postie rcpt@example.org <"$T/msg"
+	assert_status 0
+	crlf_copy "$T/msg" >/dev/null
+	assert_message 1 "$T/expected"
+	assert_equal "$(cat "$FAKE_DIR/msg-1.bdat")" \
+	    "BDAT $(file_size "$T/expected") LAST" "BDAT lines"
 }
