@@ -24,8 +24,8 @@ HOW IT WORKS
     process enters each namespace with setns(2), opens a TUN device there
     (IFF_TUN|IFF_NO_PI: bare IP packets, MTU 1500) and configures it:
 
-        client  nd-client  10.254.0.1/32; routes to 10.254.0.2, 10.254.0.3
-        server  nd-server  10.254.0.2/32 and 10.254.0.3/32; route to
+        client  nd-client  10.254.0.1/32; routes to 10.254.0.2, .3, .4
+        server  nd-server  10.254.0.2/32, .3/32 and .4/32; route to
                            10.254.0.1
 
     (plus lo up, rp_filter off).  Nothing changes in the machine's own
@@ -49,7 +49,8 @@ HOW IT WORKS
     Packets to a --drop address are discarded: a SYN to it gets no answer
     at all (a blackhole, for a Happy Eyeballs test).  10.254.0.3 is the
     address meant for that: it belongs to the server and the client routes
-    it into the link, so without --drop it answers like 10.254.0.2.
+    it into the link, so without --drop it answers like 10.254.0.2;
+    10.254.0.4 is a second one, for two black holes at once.
 
     The TCP stacks in the new namespaces start with the kernel's default
     net.* sysctls, not the machine's (e.g. tcp_congestion_control may
@@ -120,6 +121,7 @@ ROLES = ("client", "server")
 CLIENT_ADDR = "10.254.0.1"
 SERVER_ADDR = "10.254.0.2"
 SERVER_ALT_ADDR = "10.254.0.3"
+SERVER_ALT2_ADDR = "10.254.0.4"     # a second address to black-hole
 DEVICE = {"client": "nd-client", "server": "nd-server"}
 
 # ip(8) batch input run inside each namespace once its TUN device exists.
@@ -131,12 +133,15 @@ IP_SETUP = {
         "route add %s/32 dev nd-client src %s" % (SERVER_ADDR, CLIENT_ADDR),
         "route add %s/32 dev nd-client src %s" % (SERVER_ALT_ADDR,
                                                   CLIENT_ADDR),
+        "route add %s/32 dev nd-client src %s" % (SERVER_ALT2_ADDR,
+                                                  CLIENT_ADDR),
     ],
     "server": [
         "link set lo up",
         "link set nd-server up",
         "address add %s/32 dev nd-server" % SERVER_ADDR,
         "address add %s/32 dev nd-server" % SERVER_ALT_ADDR,
+        "address add %s/32 dev nd-server" % SERVER_ALT2_ADDR,
         "route add %s/32 dev nd-server src %s" % (CLIENT_ADDR, SERVER_ADDR),
     ],
 }
@@ -314,9 +319,9 @@ def start(dirpath, rtt_ms, drops):
 
         nspath = {r: "/proc/%d/ns/net" % holders[r] for r in ROLES}
         timeout = 3.0 + 3 * rtt_ms / 1000.0
-        targets = [SERVER_ADDR]
-        if SERVER_ALT_ADDR not in drops:
-            targets.append(SERVER_ALT_ADDR)
+        targets = [SERVER_ADDR] + [a for a in (SERVER_ALT_ADDR,
+                                               SERVER_ALT2_ADDR)
+                                   if a not in drops]
         for addr in targets:
             try:
                 check_connect(nspath, addr, timeout)
