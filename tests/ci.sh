@@ -18,7 +18,7 @@ packages="build-essential autoconf automake pkg-config
 	libgnutls28-dev libidn2-dev libbsd-dev
 	clang bats mandoc python3 python3-openssl gnutls-bin dovecot-core zsh fish strace vim
 	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
-	iproute2 util-linux procps
+	iproute2 util-linux mount procps
 	cron at anacron s-nail mutt git git-email libmailtools-perl php-cli
 	php-symfony-mailer sudo liblockfile1"
 
