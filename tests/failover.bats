@@ -15,7 +15,33 @@ ENGINEPROBE=${TOP_BUILDDIR}/tests/engineprobe
 setup() {
 	common_setup
 	declare -gA FAKES=()
-	PORT=
+	PORT=$(shared_port)
+}
+
+# A port free on 127.0.0.1, .2 and .3 alike, below the kernel's
+# ephemeral range: an ephemeral port taken on 127.0.0.2 may be in use
+# on 127.0.0.1 (a client's local port, another test's listener).
+shared_port() {
+	"$PYTHON3" -c '
+import random, socket, sys
+lo, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+for _ in range(200):
+    port = random.randrange(10000, lo)
+    socks = []
+    try:
+        for a in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
+            s = socket.socket()
+            socks.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((a, port))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("no free port")'
 }
 
 teardown() {
@@ -29,8 +55,8 @@ teardown() {
 }
 
 # fake_at NAME ADDR [SCENARIO|-] [fakesmtp options...]: a fake server
-# called NAME on ADDR, port $PORT (the first one started sets PORT), its
-# records in $T/NAME.  SCENARIO as for fake_start.
+# called NAME on ADDR, port $PORT (shared_port), its records in $T/NAME.
+# SCENARIO as for fake_start.
 fake_at() {
 	local name=$1 addr=$2 scenario=${3-} i
 	shift 2
