@@ -379,6 +379,12 @@ pin_of() {
 	assert_status 0
 	assert_equal "${lines[1]}" "sent"
 	assert_equal "${lines[2]}" "client certificate sent"
+	# gnutls-serv may print the peer's certificate after the probe has
+	# already exited: wait for it (at most 5 s).
+	for _ in $(seq 1 100); do
+		grep -q 'Subject: CN=postie client' "$SERV_LOG" && break
+		sleep 0.05
+	done
 	grep -q 'Subject: CN=postie client' "$SERV_LOG"
 	# Not asked for (gnutls-serv asks by default): not sent.
 	serv_stop
