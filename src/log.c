@@ -233,7 +233,7 @@ log_transcript(char dir, const char *line, unsigned long len)
 
 	if (verbose == 0)
 		return;
-	buf_addstr(&b, dir == '>' ? "--> " : "<-- ");
+	buf_addstr(&b, dir == '>' ? "--> " : dir == '<' ? "<-- " : "*** ");
 	if (dir == '>' && len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
 		/* Defence in depth: the engine already redacts. */
 		const char	*sp = memchr(line + 5, ' ', len - 5);

@@ -12,6 +12,7 @@
 #include "strlist.h"
 
 struct spool;
+struct tls_store;
 
 /*
  * The durable queue: the one module that opens files in a queue
@@ -24,6 +25,7 @@ struct spool;
  *   DIR/q/ID/msg		the message exactly as it is sent (the spool)
  *   DIR/q/ID/env		its envelope, a small text file (queue_env.h)
  *   DIR/corrupt/ID		entries that could not be read, moved aside
+ *   DIR/tls/NAME		TLS sessions kept for resumption
  *
  * An entry exists when DIR/q/ID exists.  It is written whole in tmp/,
  * both files fsynced, then renamed into q/ and q/ fsynced: a crash at any
@@ -133,6 +135,18 @@ int	queue_peek(struct queue *, const char *id, struct qentry *e,
 
 /* The held entry's message as a spool (borrowing its fd). */
 void	queue_spool(const struct qentry *, struct spool *sp);
+
+/*
+ * The queue's TLS session store (tls.h), DIR/tls/NAME, for the sessions
+ * of the configuration whose queue this is (queue_tls.c).  In a user's
+ * queue: the user's own files, mode 0600.  In the system queue: written
+ * by root only (root:GROUP, 0640 in a 02750 directory) and read by
+ * everyone's postie with the group raised; other users resume root's
+ * sessions but keep none of their own, since a file they owned they
+ * could read or rewrite, and a session lets its holder pose as the
+ * server.  Files that break these rules are ignored.
+ */
+extern const struct tls_store queue_tls_store;	/* ctx: struct queue * */
 
 
 

@@ -285,6 +285,7 @@ session(struct group *g)
 	if (g->s == NULL) {
 		g->s = smtp_new(&g->use->route, g->rq->trace, NULL);
 		smtp_set_first_host(g->s, g->first_host);
+		smtp_set_tls_store(g->s, &queue_tls_store, g->rq->q);
 		g->sent = 0;
 		if (smtp_open(g->s) == -1) {
 			report_warnings(smtp_warnings(g->s));

@@ -74,7 +74,8 @@ struct smtp_result {
 	size_t			 ntxn;		/* MAIL transactions used */
 };
 
-/* Called for every line sent (dir '>') or received ('<'), for -v.  AUTH
+/* Called for every line sent (dir '>') or received ('<'), for -v, and
+ * for a note on the session ('*': "TLS1.3 session resumed").  AUTH
  * payloads arrive already redacted: "AUTH PLAIN [redacted]", each
  * response as "[redacted]", each 334 challenge as "334 [redacted]". */
 typedef void (*smtp_trace_fn)(void *arg, char dir, const char *line,
@@ -194,6 +195,16 @@ const char *smtp_auth_mech(const struct smtp_session *);
  * LE_SOFTWARE.
  */
 void	smtp_set_first_host(struct smtp_session *, size_t i);
+/*
+ * Keep TLS sessions in `store` (tls.h; `ctx` is its argument), so that
+ * the next session to the same server with the same TLS settings
+ * resumes: the handshake saves a round trip and the certificate check,
+ * which was made when the session was.  Before smtp_open(); none by
+ * default.  -v shows "*** TLS1.3 session resumed" when it happens.
+ */
+struct tls_store;
+void	smtp_set_tls_store(struct smtp_session *, const struct tls_store *,
+	    void *ctx);
 /* The index in the route's hosts of the host in use, or of the last one
  * tried; before smtp_open(), of the first it will try. */
 size_t	smtp_host_index(const struct smtp_session *);

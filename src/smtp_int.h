@@ -57,6 +57,10 @@ struct smtp_session {
 	enum tls_mode		 tls_mode;
 	struct tls		*tls;		/* non-NULL once established */
 	int			 tls_verified;	/* certificate or pin checked */
+	const struct tls_store	*tls_store;	/* sessions kept, or NULL */
+	void			*tls_store_ctx;
+	int			 resume_off;	/* not for this connection */
+	int			 resume_failed;	/* the server choked on one */
 	int			 redact;	/* trace 334 lines redacted */
 	struct buf		 secret;	/* for AUTH; wiped once used (a
 						 * copy per host: smtp_open()) */

@@ -54,6 +54,7 @@ static void	summarise(struct smtp_session *, const struct buf *, size_t);
 static void	hangup(struct smtp_session *);
 static void	host_reset(struct smtp_session *);
 static void	indented(struct buf *, const char *, const char *);
+static int	open_again(struct smtp_session *, const struct buf *);
 
 struct smtp_session *
 smtp_new(const struct route *rt, smtp_trace_fn trace, void *trace_arg)
@@ -198,10 +199,19 @@ tls_start(struct smtp_session *s, enum phase ph)
 {
 	const struct route	*rt = s->rt;
 	struct tls_params	 tp = rt->tlsp;
-	struct buf		 err = BUF_INIT;
+	struct buf		 err = BUF_INIT, name = BUF_INIT;
 
 	if (tp.host == NULL)
 		tp.host = s->host != NULL ? s->host : "localhost";
+	/* Sessions are the server's as connected: host and port. */
+	if (rt->socket != NULL)
+		buf_addstr(&name, rt->socket);
+	else
+		buf_addf(&name, "%s:%d", s->host != NULL ? s->host : "",
+		    rt->port);
+	tp.store = s->resume_off ? NULL : s->tls_store;
+	tp.store_ctx = s->tls_store_ctx;
+	tp.cache_name = buf_str(&name);
 	if (!tp.certcheck && tp.fingerprint == NULL)
 		buf_addf(&s->warn, "tls_certcheck is off: the identity of "
 		    "'%s' is not verified\n", tp.host);
@@ -214,12 +224,20 @@ tls_start(struct smtp_session *s, enum phase ph)
 		    "unknown error");
 		/* Nothing more may be sent in plaintext or otherwise. */
 		s->broken = 1;
+		s->resume_failed = tls_resume_dropped(s->tls);
 		buf_release(&err);
+		buf_release(&name);
 		tls_free(s->tls);
 		s->tls = NULL;
 		return -1;
 	}
 	buf_release(&err);
+	buf_release(&name);
+	if (tls_resumed(s->tls)) {
+		buf_reset(&s->tmp);
+		buf_addf(&s->tmp, "%s session resumed", tls_version(s->tls));
+		sess_trace(s, '*', s->tmp.data, s->tmp.len);
+	}
 	(void)iobuf_set_ops(&s->io, &tls_io_ops, s->tls);
 	s->tls_verified = tp.certcheck || tp.fingerprint != NULL;
 	(void)snprintf(s->tls_version, sizeof(s->tls_version), "%s",
@@ -452,6 +470,28 @@ summarise(struct smtp_session *s, const struct buf *earlier, size_t nearlier)
 	s->st.text = sum;
 }
 
+/*
+ * The handshake failed after offering a stored TLS session: servers
+ * that cannot resume should fall back to a full handshake, and one that
+ * chokes instead must not cost the message its attempt.  The same host
+ * once more, from scratch, without the store.
+ */
+static int
+open_again(struct smtp_session *s, const struct buf *secret)
+{
+	static const char	 note[] = "the stored TLS session failed; "
+	    "connecting again for a full handshake";
+	int			 rc;
+
+	sess_trace(s, '*', note, sizeof(note) - 1);
+	hangup(s);
+	host_reset(s);
+	s->resume_off = 1;
+	rc = open_host(s, secret);
+	s->resume_off = 0;
+	return rc;
+}
+
 int
 smtp_open(struct smtp_session *s)
 {
@@ -474,7 +514,8 @@ smtp_open(struct smtp_session *s)
 		s->host_index = i;
 		s->host = s->rt->socket == NULL && s->rt->hosts.n > 0 ?
 		    s->rt->hosts.v[i] : NULL;
-		if (open_host(s, &secret) == 0) {
+		if (open_host(s, &secret) == 0 || (s->resume_failed &&
+		    open_again(s, &secret) == 0)) {
 			rc = 0;
 			break;
 		}
@@ -518,6 +559,9 @@ hangup(struct smtp_session *s)
 		 * and waiting would cost every submission a round trip, so
 		 * QUIT and close_notify go out and the reply is not read. */
 		if (!s->broken) {
+			/* A reply has been read inside TLS by now: a TLS 1.3
+			 * server's ticket came before it. */
+			tls_save_session(s->tls);
 			awaiting(s, "QUIT");
 			cmd(s, "QUIT");
 			if (sess_flush(s, PH_QUIT, 1) == 0 && s->tls != NULL)
@@ -554,6 +598,7 @@ host_reset(struct smtp_session *s)
 	memset(&s->caps, 0, sizeof(s->caps));
 	s->tls_mode = TM_PLAIN;
 	s->tls_verified = 0;
+	s->resume_failed = 0;
 	s->redact = 0;
 	buf_wipe(&s->secret);
 	buf_reset(&s->server);
@@ -643,6 +688,14 @@ const char *
 smtp_server(const struct smtp_session *s)
 {
 	return buf_str(&s->server);
+}
+
+void
+smtp_set_tls_store(struct smtp_session *s, const struct tls_store *st,
+    void *ctx)
+{
+	s->tls_store = st;
+	s->tls_store_ctx = ctx;
 }
 
 void

@@ -190,6 +190,7 @@ attempt_now(struct run *r)
 	int			 status, done;
 
 	s = smtp_new(&r->su.route, transcript, NULL);
+	smtp_set_tls_store(s, &queue_tls_store, &r->q);
 	(void)smtp_open(s);
 	queue_spool(&r->entry, &sp);
 	smtp_result_init(&res);

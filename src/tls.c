@@ -161,8 +161,6 @@ setup_creds(struct tls *t, const struct tls_params *p, struct buf *err)
 		buf_addf(err, "TLS setup failed: %s", gnutls_strerror(r));
 		return -1;
 	}
-	if (tls_trust_setup(t, p, err) < 0)
-		return -1;
 	if (p->cert_file == NULL && p->key_file != NULL) {
 		buf_addstr(err, "tls_key_file is set but tls_cert_file is not");
 		return -1;
@@ -341,6 +339,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 	}
 
 	tls_verify_setup(t, p, isip);
+	tls_resume_offer(t, p);
 
 	gnutls_transport_set_int(t->session, fd);
 	/* GnuTLS's own bound (40 s by default) follows our deadline. */
@@ -354,6 +353,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 			    ? POLLOUT : POLLIN, deadline) < 0) {
 				buf_addstr(err, "timed out during the TLS "
 				    "handshake");
+				tls_resume_drop(t);
 				return -1;
 			}
 			continue;
@@ -363,9 +363,11 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 			continue;
 		t->last_error = r;
 		handshake_reason(t, r, err);
+		tls_resume_drop(t);
 		return -1;
 	}
 	t->established = 1;
+	t->resumed = gnutls_session_is_resumed(t->session) != 0;
 	return 0;
 }
 
@@ -559,6 +561,15 @@ tls_channel_binding(struct tls *t, struct buf *out, const char **type)
 int
 tls_client_cert_sent(const struct tls *t)
 {
-	return t != NULL && t->established &&
-	    gnutls_certificate_get_ours(t->session) != NULL;
+	if (t == NULL || !t->established)
+		return 0;
+	if (t->resumed)
+		return t->resumed_cc;
+	return gnutls_certificate_get_ours(t->session) != NULL;
+}
+
+int
+tls_resumed(const struct tls *t)
+{
+	return t != NULL && t->established && t->resumed;
 }

@@ -8,11 +8,13 @@
 
 /*
  * TLS client sessions on GnuTLS.  Verification happens inside the
- * handshake (gnutls_session_set_verify_cert2 with the TLS-server key
- * purpose), so it cannot be forgotten: chain to the trust store (and the
- * CRL, when given), host name or IP address, key purpose, validity dates,
- * must-staple.  A host name must be in a subjectAltName: a certificate
- * that has it only in its subject CN is refused.
+ * handshake (a verify function, gnutls_certificate_verify_peers with the
+ * TLS-server key purpose), so it cannot be forgotten: chain to the trust
+ * store (and the CRL, when given), host name or IP address, key purpose,
+ * validity dates, must-staple.  A host name must be in a
+ * subjectAltName: a certificate that has it only in its subject CN is
+ * refused.  The trust store is loaded when the server's certificate
+ * arrives: a resumed session, which brings none, never loads it.
  *
  * A pin or fingerprint replaces the chain check and the host name (it
  * names the one server certificate or key to accept); the validity dates
@@ -24,6 +26,20 @@
  * TLS 1.2 is the floor on top of the system priorities unless
  * `priorities` is given.  Nothing here prints or exits.
  */
+
+/*
+ * Where TLS sessions are kept between invocations, so that the next
+ * connection to the same server resumes (one round trip and no
+ * certificate check saved): the caller's files.  `get` fills `out` with
+ * what `put` stored under `name` (64 hex digits) and returns 0, or -1
+ * when there is nothing; `put` replaces it, best effort (empty data:
+ * removes it).  What is stored
+ * lets whoever reads it pose as the server to postie: keep it private.
+ */
+struct tls_store {
+	int	(*get)(void *ctx, const char *name, struct buf *out);
+	void	(*put)(void *ctx, const char *name, const struct buf *data);
+};
 
 struct tls_params {
 	const char	*host;		/* name to check and send as SNI (the
@@ -40,6 +56,17 @@ struct tls_params {
 	const char	*priorities;	/* NULL: system default + TLS1.2 floor */
 	const char	*cert_file;	/* client certificate (file or PKCS#11 URI) */
 	const char	*key_file;
+	/* Session resumption: NULL store, none.  A session is stored under
+	 * a name made of `cache_name` (the server as connected, host:port)
+	 * and every setting above that decides whom the handshake trusts,
+	 * the trust and CRL files' identity (device, inode, size, mtime)
+	 * included: a changed host, port, tls_fingerprint, trust file,
+	 * certcheck or client certificate never resumes a session made
+	 * under the old ones.  A session older than an hour is not
+	 * resumed either. */
+	const struct tls_store *store;
+	void		*store_ctx;
+	const char	*cache_name;
 };
 
 struct tls;
@@ -121,7 +148,21 @@ void		 tls_describe(const struct tls *, struct buf *out);
  */
 int		 tls_channel_binding(struct tls *, struct buf *out,
 		    const char **type);
-/* A client certificate was sent (SASL EXTERNAL makes sense). */
+/* A client certificate was sent (SASL EXTERNAL makes sense); in a
+ * resumed session: it was in the session resumed. */
 int		 tls_client_cert_sent(const struct tls *);
+/* The handshake resumed a stored session (no certificate was checked:
+ * it was, when the session was made). */
+int		 tls_resumed(const struct tls *);
+/* The handshake failed after offering a stored session, which is now
+ * removed from the store (when the store lets this user write): a
+ * server that cannot resume it may still take a full handshake, on a
+ * new connection without the store. */
+int		 tls_resume_dropped(const struct tls *);
+/* Keep the session for the next connection (tls_params's store), when
+ * the server gave one: call after a reply has been read inside TLS (a
+ * TLS 1.3 server sends its ticket after the handshake) and before
+ * tls_bye(). */
+void		 tls_save_session(struct tls *);
 
 #endif

@@ -38,19 +38,36 @@ struct tls {
 	unsigned char			 pin[32];
 	int				 check_san;
 	struct buf			 why;	/* set by our callbacks */
+	/* The CA check's files, loaded by its verify function (valid
+	 * during the handshake only: the caller's strings). */
+	const char			*trust_file;
+	const char			*crl_file;
+	int				 trust_loaded;
+	/* Session resumption (tls_resume.c). */
+	const struct tls_store		*store;
+	void				*store_ctx;
+	char				 store_name[65];
+	int				 offered;	/* a stored session */
+	int				 dropped;	/* ... and removed */
+	int				 resumed;
+	int				 resumed_cc;	/* it had sent a client
+							 * certificate */
 };
 
 /* Parse a tls_fingerprint value into its kind and 32 bytes; 0, or -1
  * with the reason in `err` (SHA-1 and MD5 are refused). */
 int	tls_parse_fingerprint(const char *, enum pin_kind *, unsigned char *,
 	    struct buf *);
-/* Load the trust store and CRL into t->cred when the CA check needs
- * them; 0, or -1 with the reason in `err`. */
-int	tls_trust_setup(struct tls *, const struct tls_params *, struct buf *);
 /* Install the certificate check on t->session before the handshake:
  * the pin, nothing (certcheck 0), or the CA, name or address and key
- * purpose checks.  `isip`: t->ip holds the host's address. */
+ * purpose checks (the trust store and CRL loaded when the certificate
+ * arrives).  `isip`: t->ip holds the host's address. */
 void	tls_verify_setup(struct tls *, const struct tls_params *, int isip);
+/* Before the handshake: offer the session stored for these parameters,
+ * if there is a usable one (tls_resume.c). */
+void	tls_resume_offer(struct tls *, const struct tls_params *);
+/* After a failed handshake: remove the session offered, if any. */
+void	tls_resume_drop(struct tls *);
 /* The peer's leaf certificate, to free with gnutls_x509_crt_deinit();
  * 0, or -1 when there is none or it does not parse. */
 int	tls_leaf_cert(gnutls_session_t, gnutls_x509_crt_t *);

@@ -20,10 +20,10 @@
  * Is this peer the right one: the part of the TLS module that judges the
  * server's certificate.  It owns the trust store and CRL, the reading of
  * tls_fingerprint (a certificate fingerprint or a sha256// public-key
- * pin), the gnutls_session_set_verify_cert2 setup (chain, host name or IP
- * address, key purpose) with the hook that refuses a name found only in
- * the subject CN, the verify function that checks a pin with the dates
- * and key purpose, and the one-line reason made from GnuTLS's
+ * pin), the CA check's verify function (trust store loaded on first use,
+ * chain, host name or IP address, key purpose, and no name found only
+ * in the subject CN), the verify function that checks a pin with the
+ * dates and key purpose, and the one-line reason made from GnuTLS's
  * verification status.  tls.c owns the session around it (credentials,
  * handshake, record I/O, channel binding, teardown); tls_int.h is what
  * the two share.
@@ -33,8 +33,9 @@
 
 static int	spki_sha256(gnutls_x509_crt_t, unsigned char *);
 static int	pin_verify(gnutls_session_t);
-static int	san_hook(gnutls_session_t, unsigned, unsigned, unsigned,
-		    const gnutls_datum_t *);
+static int	trust_setup(struct tls *, struct buf *);
+static int	has_san(struct tls *, gnutls_session_t);
+static int	ca_verify(gnutls_session_t);
 static int	dates_ok(struct tls *, gnutls_x509_crt_t);
 static int	purpose_ok(gnutls_x509_crt_t);
 
@@ -103,52 +104,51 @@ tls_fingerprint_check(const char *fp, struct buf *err)
 
 /*
  * The trust store, and the CRL when given, into t->cred: only for the
- * CA check (a fingerprint replaces it; certcheck 0 checks nothing).
+ * CA check, and only once the server's certificate is there to check.
  */
-int
-tls_trust_setup(struct tls *t, const struct tls_params *p, struct buf *err)
+static int
+trust_setup(struct tls *t, struct buf *err)
 {
 	int	 r;
 
-	/* Only the CA check needs a trust store. */
-	if (p->certcheck && p->fingerprint == NULL) {
-		if (p->trust_file == NULL ||
-		    strcmp(p->trust_file, "system") == 0) {
-			r = gnutls_certificate_set_x509_system_trust(t->cred);
-			if (r < 0) {
-				buf_addf(err, "cannot load the system trust "
-				    "store: %s", gnutls_strerror(r));
-				return -1;
-			}
-			if (r == 0) {
-				buf_addstr(err, "the system trust store holds "
-				    "no certificate (set tls_trust_file)");
-				return -1;
-			}
-		} else {
-			r = gnutls_certificate_set_x509_trust_file(t->cred,
-			    p->trust_file, GNUTLS_X509_FMT_PEM);
-			if (r < 0) {
-				buf_addf(err, "cannot load trust file '%s': %s",
-				    p->trust_file, gnutls_strerror(r));
-				return -1;
-			}
-			if (r == 0) {
-				buf_addf(err, "trust file '%s' holds no "
-				    "certificate", p->trust_file);
-				return -1;
-			}
+	if (t->trust_loaded)
+		return 0;
+	if (t->trust_file == NULL || strcmp(t->trust_file, "system") == 0) {
+		r = gnutls_certificate_set_x509_system_trust(t->cred);
+		if (r < 0) {
+			buf_addf(err, "cannot load the system trust store: %s",
+			    gnutls_strerror(r));
+			return -1;
 		}
-		if (p->crl_file != NULL) {
-			r = gnutls_certificate_set_x509_crl_file(t->cred,
-			    p->crl_file, GNUTLS_X509_FMT_PEM);
-			if (r < 0) {
-				buf_addf(err, "cannot load CRL file '%s': %s",
-				    p->crl_file, gnutls_strerror(r));
-				return -1;
-			}
+		if (r == 0) {
+			buf_addstr(err, "the system trust store holds no "
+			    "certificate (set tls_trust_file)");
+			return -1;
+		}
+	} else {
+		r = gnutls_certificate_set_x509_trust_file(t->cred,
+		    t->trust_file, GNUTLS_X509_FMT_PEM);
+		if (r < 0) {
+			buf_addf(err, "cannot load trust file '%s': %s",
+			    t->trust_file, gnutls_strerror(r));
+			return -1;
+		}
+		if (r == 0) {
+			buf_addf(err, "trust file '%s' holds no certificate",
+			    t->trust_file);
+			return -1;
 		}
 	}
+	if (t->crl_file != NULL) {
+		r = gnutls_certificate_set_x509_crl_file(t->cred, t->crl_file,
+		    GNUTLS_X509_FMT_PEM);
+		if (r < 0) {
+			buf_addf(err, "cannot load CRL file '%s': %s",
+			    t->crl_file, gnutls_strerror(r));
+			return -1;
+		}
+	}
+	t->trust_loaded = 1;
 	return 0;
 }
 
@@ -334,30 +334,22 @@ out:
 }
 
 /*
- * Before the client's Finished: a certificate that names the host only in
- * its subject CN (no subjectAltName) passes GnuTLS's check, which still
- * falls back to the CN; RFC 6125 and the CA/B forum have dropped that, and
- * so does postie.  Runs after GnuTLS verified the chain.
+ * A certificate that names the host only in its subject CN (no
+ * subjectAltName) passes GnuTLS's check, which still falls back to the
+ * CN; RFC 6125 and the CA/B forum have dropped that, and so does postie.
  */
 static int
-san_hook(gnutls_session_t s, unsigned htype, unsigned when,
-    unsigned incoming, const gnutls_datum_t *msg)
+has_san(struct tls *t, gnutls_session_t s)
 {
-	struct tls		*t = gnutls_session_get_ptr(s);
 	gnutls_x509_crt_t	 crt;
 	char			 san[256];
 	size_t			 size;
 	unsigned		 i;
 	int			 r, found = 0;
 
-	(void)htype;
-	(void)when;
-	(void)msg;
-	if (incoming || !t->check_san)
-		return 0;
 	if (tls_leaf_cert(s, &crt) < 0) {
 		buf_addstr(&t->why, "server sent no usable certificate");
-		return GNUTLS_E_CERTIFICATE_ERROR;
+		return 0;
 	}
 	for (i = 0; !found; i++) {
 		size = sizeof(san);
@@ -370,11 +362,41 @@ san_hook(gnutls_session_t s, unsigned htype, unsigned when,
 			found = 1;
 	}
 	gnutls_x509_crt_deinit(crt);
-	if (found)
-		return 0;
-	buf_addf(&t->why, "certificate is not valid for '%s' (the name is "
-	    "only in its subject CN, without subjectAltName)", t->host);
-	return GNUTLS_E_CERTIFICATE_ERROR;
+	if (!found)
+		buf_addf(&t->why, "certificate is not valid for '%s' (the "
+		    "name is only in its subject CN, without subjectAltName)",
+		    t->host);
+	return found;
+}
+
+/*
+ * The CA check, when the server's certificate has arrived: the trust
+ * store loaded now (a resumed session never gets here), then GnuTLS's
+ * own check of the chain, the name or address and the key purpose, then
+ * the subjectAltName rule.
+ */
+static int
+ca_verify(gnutls_session_t s)
+{
+	struct tls	*t = gnutls_session_get_ptr(s);
+	unsigned	 st = 0;
+	int		 r;
+
+	if (trust_setup(t, &t->why) < 0)
+		return -1;
+	r = gnutls_certificate_verify_peers(s, t->vdata, 2, &st);
+	if (r < 0) {
+		buf_addf(&t->why, "cannot verify the certificate: %s",
+		    gnutls_strerror(r));
+		return -1;
+	}
+	if (st != 0) {
+		tls_status_reason(t, st, &t->why);
+		return -1;
+	}
+	if (t->check_san && !has_san(t, s))
+		return -1;
+	return 0;
 }
 
 /* One line from the verification status bits, most telling first. */
@@ -448,34 +470,31 @@ tls_status_reason(struct tls *t, unsigned st, struct buf *err)
 
 /*
  * Install what the handshake checks (see tls.h): the pin's verify
- * function, nothing (certcheck 0), or GnuTLS's own check of the chain,
- * the host name or address and the key purpose, with the SAN hook.
+ * function, nothing (certcheck 0), or the CA check's.
  */
 void
 tls_verify_setup(struct tls *t, const struct tls_params *p, int isip)
 {
-	if (t->pin_kind != PIN_NONE)
+	if (t->pin_kind != PIN_NONE) {
 		gnutls_session_set_verify_function(t->session, pin_verify);
-	else if (!p->certcheck)
-		;	/* verify nothing: the caller warned */
-	else {
-		if (isip) {
-			t->vdata[0].type = GNUTLS_DT_IP_ADDRESS;
-			t->vdata[0].data = t->ip;
-			t->vdata[0].size = (unsigned)t->iplen;
-		} else {
-			t->vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
-			t->vdata[0].data = (unsigned char *)t->name;
-			t->vdata[0].size = 0;
-			t->check_san = 1;
-		}
-		t->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
-		t->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-		t->vdata[1].size = 0;
-		gnutls_session_set_verify_cert2(t->session, t->vdata, 2, 0);
-		if (t->check_san)
-			gnutls_handshake_set_hook_function(t->session,
-			    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_PRE,
-			    san_hook);
+		return;
 	}
+	if (!p->certcheck)
+		return;		/* verify nothing: the caller warned */
+	if (isip) {
+		t->vdata[0].type = GNUTLS_DT_IP_ADDRESS;
+		t->vdata[0].data = t->ip;
+		t->vdata[0].size = (unsigned)t->iplen;
+	} else {
+		t->vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
+		t->vdata[0].data = (unsigned char *)t->name;
+		t->vdata[0].size = 0;
+		t->check_san = 1;
+	}
+	t->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	t->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	t->vdata[1].size = 0;
+	t->trust_file = p->trust_file;
+	t->crl_file = p->crl_file;
+	gnutls_session_set_verify_function(t->session, ca_verify);
 }

@@ -16,7 +16,9 @@ Sections (all by default, in this order):
          warm-up runs, the two tools taking turns, 30 ms apart so that
          Postfix has delivered the last message; median, p90, minimum.
          Each run is a whole process, as a caller pays it.  postie runs
-         with its queue on (the default) in a scratch queue_dir.  Then
+         with its queue on (the default) in a scratch queue_dir, so its
+         TLS runs resume the session the run before kept; the row "full
+         handshake" removes it before each run (msmtp keeps none).  Then
          the floor: a minimal client inside this process (no process
          start, the fewest writes, QUIT not awaited) on the plain port,
          i.e. what Postfix itself takes.
@@ -34,7 +36,8 @@ Sections (all by default, in this order):
          (user, system) per GiB and peak RSS.  The sink's own capacity,
          fed by a trivial sender, is printed beside it.
   instr  instructions per submission (valgrind --tool=callgrind, the
-         process itself, not Postfix): plain and STARTTLS + AUTH PLAIN.
+         process itself, not Postfix): plain and STARTTLS + AUTH PLAIN,
+         resumed and with a full handshake.
   rss    peak RSS for a 1 KB message (plain port; the 1 GiB figure is in
          big).
   queue  tests/bench-queue.sh: postie -q flushing N queued messages
@@ -65,8 +68,11 @@ PFENV = os.path.join(HERE, "postfix-env.sh")
 NETDELAY = os.path.join(HERE, "netdelay.py")
 FAKESMTP = os.path.join(HERE, "fakesmtp.py")
 SECTIONS = ["wall", "rtt", "big", "instr", "rss", "queue"]
+# "-full": postie's kept TLS session is removed before each run, so that
+# each makes a full handshake (msmtp keeps none: its runs are the same).
 MODES = [("plain", "plain port"),
          ("starttls", "STARTTLS + AUTH"),
+         ("starttls-full", "STARTTLS + AUTH, full handshake"),
          ("smtps", "implicit TLS + AUTH")]
 WARMUP = 5
 PAUSE = 0.03    # seconds between timed runs
@@ -383,6 +389,7 @@ class Bench:
 
     def config(self, tool, name, host, port, mode, extra=()):
         """A config file for TOOL; the same keywords for both tools."""
+        mode = mode.split("-")[0]
         lines = ["account default", "host %s" % host, "port %d" % port,
                  "from bench@postie.test", "domain bench.postie.test",
                  "timeout 60", "syslog off"]
@@ -407,6 +414,12 @@ class Bench:
         os.chmod(path, 0o600)
         return path
 
+    def forget_sessions(self, tool, name, mode):
+        """Before a "-full" run: postie's kept TLS sessions removed."""
+        if tool == "postie" and mode.endswith("-full"):
+            shutil.rmtree(os.path.join(self.w, "queue-" + name, "tls"),
+                          ignore_errors=True)
+
     def cmd(self, tool, conf, rcpt):
         exe = self.postie if tool == "postie" else self.msmtp
         return [exe, "-C", conf, "-i", "-f", "bench@postie.test", rcpt]
@@ -414,7 +427,7 @@ class Bench:
     def port(self, mode):
         return int(self.env[{"plain": "PF_SMTP_PORT",
                              "starttls": "PF_SUBMISSION_PORT",
-                             "smtps": "PF_SMTPS_PORT"}[mode]])
+                             "smtps": "PF_SMTPS_PORT"}[mode.split("-")[0]]])
 
     def pf_config(self, tool, mode):
         return self.config(tool, "pf-" + mode, "127.0.0.1", self.port(mode),
@@ -433,6 +446,7 @@ class Bench:
             confs = {t: self.pf_config(t, mode) for t in self.tools}
             for i in range(WARMUP + self.a.runs):
                 for t in self.tools:
+                    self.forget_sessions(t, "pf-" + mode, mode)
                     rc, el, _, _ = run(self.cmd(t, confs[t],
                                              "box-bench-%s@example.org" % t),
                                     msg)
@@ -479,7 +493,7 @@ class Bench:
             note("instr: no valgrind, section left out")
             return
         msg = self.message("msg-2k", 2048)
-        for mode in ("plain", "starttls"):
+        for mode in ("plain", "starttls", "starttls-full"):
             counts = {}
             for t in self.tools:
                 conf = self.pf_config(t, mode)
@@ -490,6 +504,7 @@ class Bench:
                     self.cmd(t, conf, "box-bench-%s@example.org" % t)
                 # the second run counts: the first warms caches on disk
                 for _ in range(2):
+                    self.forget_sessions(t, "pf-" + mode, mode)
                     rc, _, _, _ = run(cmd, msg)
                     self.check(rc, "%s under callgrind" % t)
                     self.sent[t] += 1
@@ -621,10 +636,12 @@ class Bench:
             out = {}
             for mode, label in MODES:
                 times = {t: [] for t in self.tools}
-                confs = {t: self.config(t, "rtt-" + mode, addr, ports[mode],
-                                        mode) for t in self.tools}
+                confs = {t: self.config(t, "rtt-" + mode, addr,
+                                        ports[mode.split("-")[0]], mode)
+                         for t in self.tools}
                 for i in range(2 + runs):
                     for t in self.tools:
+                        self.forget_sessions(t, "rtt-" + mode, mode)
                         cmd = [sys.executable, NETDELAY, "exec", nd,
                                "client"] + self.cmd(t, confs[t],
                                                     "rtt@example.org")
@@ -735,7 +752,8 @@ class Bench:
             row("1 KB message: peak RSS KiB", r["rss 1k"]["postie"],
                 r["rss 1k"]["msmtp"], "%12d")
         for mode, label in (("plain", "plain"),
-                            ("starttls", "STARTTLS + AUTH")):
+                            ("starttls", "STARTTLS + AUTH"),
+                            ("starttls-full", "STARTTLS + AUTH, full")):
             k = "instr " + mode
             if k in r:
                 row("instructions (M), %s" % label,

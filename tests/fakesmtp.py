@@ -12,6 +12,7 @@ USAGE
                 [--max-seconds S] [--lmtp]
                 [--tls-cert PEM --tls-key KEY] [--tls-wrap]
                 [--tls-client-ca PEM] [--tls-max 1.2]
+                [--tls-lib ssl|pyopenssl] [--tls-choke-on-resumption]
 
     --dir DIR         where every record is written (created if missing)
     --scenario FILE   the scenario (format below); default: accept all
@@ -38,6 +39,9 @@ USAGE
                       (Debian python3-openssl), which also exports the
                       TLS 1.3 keying material for tls-exporter (RFC 9266),
                       so SCRAM-*-PLUS is offered on TLS 1.3 too
+    --tls-choke-on-resumption  (with --tls-lib pyopenssl) a full handshake
+                      works, a resumed one fails with an internal_error
+                      alert: a server misconfigured in OpenSSL's way
 
 RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     port            the port (or unix socket path), once listening
@@ -64,8 +68,10 @@ RECORDS (in DIR; N counts connections from 1, M counts messages from 1)
     conn-N.clear    every byte the client sent before TLS started (all
                     of them on a plaintext connection): what an observer
                     on the wire could read
-    conn-N.tlsinfo  after a handshake: version, cipher, and "client-cert
-                    SUBJECT" when the client sent a verified certificate
+    conn-N.tlsinfo  after a handshake: version, cipher, "client-cert
+                    SUBJECT" when the client sent a verified certificate,
+                    and "resumed" when the client resumed a session (the
+                    server's tickets last as long as the server runs)
     msg-M           the content of the M-th message whose DATA ended
                     (terminator seen), dot-unstuffed: exactly the bytes
                     the client meant, its final CRLF included, without the
@@ -479,6 +485,11 @@ class PyTLS:
             return None
         return {"subject": str(cert.get_subject())}
 
+    @property
+    def session_reused(self):
+        from OpenSSL._util import lib
+        return bool(lib.SSL_session_reused(self.c._ssl))
+
     def channel_binding(self):
         if self.version() == "TLSv1.3":
             return (self.c.export_keying_material(
@@ -515,6 +526,14 @@ class Server:
                     pctx.load_verify_locations(args.tls_client_ca)
                     pctx.set_verify(SSL.VERIFY_PEER,
                                     lambda conn, cert, err, depth, ok: ok)
+                if args.tls_choke_on_resumption:
+                    # OpenSSL's own trap: asking for client certificates
+                    # without a session ID context fails every resumed
+                    # handshake with an internal_error alert.
+                    pctx.set_verify(SSL.VERIFY_PEER,
+                                    lambda conn, cert, err, depth, ok: ok)
+                else:
+                    pctx.set_session_id(b"fakesmtp")
                 self.ctx = pctx
 
     def log(self, fmt, *a):
@@ -670,6 +689,8 @@ class Conn:
         info = "%s %s\n" % (self.sock.version(), self.sock.cipher()[0])
         if cert:
             info += "client-cert %s\n" % (cert.get("subject"),)
+        if self.sock.session_reused:
+            info += "resumed\n"
         with open(self.srv.path("conn-%d.tlsinfo" % self.num), "w") as f:
             f.write(info)
         self.srv.log("connection %d: TLS established: %s", self.num,
@@ -1140,6 +1161,7 @@ def main():
     ap.add_argument("--tls-client-ca")
     ap.add_argument("--tls-max", choices=["1.2", "1.3"])
     ap.add_argument("--tls-lib", choices=["ssl", "pyopenssl"], default="ssl")
+    ap.add_argument("--tls-choke-on-resumption", action="store_true")
     args = ap.parse_args()
 
     def lifetime(signum, frame):

@@ -455,6 +455,63 @@ EOF
 	pa_delivered box-ip
 }
 
+# ---- TLS session resumption --------------------------------------------------
+
+# pa_tls_line QID: Postfix's "TLS connection established" line for the
+# session that queued QID (the same smtpd process's last one before its
+# "QID: client=" line; postlogd writes on its own time, so wait for it).
+pa_tls_line() {
+	local i=0 pid=
+	while [ $i -lt 100 ] && [ -z "$pid" ]; do
+		pid=$(sed -n "s/.*smtpd\[\([0-9]*\)\]: $1: client=.*/\1/p" \
+		    "$PF_MAILLOG" | head -n 1)
+		[ -n "$pid" ] || sleep 0.05
+		i=$((i + 1))
+	done
+	[ -n "$pid" ] || { echo "no smtpd logged $1" >&2; return 1; }
+	awk -v p="smtpd[$pid]: " -v q="$1: client=" '
+	    index($0, p) && /TLS connection established/ { l = $0 }
+	    index($0, p) && index($0, q) { print l; exit }' "$PF_MAILLOG"
+}
+
+# pa_resume MODE BOX1 BOX2: two submissions with the queue (and so the
+# session store) on.  The first makes a full handshake, the second
+# resumes: postie says so, and Postfix's log line for it has no
+# server-digest (a resumed handshake signs nothing).  Both log in with
+# SCRAM-SHA-256 and arrive.
+pa_resume() {
+	local mode=$1 box=$2 box2=$3 line
+	pa_config "$mode" scram-sha-256 "$PF_AUTH_PASSWORD" "queue on" \
+	    "queue_dir $W/queue"
+	pa_message "$mode-full" "$box"
+	pa_run "$box@example.org" <"$W/in"
+	assert_status 0
+	assert_stderr_not_contains "session resumed"
+	pa_delivered "$box"
+	line=$(pa_tls_line "$(pa_queue_id)")
+	echo "full: $line"
+	[[ "$line" == *"server-digest"* ]]
+	pa_message "$mode-resumed" "$box2"
+	pa_run "$box2@example.org" <"$W/in"
+	assert_status 0
+	assert_stderr_contains "*** TLS1.3 session resumed"
+	[[ "$stderr" == *"AUTH SCRAM-SHA-256"* ]]
+	pa_no_secret
+	pa_delivered "$box2"
+	line=$(pa_tls_line "$(pa_queue_id)")
+	echo "resumed: $line"
+	[[ "$line" == *"TLS connection established"* ]]
+	[[ "$line" != *"server-digest"* ]]
+}
+
+@test "postfix-auth: STARTTLS: the second submission resumes the TLS session, SCRAM-SHA-256 still logs in" {
+	pa_resume starttls box-resume-sub box-resume-sub2
+}
+
+@test "postfix-auth: implicit TLS: the second submission resumes the TLS session" {
+	pa_resume smtps box-resume-tls box-resume-tls2
+}
+
 # ---- failures --------------------------------------------------------------
 
 @test "postfix-auth: wrong password with PLAIN over STARTTLS: 535, exit 77, nothing delivered" {

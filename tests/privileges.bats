@@ -57,7 +57,7 @@ setup() {
 	mkdir -p "$OUT"
 	chown "$CALLER_UID:$CALLER_UID" "$OUT"
 	in_ns sh -c "rm -rf '$SPOOL_DIR'/q/* '$SPOOL_DIR'/tmp/* \
-	    '$SPOOL_DIR'/corrupt/*; rm -rf '$CALLER_HOME'/.postierc \
+	    '$SPOOL_DIR'/corrupt/* '$SPOOL_DIR'/tls; rm -rf '$CALLER_HOME'/.postierc \
 	    '$CALLER_HOME'/.config '$CALLER_HOME'/.local"
 	sample_message >/dev/null
 }
@@ -191,6 +191,51 @@ assert_authenticated() {
 	as_user /usr/sbin/sendmail -q
 	assert_status 0
 	assert_equal "$(fake_messages)" 1 "messages after a second run"
+}
+
+@test "TLS sessions in the system queue: root keeps them, a user resumes them but cannot read, write or plant one" {
+	local f st
+	certs_dir
+	cp "$CERTS/ca.pem" "$P_DIR/ca.pem"
+	chmod 644 "$P_DIR/ca.pem"
+	fake_start_tls valid "" --connections 4
+	sys_config "tls on" "tls_trust_file $P_DIR/ca.pem"
+	# root (the queue timer, root's cron) stores the session
+	in_ns /usr/sbin/sendmail rcpt@example.org <"$T/msg"
+	run in_ns sh -c "stat -c '%U:%G %a' '$SPOOL_DIR/tls' \
+	    '$SPOOL_DIR'/tls/*"
+	assert_equal "$output" "$(printf '%s\n' "root:postie 2750" \
+	    "root:postie 640")" "store modes"
+	f=$(in_ns sh -c "ls '$SPOOL_DIR'/tls/*")
+	st=$(in_ns stat -c '%i %Y' "$f")
+	# the user's postie resumes it and keeps none of its own
+	as_user /usr/sbin/sendmail -v rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_contains "*** TLS1.3 session resumed"
+	grep -qx resumed "$FAKE_DIR/conn-2.tlsinfo"
+	assert_equal "$(in_ns stat -c '%i %Y' "$f")" "$st" "root's file"
+	assert_equal "$(in_ns sh -c "ls -A '$SPOOL_DIR/tls'" | wc -l)" 1 \
+	    "files in tls/"
+	# ... and cannot read it, or write there, except through postie
+	as_user cat "$f"
+	[ "$status" -ne 0 ]
+	assert_stderr_contains "Permission denied"
+	as_user touch "$SPOOL_DIR/tls/x"
+	[ "$status" -ne 0 ]
+	# a session file the user owned (so could have read or written) is
+	# not believed, even with root's bytes in it
+	in_ns chown "$CALLER_USER" "$f"
+	as_user /usr/sbin/sendmail -v rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_not_contains "session resumed"
+	! grep -q resumed "$FAKE_DIR/conn-3.tlsinfo"
+	# neither is a tls/ directory someone else owns
+	in_ns chown root "$f"
+	in_ns chown "$CALLER_USER" "$SPOOL_DIR/tls"
+	as_user /usr/sbin/sendmail -v rcpt@example.org <"$T/msg"
+	assert_status 0
+	assert_stderr_not_contains "session resumed"
+	assert_equal "$(fake_messages)" 4 messages
 }
 
 @test "-C another file: the group is dropped before it is read" {
