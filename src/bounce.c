@@ -5,9 +5,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
 #include "addr.h"
 #include "bounce.h"
 #include "buf.h"
@@ -127,10 +124,7 @@ bounce_queue(struct queue *q, const struct qentry *e,
 	/* RFC 5321 6.1: a message from <> is never answered. */
 	if (e->env.from[0] == '\0')
 		return 0;
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0) {
-		buf_addstr(err, "no random bytes for the notification");
-		return -1;
-	}
+	arc4random_buf(rnd, sizeof(rnd));
 	if (host == NULL)
 		host = "localhost";
 	read_header(e, &hdr);

@@ -4,9 +4,6 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
 #include "buf.h"
 #include "deliver.h"
 #include "exitcode.h"
@@ -115,7 +112,7 @@ deliver_backoff(unsigned attempts)
 		wait *= 2;
 	if (wait > BACKOFF_MAX)
 		wait = BACKOFF_MAX;
-	(void)gnutls_rnd(GNUTLS_RND_NONCE, &r, 1);
+	arc4random_buf(&r, 1);
 	return wait - wait * r / 2560;
 }
 

@@ -24,6 +24,10 @@
 #include "sasl.h"
 #include "secret.h"
 
+/* GnuTLS starts when first needed, not at load (crypto.h says why).
+ * Its macro defines a function GnuTLS's constructor asks. */
+GNUTLS_SKIP_GLOBAL_INIT
+
 static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);

@@ -14,9 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
 #include "addr.h"
 #include "aliases.h"
 #include "buf.h"
@@ -79,8 +76,7 @@ static const char *default_domain(const struct msg_opts *);
 static void	 add_phrase(struct buf *, const char *);
 static void	 from_value(const struct msg_opts *, struct buf *);
 static void	 date_value(struct buf *);
-static int	 msgid_value(const struct msg_opts *, struct buf *, int *,
-		    struct buf *);
+static void	 msgid_value(const struct msg_opts *, struct buf *);
 static int	 rewrite_headers(struct hdrlist *, const struct msg_opts *,
 		    struct message *, int *, struct buf *);
 
@@ -424,9 +420,8 @@ date_value(struct buf *out)
 }
 
 /* "<YYYYMMDDhhmmss.RANDOM@domain>", the time in UTC. */
-static int
-msgid_value(const struct msg_opts *o, struct buf *out, int *le,
-    struct buf *err)
+static void
+msgid_value(const struct msg_opts *o, struct buf *out)
 {
 	unsigned char	 rnd[12];
 	struct tm	 tm;
@@ -434,9 +429,7 @@ msgid_value(const struct msg_opts *o, struct buf *out, int *le,
 	const char	*dom;
 	size_t		 i;
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0)
-		return fail(le, LE_OSERR, err,
-		    "cannot get random bytes for a Message-ID");
+	arc4random_buf(rnd, sizeof(rnd));
 	dom = o->msgid_domain != NULL && *o->msgid_domain != '\0' ?
 	    o->msgid_domain : default_domain(o);
 	if (dom == NULL)
@@ -447,7 +440,6 @@ msgid_value(const struct msg_opts *o, struct buf *out, int *le,
 	for (i = 0; i < sizeof(rnd); i++)
 		buf_addf(out, "%02x", rnd[i]);
 	buf_addf(out, "@%s>", dom);
-	return 0;
 }
 
 /* The header work, on the parsed fields, in msmtp's order of ideas. */
@@ -505,8 +497,8 @@ rewrite_headers(struct hdrlist *h, const struct msg_opts *o,
 	}
 
 	if (o->set_msgid != HDR_OFF && hdr_count(h, "Message-ID") == 0) {
-		if ((rc = msgid_value(o, &v, le, err)) == 0)
-			hdr_append(h, "Message-ID", buf_str(&v));
+		msgid_value(o, &v);
+		hdr_append(h, "Message-ID", buf_str(&v));
 		buf_reset(&v);
 	}
 

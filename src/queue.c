@@ -14,9 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
 #include "buf.h"
 #include "conf.h"
 #include "envelope.h"
@@ -235,8 +232,7 @@ new_id(char *id, size_t size)
 	struct timespec	 ts;
 	unsigned char	 r[2];
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, r, sizeof(r)) != 0)
-		memset(r, 0, sizeof(r));
+	arc4random_buf(r, sizeof(r));
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	(void)snprintf(id, size, "%08llx%05lx%03x",
 	    (unsigned long long)ts.tv_sec & 0xffffffffULL,

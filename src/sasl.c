@@ -8,6 +8,7 @@
 #include <gnutls/crypto.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "sasl.h"
 
 /*
@@ -256,6 +257,9 @@ sasl_init(struct sasl_client *c, enum sasl_mech mech, const char *user,
 {
 	size_t	 n;
 
+	/* CRAM-MD5 and SCRAM need GnuTLS; when it cannot start, its calls
+	 * fail and say so where they are made. */
+	(void)crypto_ready();
 	memset(c, 0, sizeof(*c));
 	c->mech = mech;
 	c->plus_offered = -1;

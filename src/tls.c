@@ -17,6 +17,7 @@
 #include <idn2.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "iobuf.h"
 #include "tls.h"
 #include "tls_int.h"
@@ -274,6 +275,10 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 
 	if (t->host != NULL) {
 		buf_addstr(err, "TLS session already used");
+		return -1;
+	}
+	if (crypto_ready() == -1) {
+		buf_addstr(err, "TLS setup failed: GnuTLS cannot start");
 		return -1;
 	}
 	if (p->host == NULL || *p->host == '\0') {

@@ -12,6 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "tls.h"
 #include "tls_int.h"
 #include "util.h"
@@ -99,6 +100,10 @@ tls_fingerprint_check(const char *fp, struct buf *err)
 	enum pin_kind	 kind;
 	unsigned char	 pin[32];
 
+	if (crypto_ready() == -1) {
+		buf_addstr(err, "GnuTLS cannot start");
+		return -1;
+	}
 	return tls_parse_fingerprint(fp, &kind, pin, err);
 }
 
