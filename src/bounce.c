@@ -95,7 +95,7 @@ enqueue(struct queue *q, const struct qentry *e, const struct buf *msg,
 	b.env.smtputf8 = addr_needs_utf8(e->env.from);
 	for (i = 0; i < e->overrides.n; i++)
 		strlist_add(&b.overrides, e->overrides.v[i]);
-	if (queue_commit(q, &b, &sp, &le, err) == 0) {
+	if (queue_commit(q, &b, &sp, 1, &le, err) == 0) {
 		(void)snprintf(id, QUEUE_ID_MAX, "%s", b.id);
 		rc = 0;
 	}

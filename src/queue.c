@@ -45,9 +45,8 @@ static int	 open_dir(struct queue *, const char *, int, struct buf *);
 static int	 create_entry(struct queue *, struct qentry *, struct spool *,
 		    enum local_err *, struct buf *);
 static int	 commit_entry(struct queue *, struct qentry *,
-		    const struct spool *, enum local_err *, struct buf *);
-static int	 save_entry(struct queue *, const struct qentry *,
-		    struct buf *);
+		    const struct spool *, int, enum local_err *, struct buf *);
+static int	 save_entry(struct queue *, struct qentry *, struct buf *);
 static int	 remove_entry(struct queue *, struct qentry *, struct buf *);
 static int	 list_ids(struct queue *, struct strlist *, struct buf *,
 		    struct buf *);
@@ -64,7 +63,8 @@ static int	 sub_dir(struct queue *, const char *, int, int *,
 static mode_t	 dir_mode(const struct queue *);
 static mode_t	 file_mode(const struct queue *);
 static void	 new_id(char *, size_t);
-static int	 write_file(int, const char *, const struct buf *, mode_t);
+static int	 write_file(int, const char *, const struct buf *, mode_t,
+		    int);
 static int	 read_env(int, struct buf *, struct buf *);
 static void	 abandon_entry(struct queue *, struct qentry *);
 static void	 remove_tree(int, const char *);
@@ -242,7 +242,8 @@ new_id(char *id, size_t size)
 
 /* Write `b` into a new file `name` in `dfd`, fsynced. */
 static int
-write_file(int dfd, const char *name, const struct buf *b, mode_t mode)
+write_file(int dfd, const char *name, const struct buf *b, mode_t mode,
+    int sync)
 {
 	const char	*p = buf_str(b);
 	size_t		 n = b->len;
@@ -265,7 +266,7 @@ write_file(int dfd, const char *name, const struct buf *b, mode_t mode)
 		p += w;
 		n -= (size_t)w;
 	}
-	if (fsync(fd) == -1)
+	if (sync && fsync(fd) == -1)
 		goto fail;
 	return close(fd);
 fail:
@@ -324,19 +325,20 @@ fail:
 
 static int
 commit_entry(struct queue *q, struct qentry *e, const struct spool *sp,
-    enum local_err *le, struct buf *err)
+    int sync, enum local_err *le, struct buf *err)
 {
 	struct buf	 env = BUF_INIT;
 	int		 dfd, rc = -1;
 
 	queue_env_write(e, &env);
+	e->synced = sync;
 	if ((dfd = openat(q->tmpfd, e->id, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fsync(sp->fd) == -1 ||
-	    write_file(dfd, "env", &env, file_mode(q)) == -1 ||
-	    fsync(dfd) == -1 ||
+	    (sync && fsync(sp->fd) == -1) ||
+	    write_file(dfd, "env", &env, file_mode(q), sync) == -1 ||
+	    (sync && fsync(dfd) == -1) ||
 	    renameat(q->tmpfd, e->id, q->qfd, e->id) == -1 ||
-	    fsync(q->qfd) == -1) {
+	    (sync && fsync(q->qfd) == -1)) {
 		*le = spool_errclass(errno);
 		buf_addf(err, "cannot queue the message in '%s': %s", q->dir,
 		    strerror(errno));
@@ -359,8 +361,10 @@ abandon_entry(struct queue *q, struct qentry *e)
 	e->fd = -1;
 }
 
+/* The envelope replaced; an entry not yet durable made so (the new
+ * envelope, the message, the entry's directory and q/). */
 static int
-save_entry(struct queue *q, const struct qentry *e, struct buf *err)
+save_entry(struct queue *q, struct qentry *e, struct buf *err)
 {
 	struct buf	 env = BUF_INIT;
 	int		 dfd, rc = -1;
@@ -368,13 +372,17 @@ save_entry(struct queue *q, const struct qentry *e, struct buf *err)
 	queue_env_write(e, &env);
 	if ((dfd = openat(q->qfd, e->id, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    write_file(dfd, "env.new", &env, file_mode(q)) == -1 ||
+	    write_file(dfd, "env.new", &env, file_mode(q), 1) == -1 ||
 	    renameat(dfd, "env.new", dfd, "env") == -1 ||
-	    fsync(dfd) == -1)
+	    (!e->synced && e->fd != -1 && fsync(e->fd) == -1) ||
+	    fsync(dfd) == -1 ||
+	    (!e->synced && fsync(q->qfd) == -1))
 		buf_addf(err, "cannot update queue entry %s: %s", e->id,
 		    strerror(errno));
-	else
+	else {
+		e->synced = 1;
 		rc = 0;
+	}
 	if (dfd != -1)
 		close(dfd);
 	buf_release(&env);
@@ -406,7 +414,7 @@ remove_entry(struct queue *q, struct qentry *e, struct buf *err)
 	 * files outlive a crash. */
 	remove_tree(q->tmpfd, e->id);
 	if (renameat(q->qfd, e->id, q->tmpfd, e->id) == -1 ||
-	    fsync(q->qfd) == -1) {
+	    (e->synced && fsync(q->qfd) == -1)) {
 		buf_addf(err, "cannot remove queue entry %s: %s", e->id,
 		    strerror(errno));
 		return -1;
@@ -753,12 +761,12 @@ queue_create(struct queue *q, struct qentry *e, struct spool *sp,
 
 int
 queue_commit(struct queue *q, struct qentry *e, const struct spool *sp,
-    enum local_err *le, struct buf *err)
+    int sync, enum local_err *le, struct buf *err)
 {
 	int	 rc;
 
 	up(q);
-	rc = commit_entry(q, e, sp, le, err);
+	rc = commit_entry(q, e, sp, sync, le, err);
 	down(q);
 	return rc;
 }
@@ -772,7 +780,7 @@ queue_abandon(struct queue *q, struct qentry *e)
 }
 
 int
-queue_save(struct queue *q, const struct qentry *e, struct buf *err)
+queue_save(struct queue *q, struct qentry *e, struct buf *err)
 {
 	int	 rc;
 

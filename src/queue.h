@@ -28,9 +28,11 @@ struct tls_store;
  *   DIR/tls/NAME		TLS sessions kept for resumption
  *
  * An entry exists when DIR/q/ID exists.  It is written whole in tmp/,
- * both files fsynced, then renamed into q/ and q/ fsynced: a crash at any
- * moment leaves a complete entry or none in q/ (what is left in tmp/ is
- * removed by a later run).  The envelope is updated by writing a new file
+ * then renamed into q/: a crash of postie at any moment leaves a complete
+ * entry or none in q/ (what is left in tmp/ is removed by a later run).
+ * Before anyone is told it is queued, its files, its directory and q/
+ * are fsynced too (queue_commit() with `sync`, or queue_save()), so that
+ * a crash of the machine keeps it as well.  The envelope is updated by writing a new file
  * and renaming it over the old one; an entry is removed by renaming it
  * out of q/ first.  An entry is locked while it is handled with flock(2)
  * on its msg file, so two runs never send it twice and a crashed run's
@@ -88,21 +90,30 @@ int	queue_create(struct queue *, struct qentry *, struct spool *sp,
 	    enum local_err *le, struct buf *err);
 
 /*
- * Make the new entry durable and visible: the msg file is fsynced, the
- * envelope written and fsynced, tmp/ID renamed to q/ID and q/ fsynced.
- * Before this returns 0 nothing of the entry exists for other runs.
- * -1 with *le and `err`; the half-made entry is removed.
+ * Make the new entry visible: the envelope written, tmp/ID renamed to
+ * q/ID.  Before this returns 0 nothing of the entry exists for other
+ * runs.  With `sync` it is durable too: the msg file, the envelope,
+ * the entry's directory and q/ fsynced first.  Without, it is durable
+ * only once queue_save() keeps it: for a message tried at once, whose
+ * entry matters on disk only if the attempt leaves it queued (a
+ * crashed postie leaves it in the page cache, whole; only a machine
+ * that goes down during the attempt can lose it, before the caller was
+ * told anything).  -1 with *le and `err`; the half-made entry is
+ * removed.
  */
 int	queue_commit(struct queue *, struct qentry *, const struct spool *sp,
-	    enum local_err *le, struct buf *err);
+	    int sync, enum local_err *le, struct buf *err);
 
 /* Throw away an entry made by queue_create() and never committed. */
 void	queue_abandon(struct queue *, struct qentry *);
 
-/* Write the entry's envelope again (after an attempt): 0 or -1. */
-int	queue_save(struct queue *, const struct qentry *, struct buf *err);
+/* Write the entry's envelope again (after an attempt), and make the
+ * entry durable if it was not (queue_commit()): 0 or -1. */
+int	queue_save(struct queue *, struct qentry *, struct buf *err);
 
-/* Remove a held entry (every recipient done); its lock goes with it. */
+/* Remove a held entry (every recipient done); its lock goes with it.
+ * The removal is made durable (q/ fsynced) when the entry was, so that
+ * a machine that goes down does not bring it back to be sent twice. */
 int	queue_remove(struct queue *, struct qentry *, struct buf *err);
 
 /*

@@ -36,6 +36,7 @@ qentry_init(struct qentry *e)
 	envelope_init(&e->env);
 	strlist_init(&e->overrides);
 	e->fd = -1;
+	e->synced = 1;
 }
 
 void

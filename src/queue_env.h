@@ -44,6 +44,9 @@ struct qentry {
 	 * ("keyword", "value" pairs), so that later attempts use them. */
 	struct strlist	 overrides;
 	int		 fd;		/* the msg file, locked; -1 when not held */
+	int		 synced;	/* its files and its name in q/ are on
+					 * disk (fsynced); 1 for an entry read
+					 * from the queue */
 };
 
 /* A fresh, empty entry (fd -1). */

@@ -187,7 +187,7 @@ attempt_now(struct run *r)
 	struct report_ctx	 c;
 	struct spool		 sp;
 	struct buf		 err = BUF_INIT;
-	int			 status, done;
+	int			 status, done, ok;
 
 	s = smtp_new(&r->su.route, transcript, NULL);
 	smtp_set_tls_store(s, &queue_tls_store, &r->q);
@@ -202,9 +202,13 @@ attempt_now(struct run *r)
 	    r->acct->queue_lifetime);
 	done = v.nkept == 0 && v.nfinal == 0;
 	deliver_apply(&r->entry, &res, &v, (long long)time(NULL));
-	if (r->entry.env.rcpts.n == 0 ?
-	    queue_remove(&r->q, &r->entry, &err) == -1 :
-	    queue_save(&r->q, &r->entry, &err) == -1)
+	if (r->entry.env.rcpts.n == 0)
+		ok = queue_remove(&r->q, &r->entry, &err) == 0;
+	else if (!(ok = queue_save(&r->q, &r->entry, &err) == 0) &&
+	    !r->entry.synced)
+		/* Not on disk for sure: the caller must keep it. */
+		status = EX_TEMPFAIL;
+	if (!ok)
 		log_error("%s", buf_str(&err));
 	verdict_release(&v);
 	smtp_result_release(&res);
@@ -251,7 +255,11 @@ submit(struct run *r)
 		return status;
 	}
 	fill_entry(r);
-	if (queue_commit(&r->q, &r->entry, &r->msg.spool, &le, &err) == -1) {
+	/* Tried at once, the entry needs to be on disk only if the
+	 * attempt leaves it queued (queue_save() sees to that): a
+	 * submission delivered at once makes no fsync. */
+	if (queue_commit(&r->q, &r->entry, &r->msg.spool,
+	    r->opts.delivery != DELIVER_NOW, &le, &err) == -1) {
 		/* The message is whole in its (now unlinked) file: it can
 		 * still go at once, as with `queue off`. */
 		log_warn("%s: sending without a queue, as with 'queue off'",

@@ -74,6 +74,41 @@ assert_commands_on() {
 	[ "$(stat -c %a "$env")" = 600 ] || _fail "entry mode"
 }
 
+# fsync_paths: the files and directories postie fsynced, as strace -y
+# names them, relative to $T/queue, IDs as "ID", one a line in order.
+fsync_paths() {
+	sed -n 's/^fsync([0-9]*<\(.*\)>) = 0$/\1/p' "$T/trace" |
+	    sed "s|^$T/queue/||; s|/[0-9a-f]\{16\}|/ID|"
+}
+
+@test "delivered at once: the entry never costs an fsync; kept: on disk (msg, env, entry, q/) before exit" {
+	fake_start "" --connections 1
+	write_queue_config
+	traced -y -e trace=fsync -o "$T/trace" "$POSTIE" -C "$CONFIG" \
+	    rcpt@example.org <"$(sample_message)"
+	assert_equal "$(fsync_paths)" "" "fsyncs when delivered"
+	assert_equal "$(fake_messages)" 1 messages
+	assert_equal "$(queue_ids)" "" queue
+	# the server is gone: the entry stays, made durable before exit 0
+	set_port 1
+	traced -y -e trace=fsync -o "$T/trace" "$POSTIE" -C "$CONFIG" \
+	    rcpt@example.org <"$(sample_message)"
+	assert_equal "$(fsync_paths)" "$(printf '%s\n' q/ID/env.new q/ID/msg q/ID q)" \
+	    "fsyncs when kept"
+	[ -n "$(queue_ids)" ] || _fail "nothing queued"
+	# -odq answers before any attempt: durable first
+	traced -y -e trace=fsync -o "$T/trace" "$POSTIE" -C "$CONFIG" -odq \
+	    rcpt@example.org <"$(sample_message)"
+	assert_equal "$(fsync_paths)" "$(printf '%s\n' tmp/ID/msg tmp/ID/env tmp/ID q)" \
+	    "fsyncs with -odq"
+	# a queue run removes durable entries durably (q/ after each)
+	fake_start "" --connections 1
+	set_port "$FAKE_PORT"
+	traced -y -e trace=fsync -o "$T/trace" "$POSTIE" -C "$CONFIG" -q
+	assert_equal "$(queue_ids)" "" queue
+	assert_equal "$(fsync_paths)" "$(printf '%s\n' q q)" "fsyncs in the run"
+}
+
 @test "server back: postie -q delivers each queued message once and empties the queue" {
 	write_queue_config "port 1" "timeout 2"
 	send_to a@example.org

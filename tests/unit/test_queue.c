@@ -41,7 +41,7 @@ make_entry(struct queue *q, struct qentry *e, const char *rcpt,
 	strlist_add(&e->env.rcpts, rcpt);
 	e->rcpt = xcalloc(1, sizeof(*e->rcpt));
 	e->env.size = sp.size;
-	CHECK_INT(queue_commit(q, e, &sp, &le, &err), 0);
+	CHECK_INT(queue_commit(q, e, &sp, 1, &le, &err), 0);
 	spool_release(&sp);
 	buf_release(&err);
 }
