@@ -20,8 +20,10 @@ Sections (all by default, in this order):
          TLS runs resume the session the run before kept; the row "full
          handshake" removes it before each run (msmtp keeps none).  Then
          the floor: a minimal client inside this process (no process
-         start, the fewest writes, QUIT not awaited) on the plain port,
-         i.e. what Postfix itself takes.
+         start, the fewest writes, QUIT not awaited; Python's ssl module
+         resuming as postie does), for each row: what Postfix and
+         Dovecot themselves take, and how much that varies (its p90/min
+         is the server's own share of a client's spread).
   rtt    round trips: the same three submissions over a link with an
          added round-trip delay (tests/netdelay.py: two network
          namespaces joined by TUN devices and a forwarder that holds each
@@ -48,6 +50,7 @@ round trips), the test CA as trust file, the certificate's name as the
 TLS host, syslog off.  Postfix delivers while the runs go on, as it
 would in real use; its fsync before each 250 is in every figure."""
 import argparse
+import base64
 import json
 import os
 import platform
@@ -76,6 +79,7 @@ MODES = [("plain", "plain port"),
          ("smtps", "implicit TLS + AUTH")]
 WARMUP = 5
 PAUSE = 0.03    # seconds between timed runs
+TLS_HOST = "mail.example.test"  # the name in the test certificate
 
 
 def die(msg):
@@ -256,19 +260,39 @@ def quantiles(xs):
     return statistics.median(s), p90, s[0]
 
 
-def floor_client(port, msg):
-    """The least any client can take for one plain submission to this
-    server: no process start, one write per group the RFCs allow
-    (MAIL, RCPT, BDAT LAST with the content when CHUNKING is offered),
-    QUIT not waited for.  Seconds from connect to the final reply."""
+def floor_client(port, msg, mode="plain", tls=None):
+    """The least any client can take for one submission to this server:
+    no process start, one write per group the RFCs allow (MAIL, RCPT,
+    BDAT LAST with the content when CHUNKING is offered), QUIT not
+    waited for.  Seconds from connect to the final reply.  For a TLS
+    mode, `tls` is {"ctx": an ssl.SSLContext, "auth": the AUTH PLAIN
+    line, "session": the session to resume or None (updated)}."""
     with open(msg, "rb") as f:
         data = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     t0 = time.perf_counter()
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    f = sock.makefile("rb")
+    raw = socket.create_connection(("127.0.0.1", port))
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = raw
+    cur = [raw]
+
+    def ack_now():
+        # as postie does: no delayed ACK for the server's Nagle to wait on
+        cur[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+    def wrap():
+        ack_now()
+        s = tls["ctx"].wrap_socket(raw, server_hostname=TLS_HOST,
+                                   session=tls["session"])
+        cur[0] = s
+        return s, s.makefile("rb")
+
+    if mode == "smtps":
+        sock, f = wrap()
+    else:
+        f = sock.makefile("rb")
 
     def replies():
+        ack_now()
         lines = []
         while True:
             line = f.readline()
@@ -277,7 +301,19 @@ def floor_client(port, msg):
                 return lines
     replies()
     sock.sendall(b"EHLO bench.postie.test\r\n")
-    chunking = any(l[4:].strip().upper() == b"CHUNKING" for l in replies())
+    caps = replies()
+    if mode == "starttls":
+        sock.sendall(b"STARTTLS\r\n")
+        replies()
+        sock, f = wrap()
+        sock.sendall(b"EHLO bench.postie.test\r\n")
+        caps = replies()
+    if mode != "plain":
+        sock.sendall(tls["auth"])
+        if replies()[-1][:3] != b"235":
+            die("the minimal client's AUTH was refused")
+        tls["session"] = sock.session
+    chunking = any(l[4:].strip().upper() == b"CHUNKING" for l in caps)
     head = b"MAIL FROM:<bench@postie.test>\r\nRCPT TO:<box-bench-floor" \
         b"@example.org>\r\n"
     if chunking:
@@ -401,7 +437,7 @@ class Bench:
                                            else "off"),
                       "tls_trust_file %s" % os.path.join(self.certs,
                                                          "ca.pem"),
-                      "tls_host_override mail.example.test",
+                      "tls_host_override %s" % TLS_HOST,
                       "auth plain", "user %s" % self.env["PF_AUTH_USER"],
                       "password %s" % self.env["PF_AUTH_PASSWORD"]]
         if tool == "postie":
@@ -461,15 +497,32 @@ class Bench:
                     time.sleep(PAUSE)
             self.results["wall " + mode] = {
                 t: quantiles(times[t]) for t in self.tools}
-        floor = []
+        for mode, _ in MODES:
+            self.results["floor " + mode] = self.floor(mode, msg)
+        self.delivered()
+
+    def floor(self, mode, msg):
+        """floor_client()'s quantiles for `mode` (a TLS session resumed
+        from run to run unless the mode is "-full", as postie does)."""
+        tls = None
+        if mode != "plain":
+            ctx = ssl.create_default_context(
+                cafile=os.path.join(self.certs, "ca.pem"))
+            cred = "\0%s\0%s" % (self.env["PF_AUTH_USER"],
+                                  self.env["PF_AUTH_PASSWORD"])
+            tls = {"ctx": ctx, "session": None,
+                   "auth": b"AUTH PLAIN %s\r\n" % base64.b64encode(
+                       cred.encode())}
+        times = []
         for i in range(WARMUP + self.a.runs):
-            el = floor_client(self.port("plain"), msg)
+            if mode.endswith("-full"):
+                tls["session"] = None
+            el = floor_client(self.port(mode), msg, mode.split("-")[0], tls)
             self.sent["floor"] += 1
             time.sleep(PAUSE)
             if i >= WARMUP:
-                floor.append(el * 1000)
-        self.results["wall floor"] = quantiles(floor)
-        self.delivered()
+                times.append(el * 1000)
+        return quantiles(times)
 
     # ---- rss ---------------------------------------------------------------
     def rss(self):
@@ -726,9 +779,12 @@ class Bench:
                 row("  p90/min, %s" % label,
                     r[k]["postie"][1] / r[k]["postie"][2],
                     r[k]["msmtp"][1] / r[k]["msmtp"][2], "%12.2f")
-        if "wall floor" in r:
-            print("%-44s %12.2f" % ("  the least a client can take, plain, "
-                                    "median", r["wall floor"][0]))
+        for mode, label in MODES:
+            k = "floor " + mode
+            if k in r:
+                print("%-44s %12.2f  (p90/min %.2f)" % (
+                    "  least a client takes, %s" % label, r[k][0],
+                    r[k][1] / r[k][2]))
         for mode, label in MODES:
             k = "rtt " + mode
             if k in r:
