@@ -20,6 +20,7 @@
 #include "outcome.h"
 #include "priv.h"
 #include "queue.h"
+#include "queue_int.h"
 #include "spool.h"
 #include "strlist.h"
 #include "util.h"
@@ -63,8 +64,6 @@ static int	 sub_dir(struct queue *, const char *, int, int *,
 static mode_t	 dir_mode(const struct queue *);
 static mode_t	 file_mode(const struct queue *);
 static void	 new_id(char *, size_t);
-static int	 write_file(int, const char *, const struct buf *, mode_t,
-		    int);
 static int	 read_env(int, struct buf *, struct buf *);
 static void	 abandon_entry(struct queue *, struct qentry *);
 static void	 remove_tree(int, const char *);
@@ -240,9 +239,8 @@ new_id(char *id, size_t size)
 	    ((unsigned)r[0] << 8 | r[1]) & 0xfffU);
 }
 
-/* Write `b` into a new file `name` in `dfd`, fsynced. */
-static int
-write_file(int dfd, const char *name, const struct buf *b, mode_t mode,
+int
+queue_write_file(int dfd, const char *name, const struct buf *b, mode_t mode,
     int sync)
 {
 	const char	*p = buf_str(b);
@@ -335,7 +333,7 @@ commit_entry(struct queue *q, struct qentry *e, const struct spool *sp,
 	if ((dfd = openat(q->tmpfd, e->id, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    (sync && fsync(sp->fd) == -1) ||
-	    write_file(dfd, "env", &env, file_mode(q), sync) == -1 ||
+	    queue_write_file(dfd, "env", &env, file_mode(q), sync) == -1 ||
 	    (sync && fsync(dfd) == -1) ||
 	    renameat(q->tmpfd, e->id, q->qfd, e->id) == -1 ||
 	    (sync && fsync(q->qfd) == -1)) {
@@ -372,7 +370,7 @@ save_entry(struct queue *q, struct qentry *e, struct buf *err)
 	queue_env_write(e, &env);
 	if ((dfd = openat(q->qfd, e->id, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    write_file(dfd, "env.new", &env, file_mode(q), 1) == -1 ||
+	    queue_write_file(dfd, "env.new", &env, file_mode(q), 1) == -1 ||
 	    renameat(dfd, "env.new", dfd, "env") == -1 ||
 	    (!e->synced && e->fd != -1 && fsync(e->fd) == -1) ||
 	    fsync(dfd) == -1 ||
@@ -588,28 +586,41 @@ open_entry(struct queue *q, const char *id, int *dfd, int *fd,
 static int
 read_env(int dfd, struct buf *out, struct buf *err)
 {
-	char	 chunk[8192];
-	ssize_t	 n;
-	int	 fd;
+	int	 fd, rc;
 
 	if ((fd = openat(dfd, "env", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
 		buf_addf(err, "its envelope: %s", strerror(errno));
 		return -1;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+	if ((rc = queue_read_fd(fd, ENV_MAX, out)) == -1)
+		buf_addf(err, "its envelope: %s", errno == EFBIG ?
+		    "too large" : strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+queue_read_fd(int fd, size_t max, struct buf *out)
+{
+	char	 chunk[8192];
+	ssize_t	 n;
+	int	 rc = 0;
+
+	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 || out->len + (size_t)n > ENV_MAX) {
-			buf_addf(err, "its envelope: %s", n == -1 ?
-			    strerror(errno) : "too large");
-			close(fd);
-			return -1;
+		if (n != -1 && out->len + (size_t)n > max) {
+			errno = EFBIG;
+			n = -1;
 		}
-		buf_add(out, chunk, (size_t)n);
+		if (n == -1)
+			rc = -1;
+		else
+			buf_add(out, chunk, (size_t)n);
 	}
-	close(fd);
-	return 0;
+	explicit_bzero(chunk, sizeof(chunk));
+	return rc;
 }
 
 /* The envelope of the entry open as `dfd`/`fd` into `e`. */

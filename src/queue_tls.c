@@ -3,15 +3,14 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "priv.h"
 #include "queue.h"
+#include "queue_int.h"
 #include "tls.h"
 
 /*
@@ -72,8 +71,6 @@ static int
 read_store(struct queue *q, const char *name, struct buf *out)
 {
 	struct stat	 st;
-	char		 chunk[4096];
-	ssize_t		 n;
 	int		 dfd, fd, rc = -1;
 
 	if ((dfd = open_store(q, 0)) == -1)
@@ -84,16 +81,9 @@ read_store(struct queue *q, const char *name, struct buf *out)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    trusted_file(q, &st) && st.st_size <= STORE_MAX) {
-		rc = 0;
-		while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 || out->len + (size_t)n > STORE_MAX)
-				rc = -1;
-			else
-				buf_add(out, chunk, (size_t)n);
-		}
-		explicit_bzero(chunk, sizeof(chunk));
+		/* One allocation: no copy of the session left behind. */
+		buf_grow(out, (size_t)st.st_size);
+		rc = queue_read_fd(fd, STORE_MAX, out);
 	}
 	close(fd);
 	return rc;
@@ -103,45 +93,24 @@ read_store(struct queue *q, const char *name, struct buf *out)
  * A new file renamed over the old: a reader sees one whole session or
  * the other.  No fsync: a session lost in a crash costs one full
  * handshake.  In the system queue only root writes (see
- * trusted_file()).
+ * trusted_file()); empty data removes the session.
  */
 static void
 write_store(struct queue *q, const char *name, const struct buf *data)
 {
-	char		 tmp[128];
-	const char	*p = data->data;
-	size_t		 left = data->len;
-	ssize_t		 w;
-	int		 dfd, fd, ok = 1;
+	char	 tmp[128];
+	int	 dfd;
 
 	if (q->system && geteuid() != 0)
 		return;
 	if ((dfd = open_store(q, data->len > 0)) == -1)
 		return;
-	if (data->len == 0) {
+	if (data->len == 0)
 		(void)unlinkat(dfd, name, 0);
-		close(dfd);
-		return;
-	}
-	if (snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid()) >=
-	    (int)sizeof(tmp) ||
-	    (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1) {
-		close(dfd);
-		return;
-	}
-	if (fchmod(fd, q->group ? 0640 : 0600) == -1)
-		ok = 0;
-	while (ok && left > 0) {
-		if ((w = write(fd, p, left)) == -1) {
-			if (errno != EINTR)
-				ok = 0;
-			continue;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (close(fd) == -1 || !ok || renameat(dfd, tmp, dfd, name) == -1)
+	else if (snprintf(tmp, sizeof(tmp), ".%s.%ld", name,
+	    (long)getpid()) < (int)sizeof(tmp) &&
+	    queue_write_file(dfd, tmp, data, q->group ? 0640 : 0600, 0) == 0 &&
+	    renameat(dfd, tmp, dfd, name) == -1)
 		(void)unlinkat(dfd, tmp, 0);
 	close(dfd);
 }

@@ -204,13 +204,13 @@ tls_start(struct smtp_session *s, enum phase ph)
 	if (tp.host == NULL)
 		tp.host = s->host != NULL ? s->host : "localhost";
 	/* Sessions are the server's as connected: host and port. */
-	if (rt->socket != NULL)
-		buf_addstr(&name, rt->socket);
-	else
-		buf_addf(&name, "%s:%d", s->host != NULL ? s->host : "",
-		    rt->port);
 	tp.store = s->resume_off ? NULL : s->tls_store;
 	tp.store_ctx = s->tls_store_ctx;
+	if (tp.store != NULL && rt->socket != NULL)
+		buf_addstr(&name, rt->socket);
+	else if (tp.store != NULL)
+		buf_addf(&name, "%s:%d", s->host != NULL ? s->host : "",
+		    rt->port);
 	tp.cache_name = buf_str(&name);
 	if (!tp.certcheck && tp.fingerprint == NULL)
 		buf_addf(&s->warn, "tls_certcheck is off: the identity of "

@@ -358,7 +358,6 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 			    ? POLLOUT : POLLIN, deadline) < 0) {
 				buf_addstr(err, "timed out during the TLS "
 				    "handshake");
-				tls_resume_drop(t);
 				return -1;
 			}
 			continue;
@@ -368,6 +367,8 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 			continue;
 		t->last_error = r;
 		handshake_reason(t, r, err);
+		/* Not after a timeout: a stalled server would be waited
+		 * for twice. */
 		tls_resume_drop(t);
 		return -1;
 	}

@@ -154,10 +154,10 @@ int		 tls_client_cert_sent(const struct tls *);
 /* The handshake resumed a stored session (no certificate was checked:
  * it was, when the session was made). */
 int		 tls_resumed(const struct tls *);
-/* The handshake failed after offering a stored session, which is now
- * removed from the store (when the store lets this user write): a
- * server that cannot resume it may still take a full handshake, on a
- * new connection without the store. */
+/* The handshake failed (other than by timing out) after offering a
+ * stored session, which is now removed from the store (when the store
+ * lets this user write): a server that cannot resume it may still take
+ * a full handshake, on a new connection without the store. */
 int		 tls_resume_dropped(const struct tls *);
 /* Keep the session for the next connection (tls_params's store), when
  * the server gave one: call after a reply has been read inside TLS (a
