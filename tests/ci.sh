@@ -1,7 +1,8 @@
 #!/bin/sh
 # Quick-start command 2 and the whole of CI: install what the tests need
-# (Debian 12, as root), build with warnings as errors, run the suite, run
-# `make distcheck`, then build with AddressSanitizer and
+# (Debian 12, as root), build with warnings as errors, run the suite, build
+# and test the Debian package (tests/package.bats), run `make distcheck`,
+# then build with AddressSanitizer and
 # UndefinedBehaviorSanitizer (clang) and run the suite again.
 #
 #   sh tests/ci.sh
@@ -20,7 +21,8 @@ packages="build-essential autoconf automake pkg-config
 	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
 	iproute2 util-linux mount procps
 	cron at anacron s-nail mutt git git-email libmailtools-perl php-cli
-	php-symfony-mailer sudo liblockfile1"
+	php-symfony-mailer sudo liblockfile1
+	debhelper lintian mmdebstrap"
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
@@ -70,6 +72,21 @@ mkdir build-ci
 (cd build-ci && ../configure -q --enable-werror)
 make -C build-ci -j2
 run_suite "gcc" build-ci || status=1
+
+# The Debian package, once (it does not depend on the build's flags):
+# built, linted, installed into a fresh Debian 12 root and used there.
+if make -C build-ci check-package >/dev/null 2>&1; then prc=0; else prc=1; fi
+plog=build-ci/tests/package.log
+pp=$(grep -c '^ok ' "$plog" 2>/dev/null || true)
+pf=$(grep -c '^not ok ' "$plog" 2>/dev/null || true)
+if [ "$prc" -ne 0 ]; then
+	status=1
+	[ "${pf:-0}" -gt 0 ] || pf=1
+	echo "== failing: $plog"
+	tail -n 60 "$plog" 2>/dev/null || true
+fi
+summary="${summary}package: ${pp:-0} passed, ${pf:-0} failed
+"
 
 # distcheck builds from the tarball in a read-only source tree and runs
 # the suite again: it proves the tarball is complete.
