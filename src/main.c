@@ -55,8 +55,10 @@ usage_error(const char *msg)
 static int
 print_version(void)
 {
-	int	 m, system;
-	char	*path = conf_find_file(&system);
+	struct strlist	 searched = STRLIST_INIT;
+	int		 m, system;
+	char		*path = conf_find_file(&system);
+	size_t		 i;
 
 	printf("postie %s\n", PACKAGE_VERSION);
 	printf("TLS: GnuTLS %s (STARTTLS and implicit TLS)\n",
@@ -70,11 +72,16 @@ print_version(void)
 	printf("configuration file: %s\n", path != NULL ? path : "(none found)");
 	printf("system queue: %s (mail sent with the system configuration)\n",
 	    SPOOLDIR);
-	printf("searched: $XDG_CONFIG_HOME/postie/config, ~/.postierc, "
-	    "%s/postie.conf, ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config, "
-	    "%s/msmtprc\n", SYSCONFDIR, SYSCONFDIR);
+	/* The paths as tried, not as a template: "$XDG_CONFIG_HOME" means
+	 * nothing to a user who never set it. */
+	conf_search_path(&searched);
+	printf("searched:");
+	for (i = 0; i < searched.n; i++)
+		printf("%s %s", i > 0 ? "," : "", searched.v[i]);
+	printf("\n");
+	strlist_release(&searched);
 	free(path);
-	return EX_OK;
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 }
 
 /* Modes other than sending. */

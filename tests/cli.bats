@@ -25,6 +25,36 @@ load common
 	    _fail "config path not shown: $output"
 }
 
+# The "searched:" line of --version, and SYSCONFDIR as it names it.
+searched_line() {
+	grep '^searched: ' <<<"$output"
+}
+searched_sysconf() {
+	searched_line | sed -n 's|^searched: [^,]*, [^,]*, \(/[^,]*\)/postie\.conf, .*|\1|p'
+}
+
+@test "--version: 'searched:' names the real paths, ~/.config when XDG_CONFIG_HOME is unset" {
+	local sys
+	run env -u XDG_CONFIG_HOME HOME="$T" "$POSTIE" --version
+	assert_status 0
+	sys=$(searched_sysconf)
+	[ -n "$sys" ] || _fail "no SYSCONFDIR in: $(searched_line)"
+	assert_equal "$(searched_line)" "searched: $T/.config/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/.config/msmtp/config, $sys/msmtprc"
+	# Set but relative: ignored as the XDG spec says, ~/.config again.
+	HOME=$T XDG_CONFIG_HOME=rel run_postie_noconf --version
+	assert_equal "$(searched_line)" "searched: $T/.config/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/.config/msmtp/config, $sys/msmtprc"
+	HOME=$T XDG_CONFIG_HOME=$T/xdg run_postie_noconf --version
+	assert_equal "$(searched_line)" "searched: $T/xdg/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/xdg/msmtp/config, $sys/msmtprc"
+	[[ $output != *'$'* && $output != *'~'* ]] || _fail "$output"
+	# And the first path listed is the one read when it is there.
+	mkdir -p "$T/.config/postie"
+	printf 'account default\nhost 127.0.0.1\n' >"$T/.config/postie/config"
+	chmod 600 "$T/.config/postie/config"
+	run env -u XDG_CONFIG_HOME HOME="$T" "$POSTIE" --version
+	[[ $output == *"configuration file: $T/.config/postie/config"* ]] ||
+	    _fail "$output"
+}
+
 @test "unknown option: exit 64, one line naming it, nothing sent" {
 	fake_start
 	write_config
