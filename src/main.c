@@ -17,6 +17,7 @@
 #include <idn2.h>
 
 #include "conf.h"
+#include "exitcode.h"
 #include "front.h"
 #include "log.h"
 #include "options.h"
@@ -31,6 +32,7 @@ GNUTLS_SKIP_GLOBAL_INIT
 static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
+static int		 print_help(void);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
 static void		 reset_signals(void);
@@ -84,6 +86,22 @@ print_version(void)
 	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 }
 
+/* --help: the options, then each exit status on a line of its own. */
+static int
+print_help(void)
+{
+	const struct exit_summary	*e;
+	unsigned			 n, i;
+
+	fputs(options_usage(), stdout);
+	printf("\nExit status:\n");
+	e = exit_summaries(&n);
+	for (i = 0; i < n; i++)
+		printf("  %-3d %-15s %s\n", e[i].status,
+		    exit_name(e[i].status), e[i].what);
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+}
+
 /* Modes other than sending. */
 static int
 other_mode(struct run *r)
@@ -92,8 +110,7 @@ other_mode(struct run *r)
 
 	switch (r->opts.mode) {
 	case MODE_HELP:
-		fputs(options_usage(), stdout);
-		return EX_OK;
+		return print_help();
 	case MODE_VERSION:
 		return print_version();
 	case MODE_QUEUE_LIST:

@@ -13,6 +13,53 @@ load common
 	[[ "$output" == *"-t "* ]] || _fail "-t not described"
 }
 
+@test "--help describes every mode on a line of its own" {
+	local m
+	run_postie_noconf --help
+	assert_status 0
+	assert_stderr_empty
+	for m in -bm -bs -bv "-bi, newaliases" "-bp, mailq" "-q, -qIid" \
+	    "--queue-delete ID" "-P, --pretend" "-S, --serverinfo" \
+	    "-odi, -odb, -odq" --help --version; do
+		grep -q -- "^  $m\([ ,.]\|\$\)" <<<"$output" ||
+		    _fail "--help has no line for $m"
+	done
+	[[ $output == *"-bd and -bD are refused"* ]] || _fail "$output"
+}
+
+@test "--help: -B and -U are honoured, said once, not also 'ignored'" {
+	run_postie_noconf --help
+	grep -q -- '^  -B 7BIT|8BITMIME$' <<<"$output" || _fail "$output"
+	grep -q -- '^  -U  *ask for SMTPUTF8' <<<"$output" || _fail "$output"
+	# Nowhere else, the ignored list included.
+	assert_equal "$(grep -c -- '-B\b' <<<"$output")" 1 "-B lines"
+	assert_equal "$(grep -c -- '-U\b' <<<"$output")" 1 "-U lines"
+	sed -n '/^Accepted and ignored/,/^$/p' <<<"$output" >"$T/ignored"
+	[ -s "$T/ignored" ] || _fail "no ignored list: $output"
+	! grep -q -- '-[BU]\b' "$T/ignored" || _fail "$(cat "$T/ignored")"
+}
+
+@test "--help ends with the exit statuses, one a line, those of postie(8)" {
+	local want got
+	run_postie_noconf --help
+	assert_status 0
+	# The man page's EXIT STATUS items, each status once.
+	want=$(awk '/^\.Sh EXIT STATUS/ { on = 1; next } /^\.Sh / { on = 0 }
+	    on && /^\.It Sy [0-9]+ Pq EX_/ { print $3, $5 }' \
+	    "$TOP_SRCDIR/doc/postie.8" | sort -un)
+	[ "$(wc -l <<<"$want")" -ge 13 ] || _fail "man page: $want"
+	# Everything after "Exit status:", which must end the text.
+	got=$(sed -n '/^Exit status:$/,$p' <<<"$output" | sed 1d)
+	[ -n "$got" ] || _fail "no 'Exit status:' block: $output"
+	if grep -Evq '^  [0-9]{1,3} +EX_[A-Z]+ +[a-z0-9-].{4,}$' <<<"$got"; then
+		_fail "not one status a line: $got"
+	fi
+	assert_equal "$(awk '{ print $1, $2 }' <<<"$got")" "$want" "statuses"
+	assert_equal "${lines[-1]}" "$(tail -n 1 <<<"$got")" "last line"
+	[[ $got == *"75  EX_TEMPFAIL     temporary failure: try again later"* ]] ||
+	    _fail "$got"
+}
+
 @test "--version names the version and the config file in use" {
 	printf 'account default\nhost 127.0.0.1\n' >"$T/rc"
 	chmod 600 "$T/rc"
