@@ -118,8 +118,7 @@ other_mode(struct run *r)
 	case MODE_QUEUE_DELETE:
 		return queue_mode(r);
 	case MODE_NEWALIASES:
-		/* Loading the account loads and checks its aliases file. */
-		return load_account(r);
+		return newaliases(r);
 	case MODE_SMTP_STDIO:
 		return smtp_stdio(r);
 	case MODE_PRETEND:

@@ -234,9 +234,29 @@ hi"
 	run --separate-stderr "$T/newaliases" -C "$T/rc"
 	[ "$status" -eq 78 ] || _fail "status $status"
 	[[ "$stderr" == *"$T/aliases:1: missing ':'"* ]] || _fail "$stderr"
+	[ -z "$output" ] || _fail "stdout on failure: $output"
 	printf 'root: admin@example.org\n' >"$T/aliases"
-	run "$T/newaliases" -C "$T/rc"
+	run --separate-stderr "$T/newaliases" -C "$T/rc"
 	[ "$status" -eq 0 ] || _fail "status $status"
+	assert_equal "$output" "postie: no alias database to rebuild; $T/aliases is fine (1 alias), account 'default' of $T/rc"
+	assert_equal "$stderr" ""
+}
+
+@test "-bi says what it checked: the aliases count, or that there is no file" {
+	printf '# ours\nroot: admin@example.org\nteam: a@example.org, b@example.org\n' \
+	    >"$T/aliases"
+	printf 'account default\nhost 127.0.0.1\naliases %s\n' "$T/aliases" \
+	    >"$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -bi
+	assert_status 0
+	assert_equal "$output" "postie: no alias database to rebuild; $T/aliases is fine (2 aliases), account 'default' of $T/rc"
+	assert_equal "$stderr" ""
+	printf 'account default\nhost 127.0.0.1\naccount other : default\n' \
+	    >"$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -a other -bi
+	assert_status 0
+	assert_equal "$output" "postie: no alias database to rebuild; account 'other' of $T/rc has no aliases file"
+	assert_equal "$stderr" ""
 }
 
 @test "-bd is refused; -q with nothing queued: exit 0, quiet; -q15m points to the timer" {
