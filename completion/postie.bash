@@ -108,7 +108,7 @@ _postie()
 		return
 		;;
 	-od*)
-		mapfile -t COMPREPLY < <(compgen -W '-odi -odb -odq -odQ' \
+		mapfile -t COMPREPLY < <(compgen -W '-odi -odb -odq' \
 		    -- "$cur")
 		return
 		;;
@@ -123,7 +123,7 @@ _postie()
 		return
 		;;
 	-*)
-		opts='-t -i -oi -v -f -r -F -C -bm -bp -bi -q -V -N -R -B
+		opts='-t -i -oi -v -f -r -F -C -bm -bs -bv -bp -bi -q -V -N -R -B
 		    -m -n -G -U -h -L -p -A -O -o -d -X -P -S --pretend
 		    --serverinfo -a --account --from --read-envelope-from
 		    -odi -odb -odq -qI -qR -qS --due --json --queue-delete

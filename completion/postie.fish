@@ -44,13 +44,15 @@ complete -c postie -s f -x -d 'Envelope sender'
 complete -c postie -s r -x -d 'Envelope sender'
 complete -c postie -s F -x -d 'Full name for an added From header'
 complete -c postie -s C -r -F -d 'Configuration file'
-complete -c postie -s b -x -a 'm\t"Deliver a message (default)"
-p\t"List the queue"
+complete -c postie -s b -x -a 'm\t"Submit the message on standard input (default)"
+s\t"Speak SMTP on standard input and output"
+v\t"Verify the recipients with RCPT, send nothing"
 i\t"Check the aliases file"
-s\t"SMTP on standard input (planned)"
-v\t"Verify recipients (planned)"' -d Mode
+p\t"List the queue"' -d Mode
 complete -c postie -s o -x -a 'i\t"Same as -i" em\t"Ignored" di\t"Deliver at once (default)" db\t"Deliver in the background" dq\t"Queue only"' -d 'Sendmail option'
-complete -c postie -s q -d 'Try the queued messages now (-qI, -qR, -qS select)'
+complete -c postie -s q -d 'Try the queued messages now'
+# -q takes the rest of its word: -qIid, -qRrcpt, -qSsender.
+complete -c postie -n 'string match -qr -- "^-q" (commandline -ct)' -x -a '-qI\t"Select by queue ID" -qR\t"Select by recipient" -qS\t"Select by sender"'
 complete -c postie -l due -d 'With -q: only entries whose next attempt is due'
 complete -c postie -l json -d 'With -bp: one JSON object a line'
 complete -c postie -l queue-delete -x -d 'Remove queue entries (IDs follow)'

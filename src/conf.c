@@ -248,7 +248,7 @@ static struct account *find_account(const struct conf *, const char *);
 static struct account *new_account(struct parser *, const char *);
 static int	 do_line(struct parser *, char *, size_t);
 static int	 exists(const char *);
-static char	*try_path(const char *, const char *);
+static int	 candidate(int, struct buf *);
 
 static int
 is_blank(int c)
@@ -1017,50 +1017,70 @@ exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static char *
-try_path(const char *dir, const char *rest)
-{
-	struct buf	 b = BUF_INIT;
+/*
+ * The i-th file conf_find_file() tries (0 to NSEARCH - 1), its path in
+ * `b`; 0 when there is none (no home directory), 1 for one of the
+ * SYSCONFDIR files, 2 for a user's.  Which candidate a file is decides whether it is
+ * the system's, not what its path looks like: HOME and XDG_CONFIG_HOME
+ * can make a user's path spell anything.
+ */
+#define NSEARCH	6
 
+static int
+candidate(int i, struct buf *b)
+{
+	static const char *const rest[NSEARCH] = { "/postie/config",
+	    "/.postierc", "/postie.conf", "/.msmtprc", "/msmtp/config",
+	    "/msmtprc" };
+	const char	*home = home_dir(), *xdg = getenv("XDG_CONFIG_HOME");
+	const char	*dir;
+
+	/* $XDG_CONFIG_HOME counts only when absolute; else ~/.config. */
+	if (xdg != NULL && xdg[0] != '/')
+		xdg = NULL;
+	if (i == 2 || i == 5)
+		dir = SYSCONFDIR;
+	else if ((i == 0 || i == 4) && xdg != NULL)
+		dir = xdg;
+	else
+		dir = home;
+	buf_reset(b);
 	if (dir == NULL)
-		return NULL;
-	buf_addstr(&b, dir);
-	buf_addstr(&b, rest);
-	if (exists(b.data))
-		return buf_detach(&b);
-	buf_release(&b);
-	return NULL;
+		return 0;
+	buf_addstr(b, dir);
+	if ((i == 0 || i == 4) && xdg == NULL)
+		buf_addstr(b, "/.config");
+	buf_addstr(b, rest[i]);
+	return i == 2 || i == 5 ? 1 : 2;
 }
 
 char *
 conf_find_file(int *system)
 {
-	const char	*home = home_dir();
-	const char	*xdg = getenv("XDG_CONFIG_HOME");
-	char		*path;
+	struct buf	 b = BUF_INIT;
+	int		 i, kind;
 
-	/* Which candidate it is, not what its path looks like: HOME and
-	 * XDG_CONFIG_HOME can make a user's path spell anything. */
 	*system = 0;
-	if (xdg != NULL && xdg[0] != '/')
-		xdg = NULL;
-	if ((path = xdg != NULL ? try_path(xdg, "/postie/config") :
-	    try_path(home, "/.config/postie/config")) != NULL)
-		return path;
-	if ((path = try_path(home, "/.postierc")) != NULL)
-		return path;
-	if ((path = try_path(SYSCONFDIR, "/postie.conf")) != NULL) {
-		*system = 1;
-		return path;
+	for (i = 0; i < NSEARCH; i++) {
+		if ((kind = candidate(i, &b)) == 0 || !exists(b.data))
+			continue;
+		*system = kind == 1;
+		return buf_detach(&b);
 	}
-	if ((path = try_path(home, "/.msmtprc")) != NULL)
-		return path;
-	if ((path = xdg != NULL ? try_path(xdg, "/msmtp/config") :
-	    try_path(home, "/.config/msmtp/config")) != NULL)
-		return path;
-	if ((path = try_path(SYSCONFDIR, "/msmtprc")) != NULL)
-		*system = 1;
-	return path;
+	buf_release(&b);
+	return NULL;
+}
+
+void
+conf_search_path(struct strlist *out)
+{
+	struct buf	 b = BUF_INIT;
+	int		 i;
+
+	for (i = 0; i < NSEARCH; i++)
+		if (candidate(i, &b) != 0)
+			strlist_add(out, buf_str(&b));
+	buf_release(&b);
 }
 
 int

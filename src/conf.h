@@ -2,6 +2,7 @@
 #define POSTIE_CONF_H
 
 #include "buf.h"
+#include "strlist.h"
 
 /*
  * Configuration in msmtp's syntax and keywords (a ~/.msmtprc works
@@ -132,6 +133,14 @@ void	 conf_release(struct conf *);
  * opened.
  */
 char	*conf_find_file(int *system);
+
+/*
+ * Append to `out` the files conf_find_file() tries, in its order, as it
+ * spells them: $XDG_CONFIG_HOME or its fallback ~/.config, and the home
+ * directory, filled in; those in a home directory are left out when
+ * there is none.
+ */
+void	 conf_search_path(struct strlist *out);
 
 /* `path` is SYSCONFDIR/postie.conf or SYSCONFDIR/msmtprc, spelled so. */
 int	 conf_is_system_path(const char *path);

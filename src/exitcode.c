@@ -63,6 +63,30 @@ static const struct exit_rule rules[] = {
 	  "the server answered with a code that does not fit the command" },
 };
 
+static const struct exit_summary summaries[] = {
+	{ EX_OK,		"sent, or kept in the queue to send later" },
+	{ EX_USAGE,		"invalid command line" },
+	{ EX_DATAERR,		"bad address or input; SMTPUTF8 needed, not offered" },
+	{ EX_NOINPUT,		"--queue-delete: no queue entry with that ID" },
+	{ EX_NOUSER,		"a recipient was refused for good (5xx to RCPT)" },
+	{ EX_NOHOST,		"the server's host name is not in the DNS" },
+	{ EX_UNAVAILABLE,	"the server refused for good (5xx, SIZE, no AUTH)" },
+	{ EX_SOFTWARE,		"internal error" },
+	{ EX_OSERR,		"system error (out of memory, no process)" },
+	{ EX_IOERR,		"local input/output error (the message, the spool)" },
+	{ EX_TEMPFAIL,		"temporary failure: try again later" },
+	{ EX_PROTOCOL,		"the server's reply was malformed or unexpected" },
+	{ EX_NOPERM,		"credentials rejected; a queue entry not yours" },
+	{ EX_CONFIG,		"configuration error" },
+};
+
+const struct exit_summary *
+exit_summaries(unsigned *n)
+{
+	*n = sizeof(summaries) / sizeof(summaries[0]);
+	return summaries;
+}
+
 int
 exit_status(enum phase ph, int code, enum local_err le)
 {

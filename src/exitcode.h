@@ -41,6 +41,18 @@ long		 exit_rcpt_reported(const struct smtp_result *);
 /* The rule table and its length. */
 const struct exit_rule *exit_rules(unsigned *n);
 
+/*
+ * Every status postie exits with, once, in increasing order, with what it
+ * means in a few words: the end of --help.  It covers the rule table and
+ * the statuses set outside it (66 from --queue-delete); test_exitdoc
+ * checks both against the sources and the man page.
+ */
+struct exit_summary {
+	int		 status;
+	const char	*what;		/* at most 56 characters */
+};
+const struct exit_summary *exit_summaries(unsigned *n);
+
 /* "EX_TEMPFAIL" etc. for a sysexits value; "EX_OK" for 0. */
 const char	*exit_name(int status);
 

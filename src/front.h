@@ -69,5 +69,6 @@ int	smtp_stdio(struct run *);	/* -bs */
 int	pretend(const struct run *);	/* -P */
 int	serverinfo(const struct run *);	/* -S */
 int	verify_addrs(struct run *);	/* -bv */
+int	newaliases(struct run *);	/* -bi */
 
 #endif

@@ -17,6 +17,7 @@
 #include <idn2.h>
 
 #include "conf.h"
+#include "exitcode.h"
 #include "front.h"
 #include "log.h"
 #include "options.h"
@@ -31,6 +32,7 @@ GNUTLS_SKIP_GLOBAL_INIT
 static const char	*base_name(const char *);
 static int		 usage_error(const char *);
 static int		 print_version(void);
+static int		 print_help(void);
 static int		 other_mode(struct run *);
 static int		 std_fds(void);
 static void		 reset_signals(void);
@@ -55,8 +57,10 @@ usage_error(const char *msg)
 static int
 print_version(void)
 {
-	int	 m, system;
-	char	*path = conf_find_file(&system);
+	struct strlist	 searched = STRLIST_INIT;
+	int		 m, system;
+	char		*path = conf_find_file(&system);
+	size_t		 i;
 
 	printf("postie %s\n", PACKAGE_VERSION);
 	printf("TLS: GnuTLS %s (STARTTLS and implicit TLS)\n",
@@ -70,11 +74,32 @@ print_version(void)
 	printf("configuration file: %s\n", path != NULL ? path : "(none found)");
 	printf("system queue: %s (mail sent with the system configuration)\n",
 	    SPOOLDIR);
-	printf("searched: $XDG_CONFIG_HOME/postie/config, ~/.postierc, "
-	    "%s/postie.conf, ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config, "
-	    "%s/msmtprc\n", SYSCONFDIR, SYSCONFDIR);
+	/* The paths as tried, not as a template: "$XDG_CONFIG_HOME" means
+	 * nothing to a user who never set it. */
+	conf_search_path(&searched);
+	printf("searched:");
+	for (i = 0; i < searched.n; i++)
+		printf("%s %s", i > 0 ? "," : "", searched.v[i]);
+	printf("\n");
+	strlist_release(&searched);
 	free(path);
-	return EX_OK;
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+}
+
+/* --help: the options, then each exit status on a line of its own. */
+static int
+print_help(void)
+{
+	const struct exit_summary	*e;
+	unsigned			 n, i;
+
+	fputs(options_usage(), stdout);
+	printf("\nExit status:\n");
+	e = exit_summaries(&n);
+	for (i = 0; i < n; i++)
+		printf("  %-3d %-15s %s\n", e[i].status,
+		    exit_name(e[i].status), e[i].what);
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 }
 
 /* Modes other than sending. */
@@ -85,8 +110,7 @@ other_mode(struct run *r)
 
 	switch (r->opts.mode) {
 	case MODE_HELP:
-		fputs(options_usage(), stdout);
-		return EX_OK;
+		return print_help();
 	case MODE_VERSION:
 		return print_version();
 	case MODE_QUEUE_LIST:
@@ -94,8 +118,7 @@ other_mode(struct run *r)
 	case MODE_QUEUE_DELETE:
 		return queue_mode(r);
 	case MODE_NEWALIASES:
-		/* Loading the account loads and checks its aliases file. */
-		return load_account(r);
+		return newaliases(r);
 	case MODE_SMTP_STDIO:
 		return smtp_stdio(r);
 	case MODE_PRETEND:

@@ -21,7 +21,8 @@
 /*
  * The modes other than submitting a message: -bs (SMTP on standard input
  * and output, each message relayed at once), -P (the account in use),
- * -S (what the server offers) and -bv (recipients verified by RCPT).
+ * -S (what the server offers), -bv (recipients verified by RCPT) and -bi
+ * (newaliases).
  */
 
 static int	bs_send(void *, const char *, const struct strlist *, int,
@@ -223,4 +224,32 @@ verify_addrs(struct run *r)
 	smtp_result_release(&res);
 	buf_release(&out);
 	return status;
+}
+
+/*
+ * -bi, newaliases: postie keeps no alias database, so there is nothing
+ * to rebuild; loading the account reads and checks its aliases file.
+ * Scripts and package hooks run newaliases after editing aliases, and a
+ * silent success tells their user nothing: one line says what was done.
+ */
+int
+newaliases(struct run *r)
+{
+	const char	*conf;
+	size_t		 n;
+	int		 status;
+
+	if ((status = load_account(r)) != EX_OK)
+		return status;
+	conf = r->su.conf.path != NULL ? r->su.conf.path : "(none)";
+	printf("postie: no alias database to rebuild; ");
+	if (r->su.have_aliases) {
+		n = r->su.aliases.names.n;
+		printf("%s is fine (%zu alias%s), account '%s' of %s\n",
+		    r->acct->aliases, n, n == 1 ? "" : "es", r->acct->name,
+		    conf);
+	} else
+		printf("account '%s' of %s has no aliases file\n",
+		    r->acct->name, conf);
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 }

@@ -85,7 +85,7 @@ void	options_release(struct options *);
 int	options_parse(struct options *, int argc, char *const argv[],
 	    const char *progname, struct buf *err);
 
-/* The --help text. */
+/* The --help text, but for the exit statuses (exit_summaries()). */
 const char *options_usage(void);
 
 #endif

@@ -26,6 +26,7 @@ static int	check_secret(const struct setup *, const char *,
 static int	load_system(struct setup *, const char *, struct buf *);
 static int	apply_overrides(struct setup *, const struct strlist *,
 		    struct buf *);
+static void	no_host(const struct account *, const char *, struct buf *);
 static int	pick_account(struct setup *, const char *, const char *,
 		    const char *, struct buf *);
 
@@ -147,6 +148,19 @@ apply_overrides(struct setup *s, const struct strlist *ov, struct buf *err)
 	return EX_OK;
 }
 
+/* The account's own line, where its host belongs. */
+static void
+no_host(const struct account *a, const char *path, struct buf *err)
+{
+	if (a->line > 0)
+		buf_addf(err, "%s:%d: ", a->file != NULL ? a->file : path,
+		    a->line);
+	else
+		buf_addf(err, "%s: ", path);
+	buf_addf(err, "account '%s' has no host (add a 'host' line after "
+	    "it, or 'socket' for a local server)", a->name);
+}
+
 static int
 pick_account(struct setup *s, const char *path, const char *account,
     const char *from, struct buf *err)
@@ -159,8 +173,7 @@ pick_account(struct setup *s, const char *path, const char *account,
 	else if (conf_check_supported(s->acct, err) == -1)
 		;
 	else if (s->acct->host == NULL && s->acct->socket == NULL)
-		buf_addf(err, "%s: account '%s' has no host", path,
-		    s->acct->name);
+		no_host(s->acct, path, err);
 	else if (has_password(&s->conf) && check_secret(s, path, err) == -1)
 		;
 	else

@@ -205,6 +205,10 @@ wait_fd(int fd, int dir, long long deadline)
 	}
 }
 
+/*
+ * Why the handshake failed, without saying that it did: the caller's
+ * message ("TLS handshake with 'HOST' failed: ...") says that once.
+ */
 static void
 handshake_reason(struct tls *t, int r, struct buf *err)
 {
@@ -222,7 +226,7 @@ handshake_reason(struct tls *t, int r, struct buf *err)
 		}
 		break;
 	case GNUTLS_E_TIMEDOUT:
-		buf_addstr(err, "timed out during the TLS handshake");
+		buf_addstr(err, "timed out");
 		return;
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 		buf_addstr(err, "server offers only TLS versions postie "
@@ -235,18 +239,17 @@ handshake_reason(struct tls *t, int r, struct buf *err)
 			    "postie refuses (older than TLS 1.2)");
 		else if (a == GNUTLS_A_HANDSHAKE_FAILURE ||
 		    a == GNUTLS_A_INSUFFICIENT_SECURITY)
-			buf_addf(err, "TLS handshake refused by the server "
+			buf_addf(err, "refused by the server "
 			    "(%s): no protocol version or cipher suite in "
 			    "common", gnutls_alert_get_name(a));
 		else
-			buf_addf(err, "TLS handshake refused by the server: "
-			    "%s", gnutls_alert_get_name(a));
+			buf_addf(err, "refused by the server: %s",
+			    gnutls_alert_get_name(a));
 		return;
 	case GNUTLS_E_PREMATURE_TERMINATION:
 	case GNUTLS_E_PULL_ERROR:
 	case GNUTLS_E_PUSH_ERROR:
-		buf_addstr(err, "the server closed the connection during the "
-		    "TLS handshake");
+		buf_addstr(err, "the server closed the connection");
 		return;
 	case GNUTLS_E_NO_CIPHER_SUITES:
 	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
@@ -257,13 +260,13 @@ handshake_reason(struct tls *t, int r, struct buf *err)
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
 	case GNUTLS_E_DECRYPTION_FAILED:
-		buf_addf(err, "TLS handshake failed: %s (does the server "
-		    "speak TLS here?)", gnutls_strerror(r));
+		buf_addf(err, "%s (does the server speak TLS here?)",
+		    gnutls_strerror(r));
 		return;
 	default:
 		break;
 	}
-	buf_addf(err, "TLS handshake failed: %s", gnutls_strerror(r));
+	buf_addstr(err, gnutls_strerror(r));
 }
 
 int
@@ -356,8 +359,7 @@ tls_handshake(struct tls *t, int fd, const struct tls_params *p,
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			if (wait_fd(fd, gnutls_record_get_direction(t->session)
 			    ? POLLOUT : POLLIN, deadline) < 0) {
-				buf_addstr(err, "timed out during the TLS "
-				    "handshake");
+				buf_addstr(err, "timed out");
 				return -1;
 			}
 			continue;

@@ -79,14 +79,18 @@ void		 tls_free(struct tls *);
 /*
  * Handshake over a connected non-blocking fd, bounded by `deadline`
  * (now_ms() clock), verifying as above.  Once per struct tls.  Returns 0,
- * or -1 with a one-line reason appended to `err`, lowercase, no prefix:
+ * or -1 with a one-line reason appended to `err`, lowercase, no prefix
+ * and never "handshake failed" (the caller says that once):
  *   certificate has expired (not after 2021-01-01 00:00:00 UTC)
  *   certificate is not yet valid (not before ...)
  *   certificate is not valid for 'HOST'
  *   certificate is not valid for 'HOST' (the name is only in its subject
  *     CN, without subjectAltName)
- *   certificate issuer is unknown (not in the trust store)
- *   certificate is self-signed and not in the trust store
+ *   certificate issuer is unknown (not in the trust store); trust its
+ *     CA with tls_trust_file or, to pin it, ... (how to pin, as below)
+ *   certificate is self-signed and not in the trust store; to pin it,
+ *     check the fingerprint that 'postie -S --tls-certcheck=off' shows
+ *     and set tls_fingerprint to it
  *   certificate was issued by a certificate that is not a CA
  *   certificate is not for TLS servers (key purpose)
  *   certificate requires an OCSP staple (must-staple) and the server
@@ -96,9 +100,11 @@ void		 tls_free(struct tls *);
  *   public key does not match the pin in tls_fingerprint (the server's
  *     is sha256//...)
  *   server offers only TLS versions postie refuses (older than TLS 1.2)
- *   timed out during the TLS handshake
- *   the server closed the connection during the TLS handshake
- *   TLS handshake failed: GNUTLS-TEXT (does the server speak TLS here?)
+ *   timed out
+ *   the server closed the connection
+ *   refused by the server: ALERT
+ *   GNUTLS-TEXT (does the server speak TLS here?)
+ *   GNUTLS-TEXT   (anything else)
  *   invalid tls_priorities at 'REST-OF-STRING'
  *   cannot load trust file 'F': ...   (and other setup errors)
  */

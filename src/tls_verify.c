@@ -412,13 +412,19 @@ tls_status_reason(struct tls *t, unsigned st, struct buf *err)
 	gnutls_datum_t		 out = { NULL, 0 };
 	int			 have = tls_leaf_cert(t->session, &crt) == 0;
 
+	/* Say how to trust it: -S with the check off is the one way to
+	 * see the fingerprint of a certificate that cannot be verified. */
 	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND) {
 		if (have && gnutls_x509_crt_check_issuer(crt, crt))
 			buf_addstr(err, "certificate is self-signed and not "
-			    "in the trust store");
+			    "in the trust store; ");
 		else
 			buf_addstr(err, "certificate issuer is unknown (not "
-			    "in the trust store)");
+			    "in the trust store); trust its CA with "
+			    "tls_trust_file or, ");
+		buf_addstr(err, "to pin it, check the fingerprint that "
+		    "'postie -S --tls-certcheck=off' shows and set "
+		    "tls_fingerprint to it");
 	} else if (st & GNUTLS_CERT_SIGNER_NOT_CA)
 		buf_addstr(err, "certificate was issued by a certificate "
 		    "that is not a CA");

@@ -13,6 +13,53 @@ load common
 	[[ "$output" == *"-t "* ]] || _fail "-t not described"
 }
 
+@test "--help describes every mode on a line of its own" {
+	local m
+	run_postie_noconf --help
+	assert_status 0
+	assert_stderr_empty
+	for m in -bm -bs -bv "-bi, newaliases" "-bp, mailq" "-q, -qIid" \
+	    "--queue-delete ID" "-P, --pretend" "-S, --serverinfo" \
+	    "-odi, -odb, -odq" --help --version; do
+		grep -q -- "^  $m\([ ,.]\|\$\)" <<<"$output" ||
+		    _fail "--help has no line for $m"
+	done
+	[[ $output == *"-bd and -bD are refused"* ]] || _fail "$output"
+}
+
+@test "--help: -B and -U are honoured, said once, not also 'ignored'" {
+	run_postie_noconf --help
+	grep -q -- '^  -B 7BIT|8BITMIME$' <<<"$output" || _fail "$output"
+	grep -q -- '^  -U  *ask for SMTPUTF8' <<<"$output" || _fail "$output"
+	# Nowhere else, the ignored list included.
+	assert_equal "$(grep -c -- '-B\b' <<<"$output")" 1 "-B lines"
+	assert_equal "$(grep -c -- '-U\b' <<<"$output")" 1 "-U lines"
+	sed -n '/^Accepted and ignored/,/^$/p' <<<"$output" >"$T/ignored"
+	[ -s "$T/ignored" ] || _fail "no ignored list: $output"
+	! grep -q -- '-[BU]\b' "$T/ignored" || _fail "$(cat "$T/ignored")"
+}
+
+@test "--help ends with the exit statuses, one a line, those of postie(8)" {
+	local want got
+	run_postie_noconf --help
+	assert_status 0
+	# The man page's EXIT STATUS items, each status once.
+	want=$(awk '/^\.Sh EXIT STATUS/ { on = 1; next } /^\.Sh / { on = 0 }
+	    on && /^\.It Sy [0-9]+ Pq EX_/ { print $3, $5 }' \
+	    "$TOP_SRCDIR/doc/postie.8" | sort -un)
+	[ "$(wc -l <<<"$want")" -ge 13 ] || _fail "man page: $want"
+	# Everything after "Exit status:", which must end the text.
+	got=$(sed -n '/^Exit status:$/,$p' <<<"$output" | sed 1d)
+	[ -n "$got" ] || _fail "no 'Exit status:' block: $output"
+	if grep -Evq '^  [0-9]{1,3} +EX_[A-Z]+ +[a-z0-9-].{4,}$' <<<"$got"; then
+		_fail "not one status a line: $got"
+	fi
+	assert_equal "$(awk '{ print $1, $2 }' <<<"$got")" "$want" "statuses"
+	assert_equal "${lines[-1]}" "$(tail -n 1 <<<"$got")" "last line"
+	[[ $got == *"75  EX_TEMPFAIL     temporary failure: try again later"* ]] ||
+	    _fail "$got"
+}
+
 @test "--version names the version and the config file in use" {
 	printf 'account default\nhost 127.0.0.1\n' >"$T/rc"
 	chmod 600 "$T/rc"
@@ -23,6 +70,36 @@ load common
 	HOME=$T XDG_CONFIG_HOME='' run_postie_noconf --version
 	[[ "$output" == *"configuration file: $T/.postierc"* ]] ||
 	    _fail "config path not shown: $output"
+}
+
+# The "searched:" line of --version, and SYSCONFDIR as it names it.
+searched_line() {
+	grep '^searched: ' <<<"$output"
+}
+searched_sysconf() {
+	searched_line | sed -n 's|^searched: [^,]*, [^,]*, \(/[^,]*\)/postie\.conf, .*|\1|p'
+}
+
+@test "--version: 'searched:' names the real paths, ~/.config when XDG_CONFIG_HOME is unset" {
+	local sys
+	run env -u XDG_CONFIG_HOME HOME="$T" "$POSTIE" --version
+	assert_status 0
+	sys=$(searched_sysconf)
+	[ -n "$sys" ] || _fail "no SYSCONFDIR in: $(searched_line)"
+	assert_equal "$(searched_line)" "searched: $T/.config/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/.config/msmtp/config, $sys/msmtprc"
+	# Set but relative: ignored as the XDG spec says, ~/.config again.
+	HOME=$T XDG_CONFIG_HOME=rel run_postie_noconf --version
+	assert_equal "$(searched_line)" "searched: $T/.config/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/.config/msmtp/config, $sys/msmtprc"
+	HOME=$T XDG_CONFIG_HOME=$T/xdg run_postie_noconf --version
+	assert_equal "$(searched_line)" "searched: $T/xdg/postie/config, $T/.postierc, $sys/postie.conf, $T/.msmtprc, $T/xdg/msmtp/config, $sys/msmtprc"
+	[[ $output != *'$'* && $output != *'~'* ]] || _fail "$output"
+	# And the first path listed is the one read when it is there.
+	mkdir -p "$T/.config/postie"
+	printf 'account default\nhost 127.0.0.1\n' >"$T/.config/postie/config"
+	chmod 600 "$T/.config/postie/config"
+	run env -u XDG_CONFIG_HOME HOME="$T" "$POSTIE" --version
+	[[ $output == *"configuration file: $T/.config/postie/config"* ]] ||
+	    _fail "$output"
 }
 
 @test "unknown option: exit 64, one line naming it, nothing sent" {
@@ -157,9 +234,29 @@ hi"
 	run --separate-stderr "$T/newaliases" -C "$T/rc"
 	[ "$status" -eq 78 ] || _fail "status $status"
 	[[ "$stderr" == *"$T/aliases:1: missing ':'"* ]] || _fail "$stderr"
+	[ -z "$output" ] || _fail "stdout on failure: $output"
 	printf 'root: admin@example.org\n' >"$T/aliases"
-	run "$T/newaliases" -C "$T/rc"
+	run --separate-stderr "$T/newaliases" -C "$T/rc"
 	[ "$status" -eq 0 ] || _fail "status $status"
+	assert_equal "$output" "postie: no alias database to rebuild; $T/aliases is fine (1 alias), account 'default' of $T/rc"
+	assert_equal "$stderr" ""
+}
+
+@test "-bi says what it checked: the aliases count, or that there is no file" {
+	printf '# ours\nroot: admin@example.org\nteam: a@example.org, b@example.org\n' \
+	    >"$T/aliases"
+	printf 'account default\nhost 127.0.0.1\naliases %s\n' "$T/aliases" \
+	    >"$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -bi
+	assert_status 0
+	assert_equal "$output" "postie: no alias database to rebuild; $T/aliases is fine (2 aliases), account 'default' of $T/rc"
+	assert_equal "$stderr" ""
+	printf 'account default\nhost 127.0.0.1\naccount other : default\n' \
+	    >"$T/rc"
+	run --separate-stderr "$POSTIE" -C "$T/rc" -a other -bi
+	assert_status 0
+	assert_equal "$output" "postie: no alias database to rebuild; account 'other' of $T/rc has no aliases file"
+	assert_equal "$stderr" ""
 }
 
 @test "-bd is refused; -q with nothing queued: exit 0, quiet; -q15m points to the timer" {

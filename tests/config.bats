@@ -173,6 +173,20 @@ setup() {
 	assert_stderr_contains "$CONFIG:8: account 'nosuch' is not defined above"
 }
 
+@test "account without host: exit 78 naming the file and the account's line" {
+	printf '%s\n' defaults 'port 25' '' '# the relay' 'account work' \
+	    'from a@example.org' 'account default : work' >"$T/rc"
+	chmod 600 "$T/rc"
+	run_postie_noconf -C "$T/rc" -a work -P
+	assert_status 78
+	assert_equal "$stderr" "postie: $T/rc:5: account 'work' has no host (add a 'host' line after it, or 'socket' for a local server)"
+	assert_equal "$output" ""
+	# The default account: its own line, where a host would go.
+	run_postie_noconf -C "$T/rc" rcpt@example.org <<<"hi"
+	assert_status 78
+	assert_equal "$stderr" "postie: $T/rc:7: account 'default' has no host (add a 'host' line after it, or 'socket' for a local server)"
+}
+
 @test "-C with a missing file: exit 78 naming the file" {
 	run_postie_noconf -C "$T/nonexistent.conf" rcpt@example.org \
 	    <"$(sample_message)"

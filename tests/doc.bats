@@ -270,6 +270,135 @@ EOF
 	}
 }
 
+# ---- completions against --help ----------------------------------------
+# Each shell's completion must offer exactly the options --help lists, so
+# that neither can gain or lose one without the other.  Options are
+# compared in one spelling: long ones by name (--tls, not --tls=on), -b and
+# -od with their letter (-bs, -odq), -q with its selection letter (-qI for
+# -qIid), any other -o as -o (-oem is one of -o<other>), and other short
+# options by their letter (-A for -Ac).
+
+# normalize: option words on stdin, one per line, to that spelling.
+normalize() {
+	grep -E '^--?[a-zA-Z]' | awk '{
+		t = $0
+		if (t ~ /^--/)
+			sub(/[^a-z-].*$/, "", t)
+		else if (t ~ /^-b./)
+			t = substr(t, 1, 3)
+		else if (t ~ /^-od./)
+			t = substr(t, 1, 4)
+		else if (t == "-oi")
+			t = "-oi"
+		else if (t ~ /^-o/)
+			t = "-o"
+		else if (t ~ /^-q[IRS]/)
+			t = substr(t, 1, 3)
+		else
+			t = substr(t, 1, 2)
+		print t
+	}' | sort -u
+}
+
+# The options --help describes: every option word from the first blank
+# line to "Exit status:", less the modes it names as refused (-bd, -bD).
+help_options() {
+	"$postie" --help | sed -n '/^$/,/^Exit status:$/p' |
+	    grep -oE -- '(^|[][ ,(])--?[a-zA-Z][a-zA-Z0-9-]*' |
+	    sed 's/^[][ ,(]//' | normalize | grep -vxE -- '-b[dD]'
+}
+
+bash_options() {
+	{
+		bash_complete postie -
+		bash_complete postie -b
+		bash_complete postie -od
+	} | normalize
+}
+
+# What zsh hands _arguments when it runs _postie (the specs, with brace
+# expansion done), turned into option words: -b and -o into each of
+# their values, -q into itself and its selections.
+zsh_options() {
+	zsh -f -c '_arguments() { print -rl -- "$@" }
+		_describe() { : } ; _values() { : }
+		words=(postie ""); CURRENT=2
+		source "$1"' zsh "$top/completion/_postie" |
+	    awk '
+		!seen && !/\[/ { next }	# _arguments flags before the specs
+		{ seen = 1; sub(/^\([^)]*\)/, "") }
+		/^\*/ { next }		# the recipients
+		{
+			if (match($0, /^--[a-z]([a-z-]*[a-z])?/))
+				name = substr($0, 1, RLENGTH)
+			else
+				name = substr($0, 1, 2)
+			act = $0
+			sub(/^[^]]*\]/, "", act)
+			if (name == "-b" || name == "-q") {
+				if (name == "-q")
+					print name
+				while (match(act, /[a-zA-Z]\\:/)) {
+					print name substr(act, RSTART, 1)
+					act = substr(act, RSTART + RLENGTH)
+				}
+			} else if (name == "-o" &&
+			    match(act, /\([^()]*\)$/)) {
+				n = split(substr(act, RSTART + 1, RLENGTH - 2),
+				    v, " ")
+				for (i = 1; i <= n; i++)
+					print "-o" v[i]
+			} else
+				print name
+		}' | normalize
+}
+
+# What fish completes for "-", "-b", "-o" and "-q" (a bare -b is the
+# prefix of the modes, not an option of its own).
+fish_options() {
+	fish --no-config -c "source '$top/completion/postie.fish'
+		complete -C'postie -'; complete -C'postie -b'
+		complete -C'postie -o'; complete -C'postie -q'" |
+	    cut -f 1 | grep -vx -- -b | normalize
+}
+
+# same_options SHELL: its options are --help's, in both directions.
+same_options() {
+	local help got extra missing
+	help=$(help_options)
+	got=$("$1"_options)
+	[ "$(wc -l <<<"$help")" -ge 80 ] || {
+		echo "--help yields too few options: $help"
+		return 1
+	}
+	missing=$(comm -23 <(printf '%s\n' "$help") <(printf '%s\n' "$got"))
+	extra=$(comm -13 <(printf '%s\n' "$help") <(printf '%s\n' "$got"))
+	[ -z "$missing$extra" ] && return 0
+	[ -z "$missing" ] ||
+	    echo "$1 completion lacks what --help lists:" $missing
+	[ -z "$extra" ] ||
+	    echo "$1 completion offers what --help does not list:" $extra
+	return 1
+}
+
+@test "bash completion offers exactly the options --help lists" {
+	same_options bash
+	run bash_complete postie -b
+	[ "$output" = "$(printf '%s\n' -bm -bs -bv -bp -bi)" ]
+}
+
+@test "zsh completion offers exactly the options --help lists" {
+	need zsh
+	same_options zsh
+}
+
+@test "fish completion offers exactly the options --help lists" {
+	need fish
+	same_options fish
+	run fish --no-config -c "source '$top/completion/postie.fish'; complete -C'postie -b'"
+	[[ $output == *-bs* && $output == *-bv* && $output != *planned* ]]
+}
+
 @test "README and NEWS exist and give the two quick-start commands" {
 	grep -q 'sh tests/demo.sh' "$top/README"
 	grep -q 'sh tests/ci.sh' "$top/README"

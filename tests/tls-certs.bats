@@ -143,11 +143,11 @@ pin_of() {
 }
 
 @test "a self-signed certificate is refused" {
-	refused selfsigned "certificate is self-signed and not in the trust store"
+	refused selfsigned "certificate is self-signed and not in the trust store; to pin it, check the fingerprint that 'postie -S --tls-certcheck=off' shows and set tls_fingerprint to it"
 }
 
 @test "a certificate from an unknown CA is refused" {
-	refused unknownca "certificate issuer is unknown (not in the trust store)"
+	refused unknownca "certificate issuer is unknown (not in the trust store); trust its CA with tls_trust_file or, to pin it, check the fingerprint that 'postie -S --tls-certcheck=off' shows and set tls_fingerprint to it"
 }
 
 @test "a certificate issued by a non-CA certificate is refused" {
@@ -443,9 +443,10 @@ wait_port_file() {
 	raw_server $'220 plain.example ESMTP\r\n'
 	probe_ca
 	assert_status 1
-	# The middle is GnuTLS's own text ("An unexpected TLS packet was
-	# received.").
-	[[ ${lines[0]} == "error: TLS handshake failed: "*" (does the server speak TLS here?)" ]]
+	# GnuTLS's own text ("An unexpected TLS packet was received."),
+	# not prefixed: the caller says that the handshake failed.
+	[[ ${lines[0]} == "error: "*" (does the server speak TLS here?)" ]]
+	[[ ${lines[0]} != *[Hh]andshake* ]]
 }
 
 @test "a silent server hits the handshake deadline" {
@@ -453,7 +454,7 @@ wait_port_file() {
 	run timeout 10 "$TLSPROBE" 127.0.0.1 "$SERV_PORT" --host "$HOST" \
 	    --trust "$CERTS/ca.pem" --timeout 1
 	assert_status 1
-	assert_equal "${lines[0]}" "error: timed out during the TLS handshake"
+	assert_equal "${lines[0]}" "error: timed out"
 }
 
 # ---- the iobuf ops over a session ---------------------------------------------

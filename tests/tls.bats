@@ -264,6 +264,54 @@ EOF
 	assert_equal "$(fake_commands)" "" commands
 }
 
+# "TLS handshake with 'H' failed: " and then the reason, which does not
+# say it again.
+@test "implicit TLS to a plaintext server: 75, 'handshake' said once" {
+	fake_start
+	write_tls_config "tls_starttls off"
+	send
+	assert_status 75
+	assert_stderr_one_line
+	assert_stderr_matches "^postie: account 'default', server 127\.0\.0\.1\[127\.0\.0\.1\]:[0-9]+, TLS: TLS handshake with '127\.0\.0\.1' failed: [A-Z][^:]* \(does the server speak TLS here\?\)\$"
+	assert_equal "$(grep -o -i handshake <<<"$stderr" | wc -l)" 1 \
+	    "times 'handshake' is said"
+	assert_no_message
+}
+
+# What to do about a certificate nobody vouches for: the command that
+# shows its fingerprint, and the keyword that pins it; and that command
+# does show it.
+@test "self-signed or unknown CA: the error says how to pin, and -S shows the pin" {
+	local cert fp
+	for cert in selfsigned unknownca; do
+		fake_start_tls "$cert" "" --tls-wrap --connections 2
+		write_tls_config "tls_starttls off"
+		send
+		assert_status 75
+		assert_stderr_one_line
+		assert_stderr_contains "TLS: TLS handshake with '127.0.0.1' failed: certificate "
+		assert_stderr_contains "to pin it, check the fingerprint that 'postie -S --tls-certcheck=off' shows and set tls_fingerprint to it"
+		[ "$cert" = selfsigned ] ||
+		    assert_stderr_contains "issuer is unknown (not in the trust store); trust its CA with tls_trust_file or, to pin it"
+		# The command the message names prints the fingerprint ...
+		run_postie -S --tls-certcheck=off
+		assert_status 0
+		fp=$(sed -n 's/^ *SHA-256 fingerprint: //p' <<<"$output")
+		[[ $fp =~ ^([0-9A-F]{2}:){31}[0-9A-F]{2}$ ]] || _fail "$output"
+		fake_stop
+		rm -f "$CONFIG"
+		# ... and that fingerprint as tls_fingerprint lets mail through.
+		fake_start_tls "$cert" "" --tls-wrap
+		write_tls_config "tls_starttls off" "tls_fingerprint $fp"
+		send
+		assert_status 0
+		assert_stderr_empty
+		assert_equal "$(fake_messages)" 1 messages
+		fake_stop
+		rm -f "$CONFIG"
+	done
+}
+
 @test "tls_certcheck off: delivered over TLS, with a warning" {
 	fake_start_tls unknownca
 	write_tls_config "tls_certcheck off"

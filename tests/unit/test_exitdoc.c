@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@
  *
  * (the text may be broken over several lines), and that the section lists
  * no status the table lacks.  On failure it prints the lines to paste.
+ *
+ * --help ends with exit_summaries(), one line a status.  That list must
+ * hold every status of the rule table and every EX_ name the sources in
+ * src/ use, once each and in order, and each of its statuses must have an
+ * item in the man page's section too.
  */
 
 #define MAX_ITEMS	128
@@ -35,6 +41,10 @@ static void	add_words(struct buf *, const char *);
 static int	parse_item(const char *, struct item *);
 static int	read_section(const char *);
 static int	has_rule(const struct exit_rule *);
+static int	summarised(const char *);
+static void	check_summaries(const struct exit_rule *, unsigned);
+static void	check_sources(const char *);
+static void	check_source_file(const char *);
 
 /* Append `s` to `b`, white space runs turned into one space. */
 static void
@@ -147,6 +157,124 @@ has_rule(const struct exit_rule *r)
 	return ok;
 }
 
+/* The summary of the status named `name` ("EX_NOINPUT"), or 0. */
+static int
+summarised(const char *name)
+{
+	const struct exit_summary	*e;
+	unsigned			 n, i;
+
+	e = exit_summaries(&n);
+	for (i = 0; i < n; i++)
+		if (strcmp(exit_name(e[i].status), name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_summaries(const struct exit_rule *rules, unsigned nrules)
+{
+	const struct exit_summary	*e;
+	unsigned			 n, i, j;
+	int				 found;
+
+	e = exit_summaries(&n);
+	CHECK(n > 0);
+	for (i = 0; i < n; i++) {
+		/* Increasing, so each status is there once. */
+		CHECK(i == 0 || e[i - 1].status < e[i].status);
+		CHECK(strcmp(exit_name(e[i].status), "?") != 0);
+		CHECK(e[i].what != NULL && strlen(e[i].what) <= 56);
+		found = 0;
+		for (j = 0; j < nitems; j++)
+			if (items[j].status == e[i].status &&
+			    strcmp(items[j].name, exit_name(e[i].status)) == 0)
+				found = 1;
+		if (found) {
+			t_pass++;
+			continue;
+		}
+		t_fail++;
+		fprintf(stderr, "doc/postie.8: EXIT STATUS has no \".It Sy %d "
+		    "Pq %s\" (--help lists it)\n", e[i].status,
+		    exit_name(e[i].status));
+	}
+	for (i = 0; i < nrules; i++) {
+		if (summarised(exit_name(rules[i].status))) {
+			t_pass++;
+			continue;
+		}
+		t_fail++;
+		fprintf(stderr, "exit_summaries() lacks status %d (%s) of the "
+		    "rule table\n", rules[i].status, exit_name(rules[i].status));
+	}
+}
+
+/* Every EX_ name a source file uses has its line in --help. */
+static void
+check_source_file(const char *path)
+{
+	FILE		*f;
+	char		*line = NULL, name[32];
+	const char	*p;
+	size_t		 cap = 0, k;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		t_fail++;
+		fprintf(stderr, "cannot open '%s'\n", path);
+		return;
+	}
+	while (getline(&line, &cap, f) != -1)
+		for (p = line; (p = strstr(p, "EX_")) != NULL; p += k) {
+			k = 3 + strspn(p + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+			if (k == 3 || k >= sizeof(name) ||
+			    (p > line && (p[-1] == '_' || (p[-1] >= 'A' &&
+			    p[-1] <= 'Z'))))
+				continue;
+			memcpy(name, p, k);
+			name[k] = '\0';
+			if (summarised(name))
+				continue;
+			t_fail++;
+			fprintf(stderr, "%s uses %s, which exit_summaries() "
+			    "(the end of --help) lacks\n", path, name);
+		}
+	free(line);
+	fclose(f);
+}
+
+static void
+check_sources(const char *top)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct buf	 dir = BUF_INIT, path = BUF_INIT;
+	size_t		 n, files = 0;
+
+	buf_addf(&dir, "%s/src", top);
+	if ((d = opendir(buf_str(&dir))) == NULL) {
+		t_fail++;
+		fprintf(stderr, "cannot open '%s'\n", buf_str(&dir));
+		buf_release(&dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		/* exitcode.c names them all, for exit_name(). */
+		if (n < 3 || strcmp(de->d_name + n - 2, ".c") != 0 ||
+		    strcmp(de->d_name, "exitcode.c") == 0)
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", buf_str(&dir), de->d_name);
+		check_source_file(buf_str(&path));
+		files++;
+	}
+	closedir(d);
+	CHECK(files > 10);
+	buf_release(&path);
+	buf_release(&dir);
+}
+
 int
 main(void)
 {
@@ -174,9 +302,12 @@ main(void)
 		    rules[i].why);
 	}
 
-	/* No status in the page that the table does not produce. */
+	check_summaries(rules, n);
+	check_sources(top != NULL ? top : ".");
+
+	/* No status in the page that postie does not exit with. */
 	for (i = 0; i < nitems; i++) {
-		known = 0;
+		known = summarised(items[i].name);
 		for (j = 0; j < n; j++)
 			if (rules[j].status == items[i].status)
 				known = 1;
@@ -187,7 +318,7 @@ main(void)
 		}
 		t_fail++;
 		fprintf(stderr, "%s: EXIT STATUS lists \".It Sy %d Pq %s\" "
-		    "but the exit table has no such status: remove it\n",
+		    "but postie has no such status: remove it\n",
 		    buf_str(&path), items[i].status, items[i].name);
 	}
 
