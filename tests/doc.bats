@@ -436,11 +436,28 @@ same_options() {
 		cp "$f" "$BATS_TEST_TMPDIR/c.conf"
 		chmod 600 "$BATS_TEST_TMPDIR/c.conf"
 		run "$postie" -C "$BATS_TEST_TMPDIR/c.conf" -P
+		if grep -q '^account ' "$f"; then
+			[ "$status" -eq 0 ] || {
+				echo "$f: exit $status: $output"
+				return 1
+			}
+		else
+			# an example to fill in (the Debian package's
+			# /etc/postie.conf): until then, one clear error
+			[ "$status" -eq 78 ] &&
+			    [[ "$output" == *"no account 'default'"* ]] || {
+				echo "$f, as shipped: exit $status: $output"
+				return 1
+			}
+		fi
+		# and with its commented-out keywords ("#host ...") in
+		sed 's/^#\([a-z]\)/\1/' "$f" >"$BATS_TEST_TMPDIR/c.conf"
+		run "$postie" -C "$BATS_TEST_TMPDIR/c.conf" -P
 		[ "$status" -eq 0 ] || {
-			echo "$f: exit $status: $output"
+			echo "$f, uncommented: exit $status: $output"
 			return 1
 		}
 		n=$((n + 1))
 	done
-	[ "$n" -ge 2 ]
+	[ "$n" -ge 3 ]
 }
