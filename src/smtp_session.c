@@ -146,12 +146,22 @@ out:
 static void
 choose_tls(struct smtp_session *s, const struct sockaddr_storage *peer)
 {
-	if (!route_tls_decide(s->rt, peer, NULL))
+	struct buf	 why = BUF_INIT;
+
+	if (!route_tls_decide(s->rt, peer, s->trace != NULL ? &why : NULL))
 		s->tls_mode = TM_PLAIN;
 	else if (s->rt->tls_start == RT_IMPLICIT)
 		s->tls_mode = TM_IMPLICIT;
 	else
 		s->tls_mode = TM_STARTTLS;
+	/* With -v, before the greeting: why this session has TLS or not. */
+	if (s->trace != NULL) {
+		buf_reset(&s->tmp);
+		buf_addf(&s->tmp, "connected to %s; TLS %s",
+		    buf_str(&s->server), buf_str(&why));
+		sess_trace(s, '*', s->tmp.data, s->tmp.len);
+	}
+	buf_release(&why);
 }
 
 /*

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# What postie says about itself (issue 11): with no syslog to reach and
-# no logfile, what only the logs would get reaches stderr, once.
+# What postie says about itself (issue 11): -v starts with the file, the
+# account, the hosts, the TLS decision and where logs go, before the
+# transcript; with no syslog to reach and no logfile, what only the logs
+# would get reaches stderr, once.
 
 load common
 
@@ -63,6 +65,39 @@ run_dev() {
 	shift
 	run --separate-stderr "$T/privdev" "$sink" timeout -k 5 \
 	    "$POSTIE_TIMEOUT" "$POSTIE" -C "$CONFIG" "$@"
+}
+
+@test "-v starts with the file, the account, the hosts, TLS and the logs" {
+	fake_start
+	write_config "host 127.0.0.2, 127.0.0.1"
+	run_postie -v a@example.org <<<"hi"
+	assert_status 0
+	assert_equal "${stderr_lines[0]}" \
+	    "*** configuration file $CONFIG, account 'default'" "line 1"
+	assert_equal "${stderr_lines[1]}" \
+	    "*** hosts, tried in order: 127.0.0.2, 127.0.0.1; port $FAKE_PORT" \
+	    "line 2"
+	assert_equal "${stderr_lines[2]}" \
+	    "*** TLS for 127.0.0.2: off (tls unset: a loopback address)" "line 3"
+	assert_equal "${stderr_lines[3]}" \
+	    "*** TLS for 127.0.0.1: off (tls unset: a loopback address)" "line 4"
+	[[ "${stderr_lines[4]}" == "*** logs: "* ]] || _fail "line 5"
+	# 127.0.0.2 refuses (nothing listens there), then:
+	assert_equal "${stderr_lines[5]}" \
+	    "*** connected to 127.0.0.1[127.0.0.1]:$FAKE_PORT; TLS off (tls unset: a loopback address)" \
+	    "line 6"
+	[[ "${stderr_lines[6]}" == "<-- 220"* ]] || _fail "no greeting after"
+	assert_stderr_contains "--> EHLO client.example.org"
+}
+
+@test "-v: a name's addresses are decided once connected" {
+	fake_start
+	write_config "host localhost"
+	run_postie -v a@example.org <<<"hi"
+	assert_status 0
+	assert_stderr_contains "*** TLS for localhost: required, STARTTLS (tls unset: the default for an address that is not loopback; off if the name resolves to loopback)"
+	assert_stderr_matches $'\n''\*\*\* connected to localhost\[(127\.0\.0\.1|::1)\]:'"$FAKE_PORT"'; TLS off \(tls unset: a loopback address\)'$'\n''<-- 220'
+	refute_command_prefix STARTTLS
 }
 
 @test "no syslog, no logfile: a failure is said on stderr once" {
