@@ -249,6 +249,9 @@ static struct account *new_account(struct parser *, const char *);
 static int	 do_line(struct parser *, char *, size_t);
 static int	 exists(const char *);
 static int	 candidate(int, struct buf *);
+static void	 origin(const struct account *, enum kw, struct buf *);
+static void	 show_value(const struct account *, const struct keyword *,
+		    struct buf *);
 
 static int
 is_blank(int c)
@@ -1140,6 +1143,116 @@ conf_override(struct account *a, const char *keyword, const char *value,
 	explicit_bzero(arg, strlen(arg));
 	free(arg);
 	return rc;
+}
+
+/*
+ * "FILE:LINE" (the account, a parent or `defaults`: kw_line travels with
+ * the value, the set mask does not count `defaults`), "command line"
+ * (conf_override() leaves line 0) or "default".
+ */
+static void
+origin(const struct account *a, enum kw k, struct buf *out)
+{
+	if (a->kw_line[k] > 0)
+		buf_addf(out, "%s:%d", a->file != NULL ? a->file : "(config)",
+		    a->kw_line[k]);
+	else if ((a->set & (1ULL << k)) != 0)
+		buf_addstr(out, "command line");
+	else
+		buf_addstr(out, "default");
+}
+
+/* A value as the file would spell it; never a secret. */
+static void
+show_value(const struct account *a, const struct keyword *kwd,
+    struct buf *out)
+{
+	static const char *const hdr[] = {
+		[HDR_AUTO] = "auto", [HDR_ON] = "on", [HDR_OFF] = "off"
+	};
+	static const struct { int secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' }
+	};
+	const struct field	*f = &fields[kwd->kw];
+	const char		*base = (const char *)a + f->off;
+	const char		*s;
+	size_t			 u;
+	int			 n;
+
+	switch (f->store) {
+	case S_STR:
+		s = *(char *const *)(const void *)base;
+		if (s == NULL && kwd->kw == K_SYSLOG)
+			/* Unset is on (log.c): cron mail must leave a trace. */
+			buf_addstr(out, a->syslog_set ? "off" : "on");
+		else if (s == NULL)
+			buf_addstr(out, "(not set)");
+		else if (kwd->kw == K_PASSWORD)
+			buf_addstr(out, "*");
+		else if (kwd->kw == K_EVAL)
+			buf_addstr(out, "(set)");	/* its output may be one */
+		else
+			buf_addstr(out, s);
+		return;
+	case S_INT:
+		n = *(const int *)(const void *)base;
+		if (kwd->parse == P_ONOFF)
+			buf_addstr(out, n ? "on" : "off");
+		else if (kwd->parse == P_DURATION) {
+			/* The largest unit that divides it; 's' divides all. */
+			for (u = 0; n % units[u].secs != 0; u++)
+				;
+			buf_addf(out, "%d%c", n / units[u].secs,
+			    units[u].unit);
+		}
+		else if (n == 0)
+			buf_addstr(out, kwd->parse == P_TIMEOUT ? "off" :
+			    "(not set)");
+		else
+			buf_addf(out, "%d", n);
+		return;
+	case S_PROTO:
+		buf_addstr(out, a->protocol == PROTO_LMTP ? "lmtp" : "smtp");
+		return;
+	case S_HDR:
+		buf_addstr(out, hdr[*(const enum hdr_mode *)(const void *)base]);
+		return;
+	case S_NONE:
+		buf_addstr(out, "(accepted and ignored)");
+		return;
+	}
+}
+
+int
+conf_show(const struct account *a, size_t i, const char **name,
+    struct buf *value, struct buf *from)
+{
+	const struct keyword	*kwd;
+
+	if (i >= sizeof(keywords) / sizeof(keywords[0]))
+		return -1;
+	kwd = &keywords[i];
+	*name = kwd->name;
+	/* An old name shares its field: one value, shown once. */
+	if (strcmp(kwd->name, fields[kwd->kw].name) != 0)
+		buf_addf(value, "(old name of %s)", fields[kwd->kw].name);
+	else
+		show_value(a, kwd, value);
+	origin(a, kwd->kw, from);
+	return 0;
+}
+
+int
+conf_origin(const struct account *a, const char *keyword, struct buf *out)
+{
+	int	 k;
+
+	for (k = 0; k < K_COUNT; k++)
+		if (strcmp(fields[k].name, keyword) == 0) {
+			origin(a, (enum kw)k, out);
+			return 0;
+		}
+	return -1;
 }
 
 /*

@@ -187,6 +187,23 @@ int	 conf_from_match(const char *pattern, const char *addr);
 int	 conf_override(struct account *, const char *keyword,
 	    const char *value, struct buf *err);
 
+/*
+ * -P's view of entry `i` of the parser's table (every keyword it accepts,
+ * old names included, in its order): `*name`, the value in `a` as a line
+ * of the file would spell it ("on", "5d", "(not set)"; an old name reads
+ * "(old name of timeout)") added to `value`, and where the value came
+ * from added to `from`: "FILE:LINE", "command line" or "default".  A
+ * password shows as "*", eval as "(set)": never a secret.  Returns 0, or
+ * -1 once `i` is past the last entry.
+ */
+int	 conf_show(const struct account *a, size_t i, const char **name,
+	    struct buf *value, struct buf *from);
+
+/* Where `keyword` (a canonical name) got its value, as conf_show() says
+ * it; -1 for a name postie does not know. */
+int	 conf_origin(const struct account *a, const char *keyword,
+	    struct buf *out);
+
 /* A deep copy of an account, released with conf_account_free(). */
 void	 conf_account_dup(struct account *dst, const struct account *src);
 void	 conf_account_free(struct account *);

@@ -29,6 +29,8 @@
 
 static int	choose_config(struct run *, char **, int *);
 static int	sender_from_header(struct run *);
+static void	say_setup(const struct run *);
+static void	say(struct buf *);
 
 /*
  * Which configuration file, decided before any file is read.  Whatever
@@ -65,6 +67,54 @@ choose_config(struct run *r, char **path, int *system)
 	return EX_OK;
 }
 
+/* One "*** " line of the -v transcript, then `b` is emptied. */
+static void
+say(struct buf *b)
+{
+	log_transcript('*', buf_str(b), b->len);
+	buf_reset(b);
+}
+
+/*
+ * -v: what the transcript is about, before it starts: the file and
+ * account, the hosts in the order tried, the TLS decision route.c makes
+ * for each (a name is decided again per address once connected), where
+ * the logs go.
+ */
+static void
+say_setup(const struct run *r)
+{
+	const struct route	*rt = &r->su.route;
+	struct buf		 b = BUF_INIT;
+	size_t			 i;
+
+	buf_addf(&b, "configuration file %s, account '%s'",
+	    r->su.conf.path != NULL ? r->su.conf.path : "(none)",
+	    rt->name);
+	say(&b);
+	if (rt->socket != NULL)
+		buf_addf(&b, "unix socket %s; TLS ", rt->socket);
+	else {
+		buf_addstr(&b, "hosts, tried in order: ");
+		for (i = 0; i < rt->hosts.n; i++)
+			buf_addf(&b, "%s%s", i > 0 ? ", " : "", rt->hosts.v[i]);
+		buf_addf(&b, "%s; port %d", rt->hosts.n == 0 ? "(none)" : "",
+		    rt->port);
+	}
+	if (rt->socket != NULL)
+		(void)route_tls_preview(rt, NULL, &b);
+	say(&b);
+	for (i = 0; rt->socket == NULL && i < rt->hosts.n; i++) {
+		buf_addf(&b, "TLS for %s: ", rt->hosts.v[i]);
+		(void)route_tls_preview(rt, rt->hosts.v[i], &b);
+		say(&b);
+	}
+	buf_addstr(&b, "logs: ");
+	log_where(&b);
+	say(&b);
+	buf_release(&b);
+}
+
 int
 load_account(struct run *r)
 {
@@ -79,6 +129,8 @@ load_account(struct run *r)
 	if (rc == EX_OK) {
 		r->acct = r->su.acct;
 		log_account(r->acct);
+		if (r->opts.verbose > 0)
+			say_setup(r);
 	} else if (priv_setgid() && r->opts.config == NULL &&
 	    r->opts.overrides.n > 0 && conf_is_system_path(path) &&
 	    access(path, R_OK) == -1) {

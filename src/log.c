@@ -1,5 +1,9 @@
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,10 @@
 #include "conf.h"
 #include "log.h"
 
+#ifndef _PATH_LOG
+#define _PATH_LOG	"/dev/log"
+#endif
+
 static const char	*progname = "postie";
 static const struct account *log_acct;
 static int		 verbose;
@@ -22,7 +30,10 @@ static int		 use_syslog = 1;
 static int		 facility = LOG_MAIL;
 static int		 protocol_fd = -1;
 static int		 muted;
+static int		 syslog_errno = -1;	/* -1: not probed yet */
 
+static int	syslog_reachable(void);
+static int	logged(void);
 static void	to_syslog(int, const char *);
 static void	to_logfile(const char *);
 static void	add_escaped(struct buf *, const char *, size_t);
@@ -108,6 +119,69 @@ add_escaped(struct buf *b, const char *s, size_t n)
 		else
 			buf_addf(b, "\\x%02x", c);
 	}
+}
+
+/*
+ * syslog(3) drops a line without a word when nothing listens at
+ * _PATH_LOG (a container without /dev/log): look once, as glibc
+ * connects (datagram, then stream), so that what is said only to the
+ * logs can go to stderr instead.
+ */
+static int
+syslog_reachable(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, type, i;
+	static const int	 types[] = { SOCK_DGRAM, SOCK_STREAM };
+
+	if (syslog_errno != -1)
+		return syslog_errno == 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path));
+	syslog_errno = ENOENT;
+	for (i = 0; i < 2 && syslog_errno != 0; i++) {
+		type = types[i];
+		if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1) {
+			syslog_errno = errno;
+			continue;
+		}
+		syslog_errno = connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0 ? 0 : errno;
+		close(fd);
+	}
+	return syslog_errno == 0;
+}
+
+/* Some log takes outcomes: syslog (on and reachable) or a logfile. */
+static int
+logged(void)
+{
+	return (log_acct != NULL && log_acct->logfile != NULL) ||
+	    (use_syslog && syslog_reachable());
+}
+
+void
+log_where(struct buf *out)
+{
+	const char	*name = "LOG_MAIL";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (facilities[i].value == facility)
+			name = facilities[i].name;
+	if (!use_syslog)
+		buf_addstr(out, "syslog off");
+	else if (syslog_reachable())
+		buf_addf(out, "syslog %s", name);
+	else
+		buf_addf(out, "syslog unreachable (%s: %s)", _PATH_LOG,
+		    strerror(syslog_errno));
+	if (log_acct != NULL && log_acct->logfile != NULL)
+		buf_addf(out, ", logfile %s", log_acct->logfile);
+	else if (!logged())
+		buf_addstr(out, ", no logfile: failures and notices on "
+		    "stderr only");
 }
 
 static void
@@ -207,6 +281,18 @@ log_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice_unlogged(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (logged())
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, "", fmt, ap);
 	va_end(ap);
 }
 

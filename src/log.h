@@ -10,6 +10,7 @@
  */
 
 struct account;
+struct buf;
 
 /* Before anything else: the name for messages and syslog's ident. */
 void	log_init(const char *progname);
@@ -35,6 +36,17 @@ void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* News that is not a failure ("queued as ..."), stderr and syslog. */
 void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * News that only the logs get ("queued as ..." with -odq, where sendmail
+ * says nothing): on stderr instead when no log takes it, i.e. syslog is
+ * off or nothing listens at /dev/log, and no logfile is set.  Said once:
+ * never on stderr when a log has it.
+ */
+void	log_notice_unlogged(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* Where outcomes go, for -P and -v: "syslog LOG_MAIL", "syslog
+ * unreachable (/dev/log: ...)", ", logfile PATH"... */
+void	log_where(struct buf *);
 /* One line per message to syslog and the logfile, not stderr; `ok` picks
  * the syslog priority. */
 void	log_outcome(int ok, const char *, ...)

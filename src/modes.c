@@ -27,7 +27,12 @@
 
 static int	bs_send(void *, const char *, const struct strlist *, int,
 		    struct bs_result *);
-static void	show(const char *, const char *);
+static void	show(const char *, const char *, const char *);
+static void	show_tls(const struct run *);
+static void	show_ehlo(const struct run *);
+static void	show_queue(const struct run *);
+static void	show_secret(const struct run *);
+static void	route_value(const struct route *, const char *, struct buf *);
 
 /*
  * -bs: one message of the session, through the same path as a message
@@ -97,54 +102,165 @@ smtp_stdio(struct run *r)
 }
 
 static void
-show(const char *key, const char *value)
+show(const char *key, const char *value, const char *from)
 {
-	printf("%-22s= %s\n", key, value != NULL ? value : "(not set)");
+	/* At least one blank before "=", however long the keyword. */
+	printf("%-21s = %s", key, value != NULL ? value : "(not set)");
+	if (from != NULL)
+		printf("  (%s)", from);
+	putchar('\n');
 }
 
-/* -P: the resolved account, as msmtp --pretend shows it; no secret. */
+/*
+ * The engine's value where the account leaves a choice to route.c: the
+ * port follows the protocol, a timeout of "off" is postie's own, unset
+ * tls_starttls follows the port, tls_certcheck is on, auth follows
+ * `user`.  `v` holds the account's value, replaced here.
+ */
+static void
+route_value(const struct route *rt, const char *name, struct buf *v)
+{
+	const char	*on;
+
+	if (strcmp(name, "port") == 0 || strcmp(name, "timeout") == 0) {
+		buf_reset(v);
+		buf_addf(v, "%d", name[0] == 'p' ? rt->port : rt->timeout);
+		return;
+	}
+	if (strcmp(name, "tls_starttls") == 0)
+		on = rt->tls_start == RT_STARTTLS ? "on" : "off";
+	else if (strcmp(name, "tls_certcheck") == 0)
+		on = rt->tlsp.certcheck ? "on" : "off";
+	else if (strcmp(name, "auth") == 0 && rt->auth != RA_MECH)
+		on = rt->auth == RA_ANY ? "on" : "off";
+	else
+		return;
+	buf_reset(v);
+	buf_addstr(v, on);
+}
+
+/*
+ * The TLS decision for each host as route.c makes it (a name is decided
+ * per address once resolved), with where `tls` was set.
+ */
+static void
+show_tls(const struct run *r)
+{
+	const struct route	*rt = &r->su.route;
+	struct buf		 v = BUF_INIT, from = BUF_INIT;
+	size_t			 i;
+
+	(void)conf_origin(r->acct, "tls", &from);
+	if (rt->socket != NULL) {
+		buf_addf(&v, "%s: ", rt->socket);
+		(void)route_tls_preview(rt, NULL, &v);
+		show("tls_decision", buf_str(&v), buf_str(&from));
+	}
+	for (i = 0; rt->socket == NULL && i < rt->hosts.n; i++) {
+		buf_reset(&v);
+		buf_addf(&v, "%s: ", rt->hosts.v[i]);
+		(void)route_tls_preview(rt, rt->hosts.v[i], &v);
+		show("tls_decision", buf_str(&v), buf_str(&from));
+	}
+	buf_release(&v);
+	buf_release(&from);
+}
+
+/* The EHLO name as the session picks it, and why. */
+static void
+show_ehlo(const struct run *r)
+{
+	const char	*n = route_helo(&r->su.route);
+	struct buf	 from = BUF_INIT;
+
+	if (n != NULL && n == r->su.route.helo) {
+		buf_addstr(&from, "domain at ");
+		(void)conf_origin(r->acct, "domain", &from);
+	} else
+		buf_addstr(&from, n != NULL ? "this host's name" :
+		    "this host has no name with a dot");
+	show("ehlo_name", n != NULL ? n : "the address literal of the "
+	    "connection's own end", buf_str(&from));
+	buf_release(&from);
+}
+
+/* Where the queue is, whose it is; on error, why there is none. */
+static void
+show_queue(const struct run *r)
+{
+	struct buf	 dir = BUF_INIT, why = BUF_INIT;
+	int		 sys;
+
+	if (setup_queue_dir(&r->su, &dir, &sys, &why) == 0) {
+		buf_addstr(&why, sys ? "the system queue" : "your own queue");
+		if (r->acct->queue_dir != NULL) {
+			buf_addstr(&why, ", queue_dir at ");
+			(void)conf_origin(r->acct, "queue_dir", &why);
+		}
+	}
+	show("queue_location", dir.len > 0 ? buf_str(&dir) : NULL,
+	    buf_str(&why));
+	buf_release(&dir);
+	buf_release(&why);
+}
+
+/* Where a secret for AUTH comes from, never the secret (secret.h). */
+static void
+show_secret(const struct run *r)
+{
+	const struct account	*a = r->acct;
+	const char		*kw = a->password != NULL ? "password" :
+	    a->passwordeval != NULL ? "passwordeval" : NULL;
+	struct buf		 from = BUF_INIT;
+
+	if (!route_needs_secret(&r->su.route))
+		show("secret", "none needed", NULL);
+	else if (kw == NULL)
+		show("secret", "looked up when sending: a systemd credential, "
+		    "~/.netrc, then a prompt", NULL);
+	else {
+		(void)conf_origin(a, kw, &from);
+		show("secret", kw, buf_str(&from));
+	}
+	buf_release(&from);
+}
+
+/*
+ * -P: the resolved account, as msmtp --pretend shows it, with every
+ * keyword the parser accepts (so none can be left out), where each value
+ * came from, and what postie decides from them; never a secret.
+ */
 int
 pretend(const struct run *r)
 {
 	const struct account	*a = r->acct;
-	char			 num[32];
+	const char		*name;
+	struct buf		 v = BUF_INIT, from = BUF_INIT;
+	size_t			 i;
 
-	printf("configuration file    = %s\n",
-	    r->su.conf.path != NULL ? r->su.conf.path : "(none)");
-	show("account", a->name);
-	show("host", a->host);
-	snprintf(num, sizeof(num), "%d", a->port);
-	show("port", a->port > 0 ? num : "(default)");
-	show("socket", a->socket);
-	show("source_ip", a->source_ip);
-	if (a->timeout > 0)
-		snprintf(num, sizeof(num), "%d", a->timeout);
-	else
-		snprintf(num, sizeof(num), "(default: %d s)",
-		    ROUTE_DEFAULT_TIMEOUT);
-	show("timeout", num);
-	show("protocol", a->protocol == PROTO_LMTP ? "lmtp" : "smtp");
-	show("domain", a->domain);
-	show("from", a->from);
-	show("maildomain", a->maildomain);
-	show("auth", a->auth);
-	show("user", a->user);
-	show("password", a->password != NULL ? "*" : NULL);
-	show("passwordeval", a->passwordeval);
-	show("tls", a->tls);
-	show("tls_starttls", a->tls_starttls);
-	show("tls_trust_file", a->tls_trust_file);
-	show("tls_crl_file", a->tls_crl_file);
-	show("tls_fingerprint", a->tls_fingerprint);
-	show("tls_key_file", a->tls_key_file);
-	show("tls_cert_file", a->tls_cert_file);
-	show("tls_certcheck", a->tls_certcheck);
-	show("tls_priorities", a->tls_priorities);
-	show("tls_host_override", a->tls_host_override);
-	show("logfile", a->logfile);
-	show("syslog", a->syslog_set && a->syslog == NULL ? "off" :
-	    a->syslog != NULL ? a->syslog : "LOG_MAIL");
-	show("aliases", a->aliases);
+	show("configuration file", r->su.conf.path != NULL ?
+	    r->su.conf.path : "(none)", NULL);
+	buf_addf(&from, "%s:%d", a->file != NULL ? a->file : "(config)",
+	    a->line);
+	show("account", a->name, a->line > 0 ? buf_str(&from) : "default");
+	for (i = 0;; i++) {
+		buf_reset(&v);
+		buf_reset(&from);
+		if (conf_show(a, i, &name, &v, &from) == -1)
+			break;
+		route_value(&r->su.route, name, &v);
+		show(name, buf_str(&v), buf_str(&from));
+	}
+	/* What postie decides from them, from the functions it acts on. */
+	show_tls(r);
+	show_ehlo(r);
+	show_queue(r);
+	buf_reset(&v);
+	log_where(&v);
+	show("logs", buf_str(&v), NULL);
+	show_secret(r);
+	buf_release(&v);
+	buf_release(&from);
 	return ferror(stdout) ? EX_IOERR : EX_OK;
 }
 

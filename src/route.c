@@ -1,5 +1,10 @@
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +14,7 @@
 #include "sasl.h"
 #include "secret.h"
 #include "strlist.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /*
@@ -21,6 +27,7 @@ static int	is_on(const char *);
 static int	is_off(const char *);
 static int	split_hosts(const char *, struct strlist *);
 static int	account_secret(const void *, struct buf *, struct buf *);
+static int	is_loopback(const struct sockaddr_storage *);
 
 static int
 is_on(const char *v)
@@ -156,4 +163,97 @@ route_needs_secret(const struct route *rt)
 	default:
 		return 0;
 	}
+}
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	const unsigned char		*b;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+		return 1;
+	b = sin6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127;
+}
+
+/* Secure by default: RT_TLS_AUTO requires TLS unless the peer is
+ * loopback or a unix socket. */
+int
+route_tls_decide(const struct route *rt, const struct sockaddr_storage *peer,
+    struct buf *why)
+{
+	const char	*reason;
+	int		 required;
+
+	if (rt->tls == RT_TLS_OFF) {
+		required = 0;
+		reason = "tls off";
+	} else if (rt->tls == RT_TLS_ON) {
+		required = 1;
+		reason = "tls on";
+	} else if (peer == NULL) {
+		required = 1;
+		reason = "tls unset: the default for an address that is not "
+		    "loopback; off if the name resolves to loopback";
+	} else if (peer->ss_family == AF_UNIX) {
+		required = 0;
+		reason = "tls unset: a unix socket";
+	} else if (is_loopback(peer)) {
+		required = 0;
+		reason = "tls unset: a loopback address";
+	} else {
+		required = 1;
+		reason = "tls unset: the default for an address that is not "
+		    "loopback";
+	}
+	if (why != NULL)
+		buf_addf(why, "%s (%s)", !required ? "off" :
+		    rt->tls_start == RT_IMPLICIT ? "required, implicit TLS" :
+		    "required, STARTTLS", reason);
+	return required;
+}
+
+/* Before connecting, only a unix socket or an address literal tells. */
+int
+route_tls_preview(const struct route *rt, const char *host, struct buf *why)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (void *)&ss;
+	struct sockaddr_in6	*sin6 = (void *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (host == NULL)
+		ss.ss_family = AF_UNIX;
+	else if (inet_pton(AF_INET, host, &sin->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return route_tls_decide(rt, NULL, why);
+	return route_tls_decide(rt, &ss, why);
+}
+
+/*
+ * Never "localhost", which servers reject or treat as a forgery; a
+ * dotless host name is no FQDN either (Postfix's
+ * reject_non_fqdn_helo_hostname): the caller uses the address literal.
+ */
+const char *
+route_helo(const struct route *rt)
+{
+	const char	*n;
+
+	if (!is_localhost(rt->helo))
+		return rt->helo;
+	if ((n = local_fqdn()) != NULL && !is_localhost(n) &&
+	    strchr(n, '.') != NULL)
+		return n;
+	return NULL;
 }

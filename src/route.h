@@ -85,6 +85,28 @@ int	route_from_account(struct route *rt, const struct account *a,
 	    struct buf *err);
 void	route_release(struct route *);
 
+struct sockaddr_storage;
+
+/*
+ * The TLS decision for one peer, the one smtp_open() acts on: 1 when
+ * TLS is required there, 0 when the session stays in plaintext.  `why`,
+ * when not NULL, gets it in words: "required, STARTTLS (tls unset: the
+ * default for an address that is not loopback)", "off (tls off)".
+ * `peer` NULL: a name not resolved yet (required, unless it resolves to
+ * loopback when `tls` is unset).
+ */
+int	route_tls_decide(const struct route *,
+	    const struct sockaddr_storage *peer, struct buf *why);
+/* The same before connecting to `host` (NULL: the route's socket): an
+ * address literal is decided as its peer would be, a name as above. */
+int	route_tls_preview(const struct route *, const char *host,
+	    struct buf *why);
+
+/* The EHLO name when the connection does not decide it: the account's
+ * `domain`, else this host's FQDN; NULL means the address literal of the
+ * connection's own end ("[192.0.2.1]"). */
+const char *route_helo(const struct route *);
+
 /* AUTH needs a secret from rt->secret: a password or token mechanism,
  * or `auth on` with a user (EXTERNAL needs none). */
 int	route_needs_secret(const struct route *);

@@ -38,7 +38,6 @@
 
 static const char *helo_name(struct smtp_session *, struct buf *);
 static int	ehlo(struct smtp_session *);
-static int	is_loopback(const struct sockaddr_storage *);
 static void	choose_tls(struct smtp_session *,
 		    const struct sockaddr_storage *);
 static int	tls_start(struct smtp_session *, enum phase);
@@ -74,11 +73,8 @@ smtp_new(const struct route *rt, smtp_trace_fn trace, void *trace_arg)
 	return s;
 }
 
-/*
- * The EHLO argument: the route's name, this host's FQDN, else our address
- * literal on this connection.  Never "localhost", which servers reject or
- * treat as a forgery.
- */
+/* The EHLO argument: route_helo()'s, else our address literal on this
+ * connection. */
 static const char *
 helo_name(struct smtp_session *s, struct buf *out)
 {
@@ -87,12 +83,7 @@ helo_name(struct smtp_session *s, struct buf *out)
 	char			 a[INET6_ADDRSTRLEN];
 	const char		*n;
 
-	if (!is_localhost(s->rt->helo))
-		return s->rt->helo;
-	/* A dotless host name is no FQDN (Postfix's
-	 * reject_non_fqdn_helo_hostname): the literal is better. */
-	if ((n = local_fqdn()) != NULL && !is_localhost(n) &&
-	    strchr(n, '.') != NULL)
+	if ((n = route_helo(s->rt)) != NULL)
 		return n;
 	buf_reset(out);
 	memset(&ss, 0, sizeof(ss));
@@ -151,43 +142,26 @@ out:
 	return rc;
 }
 
-/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
-static int
-is_loopback(const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in	*sin = (const void *)ss;
-	const struct sockaddr_in6	*sin6 = (const void *)ss;
-	const unsigned char		*b;
-
-	if (ss->ss_family == AF_INET)
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	if (ss->ss_family != AF_INET6)
-		return 0;
-	if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-		return 1;
-	b = sin6->sin6_addr.s6_addr;
-	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127;
-}
-
-/* Secure by default: RT_TLS_AUTO requires TLS unless the peer is
- * loopback or a unix socket. */
+/* The route decides; the session remembers how TLS starts. */
 static void
 choose_tls(struct smtp_session *s, const struct sockaddr_storage *peer)
 {
-	int	 required;
+	struct buf	 why = BUF_INIT;
 
-	if (s->rt->tls == RT_TLS_OFF)
-		required = 0;
-	else if (s->rt->tls == RT_TLS_ON)
-		required = 1;
-	else
-		required = peer->ss_family != AF_UNIX && !is_loopback(peer);
-	if (!required)
+	if (!route_tls_decide(s->rt, peer, s->trace != NULL ? &why : NULL))
 		s->tls_mode = TM_PLAIN;
 	else if (s->rt->tls_start == RT_IMPLICIT)
 		s->tls_mode = TM_IMPLICIT;
 	else
 		s->tls_mode = TM_STARTTLS;
+	/* With -v, before the greeting: why this session has TLS or not. */
+	if (s->trace != NULL) {
+		buf_reset(&s->tmp);
+		buf_addf(&s->tmp, "connected to %s; TLS %s",
+		    buf_str(&s->server), buf_str(&why));
+		sess_trace(s, '*', s->tmp.data, s->tmp.len);
+	}
+	buf_release(&why);
 }
 
 /*

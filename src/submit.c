@@ -275,6 +275,8 @@ submit(struct run *r)
 		log_outcome(1, "account=%s queued=%s from=%s recipients=%zu "
 		    "mailsize=%lld", r->acct->name, r->entry.id, r->env.from,
 		    r->env.rcpts.n, (long long)r->env.size);
+		log_notice_unlogged("account '%s': queued as %s (-odq); sent "
+		    "by 'postie -q' or the timer", r->acct->name, r->entry.id);
 		return EX_OK;
 	case DELIVER_BACKGROUND:
 		fflush(stdout);

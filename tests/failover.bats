@@ -410,7 +410,9 @@ EOF
 	write_config "host 127.0.0.2, 127.0.0.1"
 	run_postie -P
 	assert_status 0
-	[[ "$output" == *$'\n'"host                  = 127.0.0.2, 127.0.0.1"$'\n'* ]] ||
+	local at
+	at=$(grep -n '^host 127.0.0.2, 127.0.0.1$' "$CONFIG" | cut -d: -f1)
+	[[ "$output" == *$'\n'"host                  = 127.0.0.2, 127.0.0.1  ($CONFIG:$at)"$'\n'* ]] ||
 	    _fail "no host line"
 	local bad line
 	for bad in "a,,b" "a," ",a" "a, ,b"; do

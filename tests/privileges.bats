@@ -150,6 +150,8 @@ assert_authenticated() {
 	assert_status 0
 	[[ "$output" == *"configuration file    = $SYSCONF_FILE"* ]]
 	[[ "$output" == *"password              = *"* ]]
+	[[ "$output" == *$'\n'"queue_location        = $SPOOL_DIR  (the system queue)"$'\n'* ]] ||
+	    _fail "no system queue line"
 	refute_password_shown
 }
 
