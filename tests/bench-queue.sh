@@ -178,8 +178,13 @@ chmod 600 "$W/postie.conf"
 t0=$(now)
 i=1
 while [ "$i" -le "$N" ]; do
+	# With no log (syslog off) -odq says "queued as ID" on stderr: kept
+	# out of the table, shown if something fails.
 	"$POSTIE" -C "$W/postie.conf" -odq box-bench-postie@example.org \
-	    <"$W/msg/$i" || die "postie -odq failed for message $i"
+	    <"$W/msg/$i" 2>"$W/enqueue.err" || {
+		cat "$W/enqueue.err" >&2
+		die "postie -odq failed for message $i"
+	}
 	i=$((i + 1))
 done
 t1=$(now)
