@@ -30,7 +30,9 @@
  *   - the body by Content-Length (repeats must agree), by
  *     "Transfer-Encoding: chunked" (chunk extensions ignored, trailer
  *     fields checked and dropped), or up to the end of the connection
- *     when neither is given (HTTP/1.0, or 1.1 closing, RFC 9112 6.3);
+ *     when neither is given (HTTP/1.0, or 1.1 closing, RFC 9112 6.3:
+ *     such a body cannot tell a cut from its end; token endpoints send
+ *     a length);
  *     none for 1xx, 204 and 304.  Both headers together, another
  *     transfer coding, a negative, malformed or overflowing size, and a
  *     body over the caller's cap are refused.
@@ -77,8 +79,8 @@ struct http_parser {
 };
 
 /*
- * Parse into `resp` (which the parser resets) a body of at most
- * `body_max` bytes.
+ * Parse into `resp` (set up with http_response_init(); the parser
+ * empties it, wiped) a body of at most `body_max` bytes.
  */
 void	http_parser_init(struct http_parser *, struct http_response *,
 	    size_t body_max);
@@ -145,7 +147,8 @@ struct http_opts {
 
 /*
  * POST the form body `form` (application/x-www-form-urlencoded) to `url`
- * and read the response into `resp` (any status: the caller judges it).
+ * and read the response into `resp` (set up with http_response_init();
+ * any status: the caller judges it; emptied on failure).
  * The request carries Host, User-Agent: postie/VERSION, Accept:
  * application/json, Content-Type, Content-Length, Connection: close and,
  * with client_id, Authorization: Basic; every buffer that held it is
