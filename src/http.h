@@ -42,7 +42,7 @@
 
 #define HTTP_MAX_HEADERS	 100
 #define HTTP_MAX_HEAD		 16384	/* status line + fields; trailers too */
-#define HTTP_MAX_CHUNK_LINE	 1024	/* a chunk-size line, extensions and all */
+#define HTTP_MAX_CHUNK_LINE	 1024	/* chunk size, extensions, CR LF */
 #define HTTP_MAX_INTERIM	 8	/* 1xx responses before the final one */
 
 struct http_response {

@@ -7,6 +7,7 @@
 #include "t.h"
 
 #define CAP	 65536
+#define BARE_LF	 "bare LF in response (lines must end in CR LF)"
 
 /*
  * Feed `n` bytes of `in` split after byte `split` (and, when `bytewise`,
@@ -187,8 +188,7 @@ test_chunked(void)
 	bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "2\r\nabc\r\n", "missing CRLF after chunk data");
 	bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "2\r\nab\n0\r\n\r\n",
-	    "bare LF in response (lines must end in CR LF)");
+	    "2\r\nab\n0\r\n\r\n", BARE_LF);
 	bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "5\r\nhel", "connection closed in the chunked body");
 	bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -219,7 +219,8 @@ test_status_line(void)
 {
 	bad("", "connection closed without a response");
 	bad("HTTP/1.1 200 OK\r\n", "connection closed in the response head");
-	bad("HTTP/1.1 200 OK\r\nA: b", "connection closed in the response head");
+	bad("HTTP/1.1 200 OK\r\nA: b",
+	    "connection closed in the response head");
 	bad("HTTP/1.1 20", "connection closed in the response head");
 	bad("HTTP/2 200 OK\r\n\r\n", "unsupported HTTP version");
 	bad("HTTP/1.2 200 OK\r\n\r\n", "unsupported HTTP version");
@@ -236,10 +237,9 @@ test_status_line(void)
 	bad("HTTP/1.1 101 Switching Protocols\r\n\r\n",
 	    "unexpected 101 Switching Protocols");
 	/* Bare LF and lone CR: refused (see http.h). */
-	bad("HTTP/1.1 200 OK\n\n", "bare LF in response (lines must end in CR LF)");
-	bad("HTTP/1.1 200 OK\r\nA: b\n\r\n",
-	    "bare LF in response (lines must end in CR LF)");
-	bad("HTTP/1.1 200 OK\r\n\n", "bare LF in response (lines must end in CR LF)");
+	bad("HTTP/1.1 200 OK\n\n", BARE_LF);
+	bad("HTTP/1.1 200 OK\r\nA: b\n\r\n", BARE_LF);
+	bad("HTTP/1.1 200 OK\r\n\n", BARE_LF);
 	bad("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", "stray CR in response");
 }
 
@@ -313,9 +313,11 @@ test_headers(void)
 	bad("HTTP/1.1 200 OK\r\nA: b\001c\r\n\r\n",
 	    "control character in header field");
 	bad("HTTP/1.1 200 OK\r\nA : b\r\n\r\n", "malformed header field name");
-	bad("HTTP/1.1 200 OK\r\nA(b): c\r\n\r\n", "malformed header field name");
+	bad("HTTP/1.1 200 OK\r\nA(b): c\r\n\r\n",
+	    "malformed header field name");
 	bad("HTTP/1.1 200 OK\r\n: c\r\n\r\n", "malformed header field");
-	bad("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "malformed header field name");
+	bad("HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+	    "malformed header field name");
 	bad("HTTP/1.1 200 OK\r\nnocolon\r\n\r\n", "malformed header field");
 
 	/* HTTP_MAX_HEADERS fields are fine, one more is not. */
@@ -431,7 +433,8 @@ test_form(void)
 	CHECK_STR(buf_str(&b), "+%25%26%2B%C2%A3%E2%82%AC");
 	buf_reset(&b);
 	http_form_encode(&b, "AZaz09-._*~/=:?#@!$'()");
-	CHECK_STR(buf_str(&b), "AZaz09-._*%7E%2F%3D%3A%3F%23%40%21%24%27%28%29");
+	CHECK_STR(buf_str(&b),
+	    "AZaz09-._*%7E%2F%3D%3A%3F%23%40%21%24%27%28%29");
 	buf_reset(&b);
 	http_form_encode(&b, "\x01\x7f\xff\n");
 	CHECK_STR(buf_str(&b), "%01%7F%FF%0A");
@@ -481,7 +484,8 @@ test_url(void)
 {
 	url_ok("https://oauth2.googleapis.com/token", "oauth2.googleapis.com",
 	    443, "/token", "https://oauth2.googleapis.com/token");
-	url_ok("HTTPS://h.example", "h.example", 443, "/", "https://h.example/");
+	url_ok("HTTPS://h.example", "h.example", 443, "/",
+	    "https://h.example/");
 	url_ok("https://127.0.0.1:8443/a/b?secret=x&y=z#frag", "127.0.0.1",
 	    8443, "/a/b?secret=x&y=z", "https://127.0.0.1:8443/a/b");
 	url_ok("https://[::1]:99?q=1", "::1", 99, "/?q=1", "https://[::1]:99/");
@@ -490,7 +494,8 @@ test_url(void)
 	url_bad("http://h.example/token", "URL refused: only https is allowed");
 	url_bad("ftp://h.example/", "not an https URL");
 	url_bad("h.example", "not an https URL");
-	url_bad("https://user:pw@h.example/", "URL with user information refused");
+	url_bad("https://user:pw@h.example/",
+	    "URL with user information refused");
 	url_bad("https:///token", "invalid host name in URL");
 	url_bad("https://h_x.example/", "invalid host name in URL");
 	url_bad("https://[::1/", "invalid host name in URL");
