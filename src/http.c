@@ -333,7 +333,7 @@ read_response(struct http_conn *c, struct http_response *resp,
 		if (ior == IO_OK)
 			st = http_parse(&p, s, n, &used, &why);
 		else if (ior == IO_EOF)
-			st = http_parse_eof(&p, &why);
+			st = http_parse_eof(&p, tls_eof_clean(c->tls), &why);
 		else {
 			buf_addstr(err, ior == IO_TIMEOUT ?
 			    "timed out waiting for the response" :

@@ -31,8 +31,7 @@
  *     "Transfer-Encoding: chunked" (chunk extensions ignored, trailer
  *     fields checked and dropped), or up to the end of the connection
  *     when neither is given (HTTP/1.0, or 1.1 closing, RFC 9112 6.3:
- *     such a body cannot tell a cut from its end; token endpoints send
- *     a length);
+ *     the end must then be a TLS close_notify, not a bare close);
  *     none for 1xx, 204 and 304.  Both headers together, another
  *     transfer coding, a negative, malformed or overflowing size, and a
  *     body over the caller's cap are refused.
@@ -95,9 +94,12 @@ void	http_parser_release(struct http_parser *);
  */
 enum http_state http_parse(struct http_parser *, const char *, size_t n,
 	    size_t *used, const char **why);
-/* The connection ended: DONE when that ends the body (no length given),
- * BAD ("connection closed in the body", ...) anywhere else. */
-enum http_state http_parse_eof(struct http_parser *, const char **why);
+/* The connection ended: DONE when that ends the body (no length given)
+ * and the end is `clean` (over TLS: with a close_notify, without which
+ * the body may have been cut short), BAD ("connection closed in the
+ * body", ...) anywhere else. */
+enum http_state http_parse_eof(struct http_parser *, int clean,
+	    const char **why);
 
 /*
  * Append `name`=`value` to an application/x-www-form-urlencoded body

@@ -514,13 +514,18 @@ bad:
 }
 
 enum http_state
-http_parse_eof(struct http_parser *p, const char **why)
+http_parse_eof(struct http_parser *p, int clean, const char **why)
 {
 	*why = NULL;
 	switch (p->state) {
 	case S_DONE:
 		return HTTP_DONE;
 	case S_EOF_BODY:
+		if (!clean) {
+			*why = "connection closed without a TLS close_notify "
+			    "(the body may be cut)";
+			break;
+		}
 		p->state = S_DONE;
 		return HTTP_DONE;
 	case S_STATUS:

@@ -19,6 +19,9 @@ answers as MODE says:
   cut       Content-Length: 100 and 10 bytes, then closes
   big       Content-Length: 70000 and that many bytes
   badstatus "HTTP/1.1 OK" as the status line
+  eof       HTTP/1.0, no length: the body ends with the connection, which
+            ends with a TLS close_notify
+  eof-cut   the same without the close_notify (a bare close)
 
 A handshake that fails (the client refused the certificate) is noted in
 DIR/log and the next connection is waited for.
@@ -81,6 +84,8 @@ def answer(mode, request):
     if mode == "big":
         return (b"HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n"
                 + b"x" * 70000)
+    if mode in ("eof", "eof-cut"):
+        return b"HTTP/1.0 200 OK\r\n\r\n" + TOKEN
     if mode == "badstatus":
         return b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n"
     return None
@@ -106,6 +111,8 @@ def serve_one(ctx, lsock, args, k, deadline, log):
                     break
         else:
             conn.sendall(reply)
+            if args.mode == "eof":
+                conn = conn.unwrap()    # close_notify, and the client's
     except (ssl.SSLError, OSError) as e:
         log.write("conn %d: %s\n" % (k, e))
     finally:

@@ -135,6 +135,23 @@ expect_request() {
 	    ""
 }
 
+@test "HTTP/1.0 without a length: the body ends with the TLS close_notify" {
+	https_start eof
+	httpget --form grant_type refresh_token
+	assert_status 0
+	assert_equal "$output" "status 200
+body: $TOKEN"
+	assert_stderr_empty
+}
+
+@test "HTTP/1.0 without a length: a close without close_notify may be a cut" {
+	https_start eof-cut
+	httpget --form grant_type refresh_token
+	assert_status 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "httpget: https://127.0.0.1:$PORT/token: connection closed without a TLS close_notify (the body may be cut)"
+}
+
 @test "a certificate from an unknown CA is refused" {
 	https_start length unknownca
 	httpget --form grant_type refresh_token

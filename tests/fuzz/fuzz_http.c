@@ -47,7 +47,7 @@ run_pieces(struct run *x, const uint8_t *d, size_t n, int pieces)
 		off += k;
 	}
 	if (x->st == HTTP_MORE)
-		x->st = http_parse_eof(&p, &x->why);
+		x->st = http_parse_eof(&p, 1, &x->why);
 	FUZZ_ASSERT(x->st != HTTP_MORE);
 	http_parser_release(&p);
 }

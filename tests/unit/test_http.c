@@ -34,7 +34,7 @@ feed(const char *in, size_t n, size_t cap, size_t split, int bytewise,
 		off += k;
 	}
 	if (st == HTTP_MORE)
-		st = http_parse_eof(&p, why);
+		st = http_parse_eof(&p, 1, why);
 	http_parser_release(&p);
 	return st;
 }
@@ -212,6 +212,40 @@ test_to_eof(void)
 	ok("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", 200,
 	    "until close");
 	ok("HTTP/1.0 500 Oops\r\n\r\n", 500, "");
+}
+
+/* A body that ends with the connection needs a clean end; one with a
+ * length does not care. */
+static void
+test_unclean_eof(void)
+{
+	struct http_parser	 p;
+	struct http_response	 r;
+	const char		*why;
+	size_t			 used;
+	const char		*eof = "HTTP/1.0 200 OK\r\n\r\nbody";
+	const char		*len = "HTTP/1.0 200 OK\r\nContent-Length: 4\r\n"
+	    "\r\nbody";
+
+	http_response_init(&r);
+	http_parser_init(&p, &r, CAP);
+	CHECK_INT(http_parse(&p, eof, strlen(eof), &used, &why), HTTP_MORE);
+	CHECK_INT(http_parse_eof(&p, 0, &why), HTTP_BAD);
+	CHECK_STR(why, "connection closed without a TLS close_notify "
+	    "(the body may be cut)");
+	http_parser_release(&p);
+	http_parser_init(&p, &r, CAP);
+	CHECK_INT(http_parse(&p, len, strlen(len), &used, &why), HTTP_DONE);
+	CHECK_INT(http_parse_eof(&p, 0, &why), HTTP_DONE);
+	CHECK_STR(buf_str(&r.body), "body");
+	http_parser_release(&p);
+	http_parser_init(&p, &r, CAP);
+	CHECK_INT(http_parse(&p, len, strlen(len) - 2, &used, &why),
+	    HTTP_MORE);
+	CHECK_INT(http_parse_eof(&p, 0, &why), HTTP_BAD);
+	CHECK_STR(why, "connection closed in the body");
+	http_parser_release(&p);
+	http_response_release(&r);
 }
 
 static void
@@ -410,7 +444,7 @@ test_after_end(void)
 	CHECK_INT(http_parse(&p, done, strlen(done), &used, &why), HTTP_DONE);
 	CHECK_INT(http_parse(&p, "x", 1, &used, &why), HTTP_DONE);
 	CHECK_INT(used, 0);
-	CHECK_INT(http_parse_eof(&p, &why), HTTP_DONE);
+	CHECK_INT(http_parse_eof(&p, 1, &why), HTTP_DONE);
 	http_parser_release(&p);
 
 	http_parser_init(&p, &r, CAP);
@@ -418,7 +452,7 @@ test_after_end(void)
 	CHECK_INT(http_parse(&p, "\r\n", 2, &used, &why), HTTP_BAD);
 	CHECK_INT(http_parse(&p, "HTTP/1.1 200 OK\r\n", 17, &used, &why),
 	    HTTP_BAD);
-	CHECK_INT(http_parse_eof(&p, &why), HTTP_BAD);
+	CHECK_INT(http_parse_eof(&p, 1, &why), HTTP_BAD);
 	http_parser_release(&p);
 	http_response_release(&r);
 }
@@ -514,6 +548,7 @@ main(void)
 	test_content_length();
 	test_chunked();
 	test_to_eof();
+	test_unclean_eof();
 	test_status_line();
 	test_interim();
 	test_headers();
