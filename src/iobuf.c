@@ -80,6 +80,15 @@ iobuf_release(struct iobuf *b)
 	b->rpos = b->rlen = 0;
 }
 
+void
+iobuf_wipe(struct iobuf *b)
+{
+	explicit_bzero(b->rbuf, sizeof(b->rbuf));
+	buf_wipe(&b->wbuf);
+	buf_wipe(&b->line);
+	b->rpos = b->rlen = 0;
+}
+
 size_t
 iobuf_set_ops(struct iobuf *b, const struct io_ops *ops, void *ctx)
 {
@@ -177,6 +186,19 @@ fill(struct iobuf *b, long long deadline)
 		if ((ior = wait_for(b, POLLIN, deadline)) != IO_OK)
 			return ior;
 	}
+}
+
+enum io_result
+iobuf_read(struct iobuf *b, const char **p, size_t *n, long long deadline)
+{
+	enum io_result	 ior;
+
+	if (b->rpos == b->rlen && (ior = fill(b, deadline)) != IO_OK)
+		return ior;
+	*p = b->rbuf + b->rpos;
+	*n = b->rlen - b->rpos;
+	b->rpos = b->rlen;
+	return IO_OK;
 }
 
 enum io_result

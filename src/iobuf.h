@@ -71,6 +71,9 @@ struct iobuf {
 void	iobuf_init(struct iobuf *, int fd);
 /* Free the buffers; the fd stays open (the caller closes it). */
 void	iobuf_release(struct iobuf *);
+/* As iobuf_release(), but first overwrite what was read and written
+ * (the exchange held secrets). */
+void	iobuf_wipe(struct iobuf *);
 /* Swap the transport; returns the number of read-ahead bytes dropped. */
 size_t	iobuf_set_ops(struct iobuf *, const struct io_ops *, void *ctx);
 /* Bytes read ahead and not yet consumed. */
@@ -95,6 +98,15 @@ enum io_result iobuf_queue_data(struct iobuf *, const void *, size_t,
  * with ENODATA when the file ends before `len` bytes.
  */
 enum io_result iobuf_sendfile(struct iobuf *, int fd, off_t *off, size_t len,
+	    long long deadline);
+
+/*
+ * Whatever bytes have arrived, for a caller that parses a stream itself:
+ * those read ahead or, when there are none, those of one read.  On IO_OK
+ * *p points at them (valid until the next call) and *n is their count
+ * (at least 1); they count as consumed.
+ */
+enum io_result iobuf_read(struct iobuf *, const char **p, size_t *n,
 	    long long deadline);
 
 /*

@@ -482,6 +482,12 @@ tls_version(const struct tls *t)
 	return v != NULL ? v : "unknown";
 }
 
+int
+tls_eof_clean(const struct tls *t)
+{
+	return t != NULL && t->last_error != GNUTLS_E_PREMATURE_TERMINATION;
+}
+
 const char *
 tls_last_error(const struct tls *t)
 {

@@ -119,6 +119,11 @@ int		 tls_host_is_ip(const char *host);
  * -1 with the reason in `err`.  SHA-1 and MD5 fingerprints are refused. */
 int		 tls_fingerprint_check(const char *, struct buf *err);
 
+/* After read said EOF: 1 when the server ended with a close_notify, 0
+ * when it just closed the connection (so the end may be an attacker's
+ * cut, RFC 8446 6.1). */
+int		 tls_eof_clean(const struct tls *);
+
 /* After an I/O op failed with EIO (or read said EOF): GnuTLS's reason,
  * for messages ("the server closed the connection without a TLS
  * close_notify" after a read of 0). */

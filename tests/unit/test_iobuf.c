@@ -145,6 +145,38 @@ test_getline(void)
 	buf_release(&s.out);
 }
 
+/* iobuf_read(): what was read ahead first, then one read at a time;
+ * iobuf_wipe() leaves nothing behind. */
+static void
+test_read(void)
+{
+	struct iobuf	 b;
+	struct stub	 s;
+	const char	*p;
+	size_t		 n;
+	long long	 dl = now_ms() + 2000;
+	static const struct chunk script[] = {
+		C("line\r\nrest"), AGAIN, C("more"), C("x")
+	};
+
+	stub_setup(&b, &s, script, sizeof(script) / sizeof(script[0]));
+	LINE_IS(&b, "line");
+	CHECK_INT(iobuf_read(&b, &p, &n, dl), IO_OK);
+	CHECK(n == 4 && memcmp(p, "rest", 4) == 0);
+	CHECK_INT(iobuf_unread(&b), 0);
+	CHECK_INT(iobuf_read(&b, &p, &n, dl), IO_OK);
+	CHECK(n == 4 && memcmp(p, "more", 4) == 0);
+	CHECK_INT(iobuf_read(&b, &p, &n, dl), IO_OK);
+	CHECK(n == 1 && p[0] == 'x');
+	CHECK_INT(iobuf_read(&b, &p, &n, dl), IO_EOF);
+	iobuf_queue(&b, "secret", 6);
+	iobuf_wipe(&b);
+	CHECK(b.wbuf.data == NULL && b.line.data == NULL);
+	CHECK(memmem(b.rbuf, sizeof(b.rbuf), "rest", 4) == NULL);
+	CHECK_INT(iobuf_unread(&b), 0);
+	buf_release(&s.out);
+}
+
 static void
 test_toolong(void)
 {
@@ -365,6 +397,7 @@ main(void)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
 	CHECK(write(sp[1], "r", 1) == 1);	/* sp[0] always readable */
 	test_getline();
+	test_read();
 	test_toolong();
 	test_read_error();
 	test_set_ops();
