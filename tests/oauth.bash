@@ -29,8 +29,10 @@
 #       NAME=VALUE lines; status 1 if the server refused it
 #
 # REQUESTS (instead of curl)
-#   oauth_request [--basic ID:SECRET|--bearer T|--content-type T]
+#   oauth_request [--basic=ID:SECRET|--bearer=T|--content-type=T]
 #                 METHOD PATH [NAME=VALUE...]
+#       (write an option and its value as one word: a random token may
+#       begin with "-")
 #       one HTTPS request, verified against the test CA, printed as
 #       "HTTP STATUS", "framing ...", "complete yes|no", "location URL",
 #       "www-authenticate ...", then the JSON body's NAME=VALUE lines

@@ -493,7 +493,7 @@ body ok\\x0a"
 	[ "$exp" -ge "$now" ]
 	[ "$exp" -le $((now + 3600)) ]
 	assert_equal "$output" "$(active_answer ivan@example.org "$exp")"
-	run oauth_request --bearer "$at" GET /introspect
+	run oauth_request --bearer="$at" GET /introspect
 	assert_equal "$(oauth_field username)" ivan@example.org
 	run oauth_request GET /introspect access_token="$at"
 	assert_equal "$(oauth_field username)" ivan@example.org

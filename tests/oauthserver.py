@@ -227,6 +227,7 @@ CLIENT SUBCOMMANDS (what tests use instead of curl)
             bytes N / body TEXT   for any other body: its length, and
                                   its first 200 bytes escaped
         Exit 0 when anything was received, 1 on a connection failure.
+        Give a random value as --bearer=TOKEN: a token may begin with "-".
     oauthserver.py ctl --dir DIR COMMAND [NAME=VALUE...]
         a control command (above); prints the answer's NAME=VALUE lines;
         exit 1 unless the answer was 200
@@ -366,7 +367,7 @@ class State:
         self.reqf = open(os.path.join(args.dir, "requests"), "a",
                          buffering=1)
         for rt in args.refresh_token or []:
-            user, sep, tok = rt.rpartition(":")
+            user, sep, tok = rt.partition(":")
             if not sep or not user or not tok:
                 raise SystemExit("--refresh-token wants USER:TOKEN")
             self.refresh[tok] = dict(user=user, client=self.first_client,
