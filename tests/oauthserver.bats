@@ -662,3 +662,110 @@ sys.stdout.write(repr(data.split(b"\r\n\r\n", 1)[1]))
 refresh_token.ok 1"
 	assert_equal "$(wc -l <"$OAUTH_DIR/requests")" 8
 }
+
+# A real Dovecot (2.3's oauth2 passdb, introspection_mode = post) asks the
+# server about tokens; doveadm's PLAIN test hands the token over as the
+# password, which the oauth2 passdb verifies the same way as XOAUTH2's.
+# Its files live outside $T, which Dovecot's unprivileged auth process
+# cannot enter.
+dovecot_start() {
+	DOVECOT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-oauth-dv.XXXXXX")
+	dv=$DOVECOT_DIR
+	mkdir -p "$dv/run" "$dv/state"
+	chmod 755 "$dv"
+	cp "$CERTS/ca.pem" "$dv/ca.pem"
+	chmod 644 "$dv/ca.pem"
+	cat >"$dv/oauth2.conf.ext" <<-EOT
+	introspection_mode = post
+	introspection_url = $OAUTH_URL/introspect
+	username_attribute = username
+	active_attribute = active
+	active_value = true
+	tls_ca_cert_file = $dv/ca.pem
+	EOT
+	cat >"$dv/dovecot.conf" <<-EOT
+	base_dir = $dv/run
+	state_dir = $dv/state
+	instance_name = postie-oauth-$$-$BATS_TEST_NUMBER
+	protocols =
+	listen = 127.0.0.1
+	log_path = $dv/dovecot.log
+	ssl = no
+	default_internal_user = dovecot
+	default_login_user = dovenull
+	disable_plaintext_auth = no
+	auth_mechanisms = plain oauthbearer xoauth2
+	auth_failure_delay = 0
+	passdb {
+	  driver = oauth2
+	  mechanisms = plain oauthbearer xoauth2
+	  args = $dv/oauth2.conf.ext
+	}
+	userdb {
+	  driver = static
+	  args = uid=nobody gid=nogroup home=/nonexistent
+	}
+	service auth {
+	  unix_listener $dv/auth {
+	    mode = 0600
+	  }
+	}
+	EOT
+	DOVECOT_CONF=$dv/dovecot.conf
+	dovecot -c "$DOVECOT_CONF" || _fail "dovecot did not start" \
+	    "$(cat "$dv/dovecot.log" 2>/dev/null)"
+	for _ in $(seq 1 100); do
+		[ -S "$dv/auth" ] && return 0
+		sleep 0.05
+	done
+	_fail "no Dovecot auth socket" "$(cat "$dv/dovecot.log")"
+}
+
+teardown() {
+	if [ -n "${DOVECOT_CONF-}" ]; then
+		doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1 || true
+		DOVECOT_CONF=
+	fi
+	if [ -n "${DOVECOT_DIR-}" ]; then
+		rm -rf "$DOVECOT_DIR"
+		DOVECOT_DIR=
+	fi
+	oauth_stop
+	common_teardown
+}
+
+@test "oauth server: Dovecot's oauth2 passdb accepts and refuses its tokens" {
+	# Like postfix-auth.bats: fails without Dovecot (tests/ci.sh installs
+	# dovecot-core) unless POSTIE_SKIP_POSTFIX=1.
+	[ "${POSTIE_SKIP_POSTFIX:-0}" != 1 ] || skip "POSTIE_SKIP_POSTFIX=1"
+	command -v dovecot >/dev/null || _fail "dovecot-core is not installed"
+	oauth_start
+	dovecot_start
+	run oauth_ctl mint user=judy@example.org
+	at=$(oauth_field access_token)
+	# "--": a token may begin with "-"
+	auth_test() {
+		doveadm -c "$DOVECOT_CONF" auth test -a "$DOVECOT_DIR/auth" -- "$@"
+	}
+	run auth_test judy@example.org "$at"
+	assert_status 0
+	assert_equal "${lines[0]}" "passdb: judy@example.org auth succeeded"
+	# Another user's name, an unknown token, an expired one: refused.
+	run auth_test mallory@example.org "$at"
+	assert_status 77
+	assert_equal "${lines[0]}" "passdb: mallory@example.org auth failed"
+	run auth_test judy@example.org not-a-token
+	assert_status 77
+	run oauth_ctl framing mode=chunked
+	run auth_test judy@example.org "$at"
+	assert_status 0
+	run oauth_ctl expire
+	run auth_test judy@example.org "$at"
+	assert_status 77
+	assert_equal "$(cut -d' ' -f1-5 "$OAUTH_DIR/requests")" \
+	    "POST /introspect - - active
+POST /introspect - - active
+POST /introspect - - inactive
+POST /introspect - - active
+POST /introspect - - inactive"
+}

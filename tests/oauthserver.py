@@ -121,9 +121,16 @@ ENDPOINTS (fixed paths; base https://127.0.0.1:PORT)
                        authentication.  200 {"active": true, "username",
                        "client_id", "scope", "exp", "token_type":
                        "Bearer"} while the token is valid, else
-                       {"active": false}.  Dovecot settings:
+                       {"active": false}.  Checked with Dovecot 2.3.19
+                       (tests/oauthserver.bats): passdb { driver = oauth2,
+                       mechanisms = plain oauthbearer xoauth2, args = FILE }
+                       where FILE says introspection_mode = post,
+                       introspection_url = BASE/introspect,
                        username_attribute = username, active_attribute =
-                       active, active_value = true.
+                       active, active_value = true, tls_ca_cert_file = a
+                       copy of ca.pem that Dovecot's unprivileged auth
+                       process can read.  Dovecot keeps its connection
+                       open between requests; every framing works.
     GET  /.well-known/oauth-authorization-server   RFC 8414 metadata
     POST /control      the control endpoint, below
     Anything else: 404 {"error": "not_found"}; a wrong method: 405.
