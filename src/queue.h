@@ -26,6 +26,7 @@ struct tls_store;
  *   DIR/q/ID/env		its envelope, a small text file (queue_env.h)
  *   DIR/corrupt/ID		entries that could not be read, moved aside
  *   DIR/tls/NAME		TLS sessions kept for resumption
+ *   DIR/oauth/NAME		OAuth2 tokens of account NAME
  *
  * An entry exists when DIR/q/ID exists.  It is written whole in tmp/,
  * then renamed into q/: a crash of postie at any moment leaves a complete
@@ -160,5 +161,47 @@ void	queue_spool(const struct qentry *, struct spool *sp);
 extern const struct tls_store queue_tls_store;	/* ctx: struct queue * */
 
 
+/*
+ * The queue's OAuth2 token store (queue_oauth.c): DIR/oauth/NAME, one
+ * record per account (NAME: the account's name, bytes outside
+ * [A-Za-z0-9._-] and a leading '.' as %XX).  In a user's queue the
+ * user's own files (0600), replaced by write-temp, fsync, rename.  In
+ * the system queue the record is made by root (root:GROUP 0660 in a
+ * root:GROUP 02750 directory) and updated in place by anyone's postie
+ * with the group raised: it holds two checksummed slots and a write
+ * goes to the older one, so a crash spoils at most that one.  (A rename
+ * would hand the file to whichever user refreshed, and a file's owner
+ * can read it whatever its mode.)
+ */
+struct oauth_record {
+	struct buf	 refresh_token;	/* wiped on release */
+	struct buf	 access_token;	/* empty: none cached */
+	long long	 expires;	/* epoch seconds; 0: unknown */
+	struct buf	 client_id;	/* what it was authorized for */
+	struct buf	 token_url;
+	unsigned long long generation;	/* internal: the slot's */
+};
+
+void	oauth_record_init(struct oauth_record *);
+void	oauth_record_release(struct oauth_record *);
+
+/* 1 read, 0 no record, -1 unreadable or untrusted (`err` says which
+ * and how to fix it). */
+int	queue_oauth_load(struct queue *, const char *account,
+	    struct oauth_record *, struct buf *err);
+/* Write the record atomically and durably: 0, or -1 with `err`. */
+int	queue_oauth_save(struct queue *, const char *account,
+	    const struct oauth_record *, struct buf *err);
+/* The store's lock for `account`, waited for at most `timeout_ms`: a
+ * descriptor for queue_oauth_unlock(), or -1 with `err`. */
+int	queue_oauth_lock(struct queue *, const char *account, int timeout_ms,
+	    struct buf *err);
+void	queue_oauth_unlock(struct queue *, int);
+/* The record's path, for -P and messages. */
+void	queue_oauth_path(const struct queue *, const char *account,
+	    struct buf *out);
+/* Remove the record: 0 (also when there was none) or -1. */
+int	queue_oauth_remove(struct queue *, const char *account,
+	    struct buf *err);
 
 #endif
