@@ -50,6 +50,10 @@ enum kw {
 	K_DSN_NOTIFY, K_DSN_RETURN, K_PROXY_HOST, K_PROXY_PORT, K_EVAL,
 	K_TLS_FORCE_SSLV3, K_FROM_FULL_NAME,
 	K_QUEUE, K_QUEUE_DIR, K_QUEUE_LIFETIME,
+	K_OAUTH_PROVIDER, K_OAUTH_TENANT, K_OAUTH_CLIENT_ID,
+	K_OAUTH_CLIENT_SECRET, K_OAUTH_CLIENT_SECRET_EVAL, K_OAUTH_TOKEN_URL,
+	K_OAUTH_AUTH_URL, K_OAUTH_DEVICE_URL, K_OAUTH_SCOPE,
+	K_OAUTH_TRUST_FILE,
 	K_COUNT
 };
 
@@ -80,6 +84,8 @@ enum parse {
 	P_DSN_RETURN,
 	P_ABSPATH,	/* as P_PATH, and absolute once expanded */
 	P_DURATION,	/* 90s, 30m, 4h, 5d (seconds without a unit) */
+	P_OAUTH_PROVIDER, /* google, microsoft or custom */
+	P_HTTPS_URL,	/* "https://" and printable, no blank; empty: unset */
 	P_IGNORE
 };
 
@@ -143,6 +149,16 @@ static const struct keyword keywords[] = {
 	{ "queue",			K_QUEUE,		P_ONOFF },
 	{ "queue_dir",			K_QUEUE_DIR,		P_ABSPATH },
 	{ "queue_lifetime",		K_QUEUE_LIFETIME,	P_DURATION },
+	{ "oauth_provider",		K_OAUTH_PROVIDER,	P_OAUTH_PROVIDER },
+	{ "oauth_tenant",		K_OAUTH_TENANT,		P_STR },
+	{ "oauth_client_id",		K_OAUTH_CLIENT_ID,	P_STR },
+	{ "oauth_client_secret",	K_OAUTH_CLIENT_SECRET,	P_STR },
+	{ "oauth_client_secret_eval",	K_OAUTH_CLIENT_SECRET_EVAL, P_STR },
+	{ "oauth_token_url",		K_OAUTH_TOKEN_URL,	P_HTTPS_URL },
+	{ "oauth_auth_url",		K_OAUTH_AUTH_URL,	P_HTTPS_URL },
+	{ "oauth_device_url",		K_OAUTH_DEVICE_URL,	P_HTTPS_URL },
+	{ "oauth_scope",		K_OAUTH_SCOPE,		P_STR },
+	{ "oauth_trust_file",		K_OAUTH_TRUST_FILE,	P_PATH },
 };
 
 /* Where each keyword's value lives, and its canonical name. */
@@ -208,6 +224,18 @@ static const struct field fields[K_COUNT] = {
 	[K_QUEUE] = F("queue", S_INT, queue),
 	[K_QUEUE_DIR] = F("queue_dir", S_STR, queue_dir),
 	[K_QUEUE_LIFETIME] = F("queue_lifetime", S_INT, queue_lifetime),
+	[K_OAUTH_PROVIDER] = F("oauth_provider", S_STR, oauth_provider),
+	[K_OAUTH_TENANT] = F("oauth_tenant", S_STR, oauth_tenant),
+	[K_OAUTH_CLIENT_ID] = F("oauth_client_id", S_STR, oauth_client_id),
+	[K_OAUTH_CLIENT_SECRET] =
+	    F("oauth_client_secret", S_STR, oauth_client_secret),
+	[K_OAUTH_CLIENT_SECRET_EVAL] =
+	    F("oauth_client_secret_eval", S_STR, oauth_client_secret_eval),
+	[K_OAUTH_TOKEN_URL] = F("oauth_token_url", S_STR, oauth_token_url),
+	[K_OAUTH_AUTH_URL] = F("oauth_auth_url", S_STR, oauth_auth_url),
+	[K_OAUTH_DEVICE_URL] = F("oauth_device_url", S_STR, oauth_device_url),
+	[K_OAUTH_SCOPE] = F("oauth_scope", S_STR, oauth_scope),
+	[K_OAUTH_TRUST_FILE] = F("oauth_trust_file", S_STR, oauth_trust_file),
 };
 
 #undef F
@@ -241,6 +269,7 @@ static int	 is_fingerprint(const char *);
 static int	 fingerprint_ok(const char *);
 static int	 is_dsn_notify(const char *);
 static int	 is_host_list(const char *);
+static int	 is_https_url(const char *);
 static int	 expand_path(struct parser *, const char *, char **);
 static int	 do_keyword(struct parser *, const struct keyword *, char *);
 static int	 do_account(struct parser *, char *);
@@ -252,6 +281,21 @@ static int	 candidate(int, struct buf *);
 static void	 origin(const struct account *, enum kw, struct buf *);
 static void	 show_value(const struct account *, const struct keyword *,
 		    struct buf *);
+
+/* Syntax only (http.c parses it when used): tokens never go in clear,
+ * and a URL with a blank or a control character is a typo. */
+static int
+is_https_url(const char *s)
+{
+	size_t	 i;
+
+	if (strncmp(s, "https://", 8) != 0 || s[8] == '\0')
+		return 0;
+	for (i = 8; s[i] != '\0'; i++)
+		if (s[i] <= ' ' || s[i] > '~' || i > 2048)
+			return 0;
+	return 1;
+}
 
 static int
 is_blank(int c)
@@ -287,7 +331,7 @@ str_field(struct account *a, enum kw k)
 static void
 str_free(char *s, enum kw k)
 {
-	if (s != NULL && k == K_PASSWORD)
+	if (s != NULL && (k == K_PASSWORD || k == K_OAUTH_CLIENT_SECRET))
 		explicit_bzero(s, strlen(s));
 	free(s);
 }
@@ -563,6 +607,19 @@ do_keyword(struct parser *p, const struct keyword *kwd, char *arg)
 		}
 		set_str(a, k, NULL);
 		*str_field(a, k) = path;
+		break;
+	case P_OAUTH_PROVIDER:
+		if (arg[0] != '\0' && strcmp(arg, "google") != 0 &&
+		    strcmp(arg, "microsoft") != 0 && strcmp(arg, "custom") != 0)
+			return perr(p, "invalid %s '%s': expected google, "
+			    "microsoft or custom", name, arg);
+		set_str(a, k, arg[0] != '\0' ? arg : NULL);
+		break;
+	case P_HTTPS_URL:
+		if (arg[0] != '\0' && !is_https_url(arg))
+			return perr(p, "invalid %s '%s': expected an https:// "
+			    "URL", name, arg);
+		set_str(a, k, arg[0] != '\0' ? arg : NULL);
 		break;
 	case P_DURATION:
 		if (parse_duration(arg, &n) == -1)
@@ -1187,7 +1244,8 @@ show_value(const struct account *a, const struct keyword *kwd,
 			buf_addstr(out, a->syslog_set ? "off" : "on");
 		else if (s == NULL)
 			buf_addstr(out, "(not set)");
-		else if (kwd->kw == K_PASSWORD)
+		else if (kwd->kw == K_PASSWORD ||
+		    kwd->kw == K_OAUTH_CLIENT_SECRET)
 			buf_addstr(out, "*");
 		else if (kwd->kw == K_EVAL)
 			buf_addstr(out, "(set)");	/* its output may be one */

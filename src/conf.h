@@ -56,6 +56,19 @@ struct account {
 	char		*queue_dir;	/* absolute; NULL: the default place */
 	int		 queue_lifetime; /* seconds before a bounce (5 days) */
 
+	/* OAuth2 (oauth.h): an OAuth account has oauth_provider ("google",
+	 * "microsoft" or "custom"); URLs are https, checked when parsed. */
+	char		*oauth_provider;
+	char		*oauth_tenant;
+	char		*oauth_client_id;
+	char		*oauth_client_secret;	/* wiped when released */
+	char		*oauth_client_secret_eval;
+	char		*oauth_token_url;
+	char		*oauth_auth_url;
+	char		*oauth_device_url;
+	char		*oauth_scope;
+	char		*oauth_trust_file;
+
 	/* TLS and authentication: parsed, validated as msmtp does and kept
 	 * as written (on/off keywords as "on" or "off", NULL when unset:
 	 * the engine tells "unset" from "off", e.g. `tls` unset means TLS

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bs.h"
@@ -13,6 +14,8 @@
 #include "front.h"
 #include "log.h"
 #include "message.h"
+#include "oauth.h"
+#include "queue.h"
 #include "report.h"
 #include "route.h"
 #include "smtp.h"
@@ -32,6 +35,8 @@ static void	show_tls(const struct run *);
 static void	show_ehlo(const struct run *);
 static void	show_queue(const struct run *);
 static void	show_secret(const struct run *);
+static void	show_oauth(const struct run *);
+static void	add_utc(struct buf *, long long);
 static void	route_value(const struct route *, const char *, struct buf *);
 
 /*
@@ -215,6 +220,9 @@ show_secret(const struct run *r)
 
 	if (!route_needs_secret(&r->su.route))
 		show("secret", "none needed", NULL);
+	else if (a->oauth_provider != NULL)
+		show("secret", "an OAuth access token from the token store, "
+		    "refreshed when it is due", NULL);
 	else if (kw == NULL)
 		show("secret", "looked up when sending: a systemd credential, "
 		    "~/.netrc, then a prompt", NULL);
@@ -223,6 +231,78 @@ show_secret(const struct run *r)
 		show("secret", kw, buf_str(&from));
 	}
 	buf_release(&from);
+}
+
+/* "expires 2026-12-04 08:41:00 UTC" */
+static void
+add_utc(struct buf *out, long long when)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)when;
+	char		 s[32];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		buf_addf(out, "expires at %lld", when);
+	else
+		buf_addf(out, "expires %s", s);
+}
+
+/*
+ * An OAuth account: the endpoints in use (presets filled in), the token
+ * store and what it holds, never a token.
+ */
+static void
+show_oauth(const struct run *r)
+{
+	const struct oauth_cfg	*c;
+	struct queue		*q;
+	struct oauth_record	 rec;
+	struct buf		 v = BUF_INIT, err = BUF_INIT;
+	long long		 left;
+	int			 got;
+
+	if (r->acct->oauth_provider == NULL)
+		return;
+	if (setup_oauth(&r->su, &c, &q, &err) == -1) {
+		show("oauth_token_store", NULL, buf_str(&err));
+		buf_release(&err);
+		return;
+	}
+	show("oauth_token_endpoint", c->token_url, NULL);
+	show("oauth_auth_endpoint", c->auth_url, NULL);
+	show("oauth_device_endpoint", c->device_url, NULL);
+	show("oauth_scopes", c->scope, NULL);
+	show("oauth_grant", c->device_url != NULL ? "device authorization "
+	    "(RFC 8628)" : "authorization code with PKCE and a loopback "
+	    "redirect (RFC 7636, RFC 8252)", "--oauth-authorize");
+	queue_oauth_path(q, c->account, &v);
+	show("oauth_token_store", buf_str(&v), NULL);
+	buf_reset(&v);
+	oauth_record_init(&rec);
+	got = queue_oauth_load(q, c->account, &rec, &err);
+	left = rec.expires - (long long)time(NULL);
+	if (got == -1)
+		buf_addstr(&v, buf_str(&err));
+	else if (got == 0)
+		buf_addf(&v, "none: run postie --oauth-authorize %s",
+		    c->account);
+	else if (rec.access_token.len == 0)
+		buf_addstr(&v, "none cached: refreshed at the next message");
+	else if (rec.expires == 0)
+		buf_addstr(&v, "cached, expiry unknown: used until refused");
+	else {
+		add_utc(&v, rec.expires);
+		if (left > 0)
+			buf_addf(&v, " (in %lld s)", left);
+		else
+			buf_addf(&v, " (%lld s ago: refreshed at the next "
+			    "message)", -left);
+	}
+	show("oauth_access_token", buf_str(&v), NULL);
+	oauth_record_release(&rec);
+	buf_release(&v);
+	buf_release(&err);
 }
 
 /*
@@ -259,6 +339,7 @@ pretend(const struct run *r)
 	log_where(&v);
 	show("logs", buf_str(&v), NULL);
 	show_secret(r);
+	show_oauth(r);
 	buf_release(&v);
 	buf_release(&from);
 	return ferror(stdout) ? EX_IOERR : EX_OK;

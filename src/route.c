@@ -26,7 +26,8 @@
 static int	is_on(const char *);
 static int	is_off(const char *);
 static int	split_hosts(const char *, struct strlist *);
-static int	account_secret(const void *, struct buf *, struct buf *);
+static int	account_secret(const void *, int, struct buf *, int *,
+		    struct buf *);
 static int	is_loopback(const struct sockaddr_storage *);
 
 static int
@@ -77,12 +78,18 @@ split_hosts(const char *list, struct strlist *out)
  * those of the first host.
  */
 static int
-account_secret(const void *arg, struct buf *out, struct buf *err)
+account_secret(const void *arg, int renew, struct buf *out, int *temp,
+    struct buf *err)
 {
 	const struct account	*a = arg;
 	struct strlist		 hosts = STRLIST_INIT;
 	int			 rc;
 
+	*temp = 0;
+	if (renew) {
+		buf_addstr(err, "a password cannot be renewed");
+		return -1;
+	}
 	if (a->host != NULL)
 		(void)split_hosts(a->host, &hosts);
 	rc = secret_get(a, hosts.n > 0 ? hosts.v[0] : "localhost", a->user,
@@ -142,6 +149,8 @@ route_from_account(struct route *rt, const struct account *a,
 		rt->auth = RA_MECH;
 	rt->secret = account_secret;
 	rt->secret_arg = a;
+	/* The caller puts in the token source (setup.c). */
+	rt->oauth = a->oauth_provider != NULL;
 	return 0;
 }
 

@@ -39,12 +39,16 @@ enum route_auth {
 
 /*
  * Fetch the secret for AUTH into `out` (wiped first): 0, or -1 with one
- * line in `err`.  Called by smtp_open() once, before it connects to the
- * first host, so that a slow passwordeval or a terminal prompt never
- * holds a socket open; the same secret serves every host it tries.
+ * line in `err` and *temp 1 when trying later may help (a token
+ * endpoint that did not answer), 0 when it will not.  Called by
+ * smtp_open() once, before it connects to the first host, so that a
+ * slow passwordeval or a terminal prompt never holds a socket open; the
+ * same secret serves every host it tries.  With `renew` (only for a
+ * route whose `oauth` is set): the server refused the access token it
+ * was given, get a fresh one.
  */
-typedef int (*route_secret_fn)(const void *arg, struct buf *out,
-	    struct buf *err);
+typedef int (*route_secret_fn)(const void *arg, int renew, struct buf *out,
+	    int *temp, struct buf *err);
 
 struct route {
 	const char	*name;		/* the account's name, for messages */
@@ -70,6 +74,10 @@ struct route {
 	int		 mech;		/* RA_MECH: an enum sasl_mech */
 	const char	*user;		/* NULL: none */
 	route_secret_fn	 secret;	/* NULL: no secret can be had */
+	int		 oauth;		/* the secret is an OAuth access token
+					 * that `secret` can renew: AUTH on
+					 * means OAUTHBEARER or XOAUTH2, and
+					 * a refused token is renewed once */
 	const void	*secret_arg;
 };
 

@@ -640,6 +640,50 @@ secret_credential(const char *dir, const char *account, struct buf *out,
 	return rc;
 }
 
+int
+secret_get_client(const struct account *a, struct buf *out, struct buf *err)
+{
+	struct buf	 name = BUF_INIT;
+	const char	*dir;
+	int		 rc, secs;
+
+	buf_wipe(out);
+	if (a->oauth_client_secret != NULL) {
+		sec_add(out, a->oauth_client_secret,
+		    strlen(a->oauth_client_secret));
+		return 1;
+	}
+	if (a->oauth_client_secret_eval != NULL) {
+		secs = a->timeout > SECRET_EVAL_SECONDS ? a->timeout :
+		    SECRET_EVAL_SECONDS;
+		if (secs > INT_MAX / 1000)
+			secs = INT_MAX / 1000;
+		rc = secret_eval(a->oauth_client_secret_eval, secs * 1000, out,
+		    &name);
+		if (rc == -1) {
+			/* Its reasons say "passwordeval failed: ...". */
+			if (strncmp(buf_str(&name), "passwordeval", 12) == 0)
+				buf_addf(err, "oauth_client_secret_eval%s",
+				    buf_str(&name) + 12);
+			else
+				buf_addf(err, "oauth_client_secret_eval "
+				    "failed: %s", buf_str(&name));
+			buf_wipe(out);
+		}
+		buf_release(&name);
+		return rc == -1 ? -1 : 1;
+	}
+	dir = getenv("CREDENTIALS_DIRECTORY");
+	if (dir == NULL || dir[0] != '/' || a->name == NULL ||
+	    a->name[0] == '\0' || a->name[0] == '.' ||
+	    strchr(a->name, '/') != NULL)
+		return 0;
+	buf_addf(&name, "postie-%s-oauth-client-secret", a->name);
+	rc = try_credential(dir, buf_str(&name), out, err);
+	buf_release(&name);
+	return rc;
+}
+
 /* ---- the terminal --------------------------------------------------------------- */
 
 int

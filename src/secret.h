@@ -49,6 +49,16 @@ int	 secret_get(const struct account *, const char *host, const char *user,
 	    struct buf *out, struct buf *err);
 
 /*
+ * The client secret of an OAuth account, first found wins:
+ * `oauth_client_secret`, `oauth_client_secret_eval` (run as passwordeval
+ * is), the systemd credential "postie-ACCOUNT-oauth-client-secret" in
+ * $CREDENTIALS_DIRECTORY.  1 with it in `out` (wiped first), 0 when
+ * there is none (a public client), -1 with one line in `err`.
+ */
+int	 secret_get_client(const struct account *, struct buf *out,
+	    struct buf *err);
+
+/*
  * A config file that holds a password must belong to the user (getuid();
  * root too must own the file it reads a password from) and not be
  * readable or writable by group or others (mode & 077 == 0).  0 when it

@@ -13,6 +13,8 @@
 #include "buf.h"
 #include "conf.h"
 #include "priv.h"
+#include "oauth.h"
+#include "queue.h"
 #include "route.h"
 #include "secret.h"
 #include "setup.h"
@@ -20,6 +22,16 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* An OAuth account's token source: the route's secret callback. */
+struct oauth_src {
+	struct oauth_cfg	 cfg;
+	struct queue		 q;
+	int			 have_q;
+};
+
+static int	oauth_prepare(struct setup *, struct buf *);
+static int	oauth_secret(const void *, int, struct buf *, int *,
+		    struct buf *);
 static int	has_password(const struct conf *);
 static int	check_secret(const struct setup *, const char *,
 		    struct buf *);
@@ -43,6 +55,12 @@ setup_release(struct setup *s)
 		aliases_release(&s->aliases);
 	if (s->have_copy)
 		conf_account_free(&s->copy);
+	if (s->oauth != NULL) {
+		if (s->oauth->have_q)
+			queue_close(&s->oauth->q);
+		oauth_cfg_release(&s->oauth->cfg);
+		free(s->oauth);
+	}
 	route_release(&s->route);
 	conf_release(&s->conf);
 	setup_init(s);
@@ -55,7 +73,8 @@ has_password(const struct conf *c)
 	unsigned	 i;
 
 	for (i = 0; i < c->naccounts; i++)
-		if (c->accounts[i].password != NULL)
+		if (c->accounts[i].password != NULL ||
+		    c->accounts[i].oauth_client_secret != NULL)
 			return 1;
 	return 0;
 }
@@ -196,6 +215,9 @@ setup_load(struct setup *s, const char *path, int system,
 		rc = apply_overrides(s, overrides, err);
 	if (rc == EX_OK && route_from_account(&s->route, s->acct, err) == -1)
 		rc = EX_CONFIG;
+	if (rc == EX_OK && s->acct->oauth_provider != NULL &&
+	    oauth_prepare(s, err) == -1)
+		rc = EX_CONFIG;
 	if (rc == EX_OK && s->acct->aliases != NULL) {
 		if (aliases_load(&s->aliases, s->acct->aliases, err) == -1)
 			rc = EX_CONFIG;
@@ -203,6 +225,66 @@ setup_load(struct setup *s, const char *path, int system,
 			s->have_aliases = 1;
 	}
 	return rc;
+}
+
+/* The account's OAuth settings, checked now: a mistake there is a
+ * configuration error before anything is connected. */
+static int
+oauth_prepare(struct setup *s, struct buf *err)
+{
+	s->oauth = xcalloc(1, sizeof(*s->oauth));
+	if (oauth_cfg_from_account(&s->oauth->cfg, s->acct, err) == -1)
+		return -1;
+	oauth_json_setup();
+	s->route.secret = oauth_secret;
+	s->route.secret_arg = s;
+	return 0;
+}
+
+int
+setup_oauth(const struct setup *s, const struct oauth_cfg **cfg,
+    struct queue **store, struct buf *err)
+{
+	struct oauth_src	*o = s->oauth;
+	struct buf		 dir = BUF_INIT;
+	int			 system, rc = 0;
+
+	*cfg = NULL;
+	*store = NULL;
+	if (o == NULL)
+		return 0;
+	if (!o->have_q) {
+		rc = setup_queue_dir(s, &dir, &system, err);
+		if (rc == 0)
+			rc = queue_open(&o->q, buf_str(&dir), QUEUE_CREATE |
+			    (system ? QUEUE_SYSTEM : 0), err);
+		o->have_q = rc == 0;
+		buf_release(&dir);
+	}
+	if (rc == 0) {
+		*cfg = &o->cfg;
+		*store = &o->q;
+	}
+	return rc;
+}
+
+/* The route's secret for an OAuth account: its access token. */
+static int
+oauth_secret(const void *arg, int renew, struct buf *out, int *temp,
+    struct buf *err)
+{
+	const struct oauth_cfg	*cfg;
+	struct queue		*q;
+	int			 final;
+
+	*temp = 0;
+	if (setup_oauth(arg, &cfg, &q, err) == -1)
+		return -1;
+	if (oauth_access_token(cfg, q, renew, out, &final, err) == -1) {
+		*temp = !final;
+		return -1;
+	}
+	return 0;
 }
 
 int

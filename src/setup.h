@@ -27,7 +27,12 @@ struct setup {
 	struct route		 route;
 	struct aliases		 aliases;
 	int			 have_aliases;
+	struct oauth_src	*oauth;		/* an OAuth account's token
+						 * source, or NULL */
 };
+
+struct oauth_cfg;
+struct queue;
 
 void	setup_init(struct setup *);
 void	setup_release(struct setup *);
@@ -64,5 +69,14 @@ int	setup_load(struct setup *, const char *path, int system,
  */
 int	setup_queue_dir(const struct setup *, struct buf *dir, int *system,
 	    struct buf *err);
+
+/*
+ * An OAuth account's settings and its token store (the queue directory's,
+ * opened on first use, made when missing): 0, or -1 with `err`.  The
+ * route's secret callback uses them; so do --oauth-authorize and -P.
+ * *cfg is NULL (and 0 returned) for an account without oauth_provider.
+ */
+int	setup_oauth(const struct setup *, const struct oauth_cfg **cfg,
+	    struct queue **store, struct buf *err);
 
 #endif

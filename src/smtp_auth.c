@@ -24,7 +24,6 @@
 #define AUTH_MAX_STEPS	 10	/* 334 challenges per AUTH */
 #define AUTH_MAX_LINE	 12288	/* RFC 4954 4: AUTH line with its response */
 
-static int	offered(const char *, const char *);
 static int	send_secret(struct smtp_session *, struct buf *, const char *);
 static void	encode_into(struct buf *, const struct buf *);
 static int	auth_exchange(struct smtp_session *, struct sasl_client *,
@@ -33,10 +32,12 @@ static unsigned	what_we_have(struct smtp_session *, struct buf *,
 		    const char **);
 static int	pick_mech(struct smtp_session *, unsigned);
 static const char *keyword(const char *, char *, size_t);
+static int	auth_again(struct smtp_session *, int, const char *,
+		    const char *);
 
 /* `name` is in the space-separated EHLO AUTH list. */
-static int
-offered(const char *list, const char *name)
+int
+auth_offered(const char *list, const char *name)
 {
 	size_t	 n = strlen(name), w;
 
@@ -198,8 +199,8 @@ what_we_have(struct smtp_session *s, struct buf *cb, const char **cbtype)
 	unsigned		 have = 0;
 	int			 token;
 
-	token = rt->auth == RA_MECH && (rt->mech == SASL_XOAUTH2 ||
-	    rt->mech == SASL_OAUTHBEARER);
+	token = rt->oauth || (rt->auth == RA_MECH &&
+	    (rt->mech == SASL_XOAUTH2 || rt->mech == SASL_OAUTHBEARER));
 	if (rt->user != NULL)
 		have |= token ? SASL_HAVE_TOKEN : SASL_HAVE_PASSWORD;
 	if (s->tls != NULL) {
@@ -245,7 +246,7 @@ pick_mech(struct smtp_session *s, unsigned have)
 			sess_fail(s, PH_AUTH, 0, LE_NONE, "no usable AUTH "
 			    "mechanism (the server offers %s): %s; nothing "
 			    "was sent", s->caps.auth, buf_str(&err));
-	} else if (!offered(s->caps.auth, name))
+	} else if (!auth_offered(s->caps.auth, name))
 		sess_fail(s, PH_AUTH, 0, LE_NONE, "the server does not offer "
 		    "AUTH %s (it offers %s); nothing was sent", name,
 		    s->caps.auth);
@@ -267,6 +268,42 @@ pick_mech(struct smtp_session *s, unsigned have)
 		mech = rt->mech;
 	buf_release(&err);
 	return mech;
+}
+
+/*
+ * The server refused the access token: revoked, or expired before the
+ * time it was said to live.  A fresh one, once; RFC 4954 lets the
+ * client start AUTH again after a failure.
+ */
+static int
+auth_again(struct smtp_session *s, int mech, const char *name,
+    const char *host)
+{
+	static const char	 note[] = "the server refused the access "
+	    "token: getting a fresh one";
+	struct sasl_client	 c;
+	struct buf		 err = BUF_INIT, was = BUF_INIT;
+	int			 rc, temp = 0;
+
+	sess_trace(s, '*', note, sizeof(note) - 1);
+	if (s->rt->secret(s->rt->secret_arg, 1, &s->secret, &temp,
+	    &err) == -1) {
+		buf_addstr(&was, buf_str(&s->st.text));
+		sess_fail(s, PH_AUTH, 0, temp ? LE_NETIO : LE_CONFIG, "%s; "
+		    "and no fresh token: %s", buf_str(&was), buf_str(&err));
+		buf_release(&was);
+		buf_release(&err);
+		buf_wipe(&s->secret);
+		return -1;
+	}
+	buf_release(&err);
+	sasl_init(&c, (enum sasl_mech)mech, s->rt->user != NULL ?
+	    s->rt->user : "", buf_str(&s->secret), host, s->rt->port);
+	buf_wipe(&s->secret);
+	sasl_set_offered(&c, s->caps.auth);
+	rc = auth_exchange(s, &c, name);
+	sasl_release(&c);
+	return rc;
 }
 
 /* Choose the mechanism, run the exchange, wipe. */
@@ -309,6 +346,9 @@ smtp_auth(struct smtp_session *s)
 	buf_wipe(&cb);
 	rc = auth_exchange(s, &c, name);
 	sasl_release(&c);
+	if (rc == -1 && s->rt->oauth && s->st.lerr == LE_NONE &&
+	    s->r.code == 535)
+		rc = auth_again(s, mech, name, host);
 	if (rc == 0)
 		s->auth = name;
 out:

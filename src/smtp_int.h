@@ -118,5 +118,7 @@ void	io_failed(struct smtp_session *, enum phase, enum io_result, int, int);
 
 /* smtp_auth.c: the whole AUTH exchange, with s->secret (wiped after). */
 int	smtp_auth(struct smtp_session *);
+/* `name` is in the space-separated EHLO AUTH list `list` (any case). */
+int	auth_offered(const char *list, const char *name);
 
 #endif

@@ -53,6 +53,7 @@ static void	summarise(struct smtp_session *, const struct buf *, size_t);
 static void	hangup(struct smtp_session *);
 static void	host_reset(struct smtp_session *);
 static void	indented(struct buf *, const char *, const char *);
+static void	describe_oauth(const struct smtp_session *, struct buf *);
 static int	open_again(struct smtp_session *, const struct buf *);
 
 struct smtp_session *
@@ -270,17 +271,19 @@ static int
 fetch_secret(struct smtp_session *s)
 {
 	struct buf	 err = BUF_INIT;
-	int		 rc = 0;
+	int		 rc = 0, temp = 0;
 
 	if (!route_needs_secret(s->rt))
 		return 0;
 	if (s->rt->secret == NULL)
 		buf_addstr(&err, "no secret source");
 	else
-		rc = s->rt->secret(s->rt->secret_arg, &s->secret, &err);
+		rc = s->rt->secret(s->rt->secret_arg, 0, &s->secret, &temp,
+		    &err);
 	if (s->rt->secret == NULL || rc == -1) {
-		sess_fail(s, PH_AUTH, 0, LE_CONFIG, "cannot get the password or "
-		    "token: %s", buf_str(&err));
+		/* A token endpoint that did not answer: later may do. */
+		sess_fail(s, PH_AUTH, 0, temp ? LE_NETIO : LE_CONFIG,
+		    "cannot get the password or token: %s", buf_str(&err));
 		rc = -1;
 	}
 	buf_release(&err);
@@ -598,6 +601,22 @@ indented(struct buf *out, const char *title, const char *text)
 	}
 }
 
+/* What an OAuth account (oauth_provider) can use here. */
+static void
+describe_oauth(const struct smtp_session *s, struct buf *out)
+{
+	int	 bearer = auth_offered(s->caps.auth, "OAUTHBEARER");
+	int	 x = auth_offered(s->caps.auth, "XOAUTH2");
+
+	if (bearer || x)
+		buf_addf(out, "OAuth mechanisms: %s%s%s\n",
+		    bearer ? "OAUTHBEARER" : "", bearer && x ? " " : "",
+		    x ? "XOAUTH2" : "");
+	else
+		buf_addstr(out, "OAuth mechanisms: none (an account with "
+		    "oauth_provider needs OAUTHBEARER or XOAUTH2)\n");
+}
+
 void
 smtp_describe(const struct smtp_session *s, struct buf *out)
 {
@@ -621,6 +640,8 @@ smtp_describe(const struct smtp_session *s, struct buf *out)
 		    buf_str(&s->caps_tls));
 	if (s->ready && s->caps.auth[0] != '\0')
 		buf_addf(out, "AUTH mechanisms: %s\n", s->caps.auth);
+	if (s->ready && s->caps.auth[0] != '\0')
+		describe_oauth(s, out);
 	buf_release(&d);
 }
 
