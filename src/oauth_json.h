@@ -63,4 +63,8 @@ int	oauth_json_device(const char *body, size_t len,
  * first, since tokens pass through its strings. */
 void	oauth_json_setup(void);
 
+/* For tests: `hook` (NULL: none) sees each block jansson frees, with
+ * its size, after the wipe and before free(3). */
+void	oauth_json_free_hook(void (*hook)(const void *, size_t));
+
 #endif

@@ -16,7 +16,7 @@ cd "$top"
 # Build and test dependencies.  postfix itself is not installed (it would
 # become /usr/sbin/sendmail): tests/postfix-env.sh unpacks a private copy.
 packages="build-essential autoconf automake pkg-config
-	libgnutls28-dev libidn2-dev libbsd-dev
+	libgnutls28-dev libidn2-dev libbsd-dev libjansson-dev
 	clang bats mandoc python3 python3-openssl gnutls-bin dovecot-core zsh fish strace vim
 	passwd netbase libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3
 	iproute2 util-linux mount procps

@@ -14,7 +14,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends build-essential \
 	    autoconf automake pkg-config libgnutls28-dev libidn2-dev \
-	    libbsd-dev python3
+	    libbsd-dev libjansson-dev python3
 fi
 
 autoreconf -fi
