@@ -80,6 +80,11 @@
 #       count). A Maildir count taken then is final, so "exactly N"
 #       needs no guessed sleep. Exit 1 on timeout (printing what is
 #       left).
+#   postfix-env.sh quiesce DIR [SECONDS]
+#       wait (default 5 s) until smtpd has logged the end ("disconnect
+#       from") of every session whose start ("connect from") it logged, so
+#       that a test that reads the log from a mark on is not fooled by a
+#       late line of the test before. Exit 1 on timeout.
 #   postfix-env.sh held DIR ADDRESS [SECONDS]
 #       wait (default 5 s) for a message to ADDRESS (a box-hold-* address)
 #       in the hold queue and print its envelope records and extracted
@@ -928,6 +933,23 @@ do_settle()
 	done
 }
 
+do_quiesce()
+{
+	limit=${1:-5}
+	end=$(( $(date +%s) + limit ))
+	while :; do
+		c=$(grep -c ': connect from' "$DIR/maillog" || true)
+		d=$(grep -c ': disconnect from' "$DIR/maillog" || true)
+		[ "$c" -gt "$d" ] || return 0
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "postfix-env: $((c - d)) smtpd sessions still open" \
+			    "after ${limit}s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 do_held()
 {
 	addr=$1 limit=${2:-5}
@@ -1013,9 +1035,12 @@ count)	[ $# -eq 2 ] || die "usage: postfix-env.sh count DIR USER"
 	DIR=$1; shift; do_count "$@" ;;
 settle)	[ $# -ge 1 ] || die "usage: postfix-env.sh settle DIR [SECONDS]"
 	DIR=$1; shift; do_settle "$@" ;;
+quiesce)
+	[ $# -ge 1 ] || die "usage: postfix-env.sh quiesce DIR [SECONDS]"
+	DIR=$1; shift; do_quiesce "$@" ;;
 held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
 	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--oauth URL] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|settle DIR [S]|held DIR ADDR [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--oauth URL] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|settle DIR [S]|quiesce DIR [S]|held DIR ADDR [S]|strip FILE" ;;
 esac
