@@ -55,12 +55,58 @@
 #                       [details], one line per request
 #   oauth_count KEY     the counter KEY (e.g. refresh_token.ok), 0 if none
 #   oauth_hash TOKEN    how the records name TOKEN: "#" and 8 hex digits
+#   oauth_mark          remember where the records stand now, for the
+#                       two below (a server that serves a whole file
+#                       keeps every test's requests)
+#   oauth_requests_new  the request log's lines since oauth_mark
+#   oauth_count_new KEY how much the counter KEY has grown since oauth_mark
+#
+# TOKENS WITHOUT A GRANT
+#   oauth_seed [USER [TOKEN]]
+#       give USER (default $PF_OAUTH_USER, else dave@example.org) a
+#       refresh token of the default client at the server, TOKEN or a
+#       random one, and print it: the state after an authorization,
+#       reached without the interactive flow
+#   oauth_mint [USER]   an access token for USER (same default), printed
+#
+# A REAL POSTFIX THAT ACCEPTS THE SERVER'S TOKENS (tests/oauth-postfix.bats)
+#   oauth_postfix_start [oauthserver options...]
+#       in setup_file (or a test): start the OAuth server (as
+#       oauth_start; lifetime 600 s unless --max-seconds says otherwise)
+#       and a private Postfix + Dovecot whose SASL also takes OAUTHBEARER
+#       and XOAUTH2 tokens of that server for $PF_OAUTH_USER
+#       (dave@example.org; `tests/postfix-env.sh start DIR --oauth URL`
+#       documents it), both under a fresh directory $OAUTH_POSTFIX_DIR in
+#       /tmp (Postfix's users must reach it).  Fails when Postfix or
+#       Dovecot is missing.  Exports OAUTH_DIR, OAUTH_PORT, OAUTH_URL,
+#       CERTS, OAUTH_POSTFIX_DIR, OAUTH_POSTFIX_PID (the server; OAUTH_PID
+#       stays empty, so oauth.bash's teardown leaves a file's server
+#       alone) and every PF_* variable of postfix-env.sh's DIR/env
+#       (PF_DIR, PF_SUBMISSION_PORT, PF_CA_FILE, PF_MAILLOG, ...)
+#   oauth_postfix_stop
+#       stop both and remove the directory (kept when POSTIE_KEEP_POSTFIX
+#       is set); call it from teardown_file (or teardown).  Safe to repeat
+#   oauth_postie_config MECH [LINE...]
+#       write $CONFIG (mode 600) with one account, $OAUTH_ACCOUNT
+#       ("oauth", also the default), for $PF_OAUTH_USER on the STARTTLS
+#       submission port (host, port, tls, tls_trust_file $PF_CA_FILE,
+#       tls_host_override), `auth MECH` (xoauth2, oauthbearer or on),
+#       user and from $PF_OAUTH_USER, and the server as a custom provider:
+#       oauth_provider custom, oauth_client_id, oauth_client_secret,
+#       oauth_token_url, oauth_auth_url, oauth_device_url, oauth_scope
+#       mail, oauth_trust_file $CERTS/ca.pem.  Each LINE is appended to
+#       the account (a later keyword overrides), e.g. "port
+#       $PF_SMTPS_PORT" "tls_starttls off" for implicit TLS
 
 OAUTHSERVER="$TOP_SRCDIR/tests/oauthserver.py"
+# A server that setup_file started (oauth_postfix_start) exported these
+# for the tests, which load this file again.
 # shellcheck disable=SC2034 # OAUTH_URL is for the .bats files
-OAUTH_PID='' OAUTH_PORT='' OAUTH_DIR='' OAUTH_URL=''
+OAUTH_PID=${OAUTH_PID-} OAUTH_PORT=${OAUTH_PORT-} OAUTH_DIR=${OAUTH_DIR-}
+OAUTH_URL=${OAUTH_URL-}
 OAUTH_CLIENT_ID=postie-test
 OAUTH_CLIENT_SECRET=postie-secret
+OAUTH_ACCOUNT=oauth
 
 teardown() {
 	oauth_stop
@@ -148,4 +194,120 @@ oauth_count() {
 
 oauth_hash() {
 	printf '#%s\n' "$(printf '%s' "$1" | sha256sum | cut -c1-8)"
+}
+
+oauth_mark() {
+	OAUTH_MARK_LINES=0
+	if [ -e "$OAUTH_DIR/requests" ]; then
+		OAUTH_MARK_LINES=$(wc -l <"$OAUTH_DIR/requests")
+	fi
+	OAUTH_MARK_COUNTS=$(cat "$OAUTH_DIR/counts" 2>/dev/null || true)
+}
+
+oauth_requests_new() {
+	[ -e "$OAUTH_DIR/requests" ] || return 0
+	tail -n "+$((${OAUTH_MARK_LINES:-0} + 1))" "$OAUTH_DIR/requests"
+}
+
+oauth_count_new() {
+	local before
+	before=$(printf '%s\n' "${OAUTH_MARK_COUNTS-}" |
+	    sed -n "s/^$(printf '%s' "$1" | sed 's/\./\\./g') //p")
+	echo $(($(oauth_count "$1") - ${before:-0}))
+}
+
+oauth_seed() {
+	local user=${1:-${PF_OAUTH_USER:-dave@example.org}} out
+	local args=(seed user="$user" client_id="$OAUTH_CLIENT_ID")
+	[ -z "${2-}" ] || args+=(token="$2")
+	out=$(oauth_ctl "${args[@]}") || return 1
+	printf '%s\n' "$out" | sed -n 's/^refresh_token=//p'
+}
+
+oauth_mint() {
+	local user=${1:-${PF_OAUTH_USER:-dave@example.org}} out
+	out=$(oauth_ctl mint user="$user" client_id="$OAUTH_CLIENT_ID") ||
+	    return 1
+	printf '%s\n' "$out" | sed -n 's/^access_token=//p'
+}
+
+oauth_postfix_start() {
+	local pfenv=$TOP_SRCDIR/tests/postfix-env.sh T
+	[ -n "${CERTS-}" ] || certs_dir
+	sh "$pfenv" check --auth || return 1
+	OAUTH_POSTFIX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-oauthpf.XXXXXX")
+	# Postfix's and Dovecot's users must reach the Postfix below it.
+	chmod 755 "$OAUTH_POSTFIX_DIR"
+	# oauth_start keeps its records in $T/oauth
+	T=$OAUTH_POSTFIX_DIR
+	oauth_start --max-seconds 600 "$@" || return 1
+	OAUTH_POSTFIX_PID=$OAUTH_PID
+	OAUTH_PID=
+	export CERTS OAUTH_DIR OAUTH_PORT OAUTH_URL OAUTH_POSTFIX_DIR \
+	    OAUTH_POSTFIX_PID
+	if ! sh "$pfenv" start "$OAUTH_POSTFIX_DIR/pf" --oauth "$OAUTH_URL" \
+	    --certs "$CERTS"; then
+		oauth_postfix_stop
+		return 1
+	fi
+	set -a
+	# shellcheck disable=SC1091
+	. "$OAUTH_POSTFIX_DIR/pf/env"
+	set +a
+}
+
+oauth_postfix_stop() {
+	[ -n "${OAUTH_POSTFIX_DIR-}" ] || return 0
+	sh "$TOP_SRCDIR/tests/postfix-env.sh" stop "$OAUTH_POSTFIX_DIR/pf"
+	# Only the server this started: its command line names its records.
+	if [ -n "${OAUTH_POSTFIX_PID-}" ] &&
+	    tr '\0' ' ' <"/proc/$OAUTH_POSTFIX_PID/cmdline" 2>/dev/null |
+	    grep -qF -- "--dir $OAUTH_POSTFIX_DIR/oauth "; then
+		kill "$OAUTH_POSTFIX_PID" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			kill -0 "$OAUTH_POSTFIX_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	OAUTH_POSTFIX_PID=
+	if [ -z "${POSTIE_KEEP_POSTFIX:-}" ]; then
+		rm -rf "$OAUTH_POSTFIX_DIR"
+	fi
+	OAUTH_POSTFIX_DIR=
+}
+
+oauth_postie_config() {
+	local mech=$1 line
+	shift
+	{
+		echo "defaults"
+		echo "timeout 30"
+		echo "queue off"
+		echo ""
+		echo "account $OAUTH_ACCOUNT"
+		echo "host $PF_HOST"
+		echo "port $PF_SUBMISSION_PORT"
+		echo "tls on"
+		echo "tls_starttls on"
+		echo "tls_trust_file $PF_CA_FILE"
+		echo "tls_host_override $PF_TLS_HOST"
+		echo "domain client.postie.test"
+		echo "auth $mech"
+		echo "user $PF_OAUTH_USER"
+		echo "from $PF_OAUTH_USER"
+		echo "oauth_provider custom"
+		echo "oauth_client_id $OAUTH_CLIENT_ID"
+		echo "oauth_client_secret $OAUTH_CLIENT_SECRET"
+		echo "oauth_token_url $OAUTH_URL/token"
+		echo "oauth_auth_url $OAUTH_URL/authorize"
+		echo "oauth_device_url $OAUTH_URL/device"
+		echo "oauth_scope mail"
+		echo "oauth_trust_file $CERTS/ca.pem"
+		for line in "$@"; do
+			echo "$line"
+		done
+		echo ""
+		echo "account default : $OAUTH_ACCOUNT"
+	} >"$CONFIG"
+	chmod 600 "$CONFIG"
 }

@@ -32,7 +32,8 @@
 #       Idempotent; fast when done.
 #   postfix-env.sh check
 #       exit 0 when `fetch` has been done, 1 (with a message) when not.
-#   postfix-env.sh start DIR [--auth] [--certs CERTDIR] [box-NAME...]
+#   postfix-env.sh start DIR [--auth] [--oauth URL] [--certs CERTDIR]
+#                            [box-NAME...]
 #       write DIR/conf/{main.cf,master.cf,...}, start Postfix with its
 #       queue, data, logs (DIR/maillog) and Maildirs (DIR/mail) under DIR,
 #       listening on 127.0.0.1 ports chosen free now, and wait for its
@@ -53,6 +54,9 @@
 #       there, as with a server older than Postfix 3.4.
 #       With --auth, also TLS and SASL (see "TLS and SASL" below): a
 #       private Dovecot for SASL and three more smtpd listeners.
+#       With --oauth URL (implies --auth), that Dovecot also takes OAuth2
+#       bearer tokens that the server at URL vouches for (see "OAuth2
+#       bearer tokens" below).
 #       CERTDIR (default DIR/certs) is where tests/certs.sh makes (or has
 #       made) the test certificates; Postfix serves CERTDIR/valid.pem.
 #       PF_MAIN_CF_EXTRA, when set, is appended to main.cf as it is
@@ -76,6 +80,11 @@
 #       count). A Maildir count taken then is final, so "exactly N"
 #       needs no guessed sleep. Exit 1 on timeout (printing what is
 #       left).
+#   postfix-env.sh quiesce DIR [SECONDS]
+#       wait (default 5 s) until smtpd has logged the end ("disconnect
+#       from") of every session whose start ("connect from") it logged, so
+#       that a test that reads the log from a mark on is not fooled by a
+#       late line of the test before. Exit 1 on timeout.
 #   postfix-env.sh held DIR ADDRESS [SECONDS]
 #       wait (default 5 s) for a message to ADDRESS (a box-hold-* address)
 #       in the hold queue and print its envelope records and extracted
@@ -143,6 +152,40 @@
 # Timing on the development machine: start --auth 0.5-0.7 s with the
 # certificates made (tests/certs.sh takes 0.2 s the first time); stop
 # 1.2 s (Dovecot's master takes 1 s to finish after SIGTERM).
+#
+# OAuth2 bearer tokens (start --oauth URL)
+# - URL is the base of tests/oauthserver.py (https://127.0.0.1:PORT, no
+#   path), already listening with a certificate of CERTDIR's CA (such as
+#   CERTDIR/valid.pem). Dovecot additionally offers OAUTHBEARER and
+#   XOAUTH2 on the three AUTH ports (EHLO: "AUTH PLAIN LOGIN CRAM-MD5
+#   SCRAM-SHA-1 SCRAM-SHA-256 OAUTHBEARER XOAUTH2"), served by an oauth2
+#   passdb: for each token it POSTs token=TOKEN to URL/introspect
+#   (introspection_mode = post), trusting a copy of CERTDIR/ca.pem, and
+#   accepts it while the answer says "active": true and its "username"
+#   is the user the client logged in as. The password mechanisms still
+#   go to the passwd-file alone (alice as above; a password never
+#   reaches the OAuth server) and the token mechanisms to the oauth2
+#   passdb alone.
+# - The OAuth user is dave@example.org (PF_OAUTH_USER), with a mailbox
+#   of his own ("dave", read with wait-mail and count like the others);
+#   any user the server issues tokens for can log in, but only the
+#   listed boxes receive mail.
+# - Dovecot caches no auth result (auth_cache_size = 0): it asks URL
+#   for every AUTH, so a token revoked or expired at the server is
+#   refused on its next use.
+# - A refused token: Dovecot 2.3.19 sends a 334 challenge whose base64 is
+#   {"status":"401","schemes":"bearer","scope":"mail"} (XOAUTH2) or
+#   {"status":"invalid_token"} (OAUTHBEARER), and after the client's
+#   answer (XOAUTH2: an empty line, OAUTHBEARER: "AQ==") Postfix says
+#   "535 5.7.8 Error: authentication failed: (reason unavailable)" and
+#   logs "SASL XOAUTH2 authentication failed: (reason unavailable),
+#   sasl_username=USER"; Dovecot logs why ("Provided token is not
+#   valid", "Username 'A' did not match 'B'"). Every failed AUTH (with a
+#   password too) is answered 0.5 s late despite auth_failure_delay = 0:
+#   Dovecot sends failures from a timer that fires every 0.5 s.
+# - DIR/env adds PF_OAUTH_USER and PF_OAUTH_URL (URL).
+# - Timing: start --oauth costs no more than start --auth (Dovecot asks
+#   URL only when a token arrives).
 
 set -eu
 
@@ -154,7 +197,9 @@ PF_SIZE_LIMIT=10485760
 PF_TLS_HOST=mail.example.test
 PF_AUTH_USER=alice@example.org
 PF_AUTH_PASSWORD=alice-Secret-42
+PF_OAUTH_USER=dave@example.org
 AUTH=0
+OAUTH_URL=
 CERTDIR=
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -550,6 +595,24 @@ make_queue()
 	: >"$q/quick-start"
 }
 
+# start --oauth URL: the oauth2 passdb asks URL/introspect about every
+# bearer token (token=... in a POST body), trusting the test CA. Its auth
+# process runs as user dovecot: the CA is copied where that user can read
+# it.
+write_dovecot_oauth2()
+{
+	cp "$CERTDIR/ca.pem" "$dv/ca.pem"
+	chmod 644 "$dv/ca.pem"
+	cat >"$dv/oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $OAUTH_URL/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $dv/ca.pem
+EOF
+}
+
 # A private Dovecot for SASL only: no protocols, no TCP listener, its
 # sockets in DIR/dovecot/run and its auth listener in Postfix's queue.
 write_dovecot_conf()
@@ -561,6 +624,15 @@ write_dovecot_conf()
 	    >"$dv/passwd"
 	chgrp dovecot "$dv/passwd"
 	chmod 640 "$dv/passwd"
+	mechs="plain login cram-md5 scram-sha-1 scram-sha-256"
+	pwmechs=
+	if [ -n "$OAUTH_URL" ]; then
+		write_dovecot_oauth2
+		# Each passdb serves only its own mechanisms: a password never
+		# reaches the OAuth server, a token never the passwd-file.
+		pwmechs="mechanisms = $mechs"
+		mechs="$mechs oauthbearer xoauth2"
+	fi
 	cat >"$dv/dovecot.conf" <<EOF
 # Private Dovecot (SASL for Postfix) for postie's tests; written by
 # tests/postfix-env.sh.
@@ -576,12 +648,16 @@ default_internal_user = dovecot
 default_login_user = dovenull
 # Postfix alone decides where AUTH is offered (smtpd_tls_auth_only).
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
+auth_mechanisms = $mechs
 auth_verbose = yes
 auth_failure_delay = 0
+# No cache of auth results (the default, said here because tests rely on
+# it): a token revoked or expired at the OAuth server is refused at once.
+auth_cache_size = 0
 passdb {
   driver = passwd-file
   args = scheme=PLAIN $dv/passwd
+  $pwmechs
 }
 userdb {
   driver = static
@@ -599,6 +675,14 @@ service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
   }
+}
+EOF
+	[ -n "$OAUTH_URL" ] || return 0
+	cat >>"$dv/dovecot.conf" <<EOF
+passdb {
+  driver = oauth2
+  mechanisms = oauthbearer xoauth2
+  args = $dv/oauth2.conf.ext
 }
 EOF
 }
@@ -666,6 +750,8 @@ do_start()
 		set -- $(free_ports 4)
 		smtp_port=$1 limit_port=$2 rate_port=$3 data_port=$4
 	fi
+	# the OAuth user's own box
+	[ -z "$OAUTH_URL" ] || PF_USERS="$PF_USERS ${PF_OAUTH_USER%@*}"
 	write_main_cf
 	if [ -n "${PF_MAIN_CF_EXTRA:-}" ]; then
 		printf '\n# PF_MAIN_CF_EXTRA\n%s\n' "$PF_MAIN_CF_EXTRA" \
@@ -702,6 +788,12 @@ PF_AUTH_USER='$PF_AUTH_USER'
 PF_AUTH_PASSWORD='$PF_AUTH_PASSWORD'
 PF_DOVECOT_LOG='$DIR/dovecot.log'
 EOF
+		if [ -n "$OAUTH_URL" ]; then
+			cat >>"$DIR/env" <<EOF
+PF_OAUTH_USER='$PF_OAUTH_USER'
+PF_OAUTH_URL='$OAUTH_URL'
+EOF
+		fi
 		printf 'submission %s\nsmtps %s\nclearauth %s\n' \
 		    "$sub_port" "$smtps_port" "$clear_port" >>"$DIR/ports"
 		start_dovecot
@@ -841,6 +933,23 @@ do_settle()
 	done
 }
 
+do_quiesce()
+{
+	limit=${1:-5}
+	end=$(( $(date +%s) + limit ))
+	while :; do
+		c=$(grep -c ': connect from' "$DIR/maillog" || true)
+		d=$(grep -c ': disconnect from' "$DIR/maillog" || true)
+		[ "$c" -gt "$d" ] || return 0
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "postfix-env: $((c - d)) smtpd sessions still open" \
+			    "after ${limit}s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 do_held()
 {
 	addr=$1 limit=${2:-5}
@@ -899,6 +1008,15 @@ start)	DIR=${1:-}
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--auth)	AUTH=1 ;;
+		--oauth)
+			[ $# -ge 2 ] || die "--oauth needs the OAuth server's URL"
+			case $2 in
+			https://?*) ;;
+			*) die "--oauth: not an https:// URL: '$2'" ;;
+			esac
+			AUTH=1
+			OAUTH_URL=${2%/}
+			shift ;;
 		--certs)
 			[ $# -ge 2 ] || die "--certs needs a directory"
 			CERTDIR=$2
@@ -917,9 +1035,12 @@ count)	[ $# -eq 2 ] || die "usage: postfix-env.sh count DIR USER"
 	DIR=$1; shift; do_count "$@" ;;
 settle)	[ $# -ge 1 ] || die "usage: postfix-env.sh settle DIR [SECONDS]"
 	DIR=$1; shift; do_settle "$@" ;;
+quiesce)
+	[ $# -ge 1 ] || die "usage: postfix-env.sh quiesce DIR [SECONDS]"
+	DIR=$1; shift; do_quiesce "$@" ;;
 held)	[ $# -ge 2 ] || die "usage: postfix-env.sh held DIR ADDRESS [SECONDS]"
 	DIR=$1; shift; do_held "$@" ;;
 strip)	[ $# -eq 1 ] || die "usage: postfix-env.sh strip FILE"
 	do_strip "$1" ;;
-*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|settle DIR [S]|held DIR ADDR [S]|strip FILE" ;;
+*)	die "usage: postfix-env.sh fetch|check [--auth]|start DIR [--auth] [--oauth URL] [--certs CERTDIR] [box-NAME...]|stop DIR|wait-mail DIR USER N [S]|count DIR USER|settle DIR [S]|quiesce DIR [S]|held DIR ADDR [S]|strip FILE" ;;
 esac
