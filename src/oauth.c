@@ -61,9 +61,8 @@ static int	 check_account(const struct account *, const char *,
 		    struct buf *);
 static void	 http_setup(const struct oauth_cfg *, struct tls_params *,
 		    struct http_opts *);
-static int	 judge(const struct oauth_cfg *, struct http_response *,
-		    struct oauth_token_reply *, struct buf *, int *,
-		    struct buf *);
+static void	 judge_error(const char *, const struct http_response *,
+		    struct buf *, int *, struct buf *);
 static int	 same(const struct buf *, const char *);
 static int	 bound_here(const struct oauth_cfg *,
 		    const struct oauth_record *, struct buf *);
@@ -229,48 +228,34 @@ http_setup(const struct oauth_cfg *c, struct tls_params *tp,
 }
 
 /*
- * The endpoint's answer: 200 with a token reply, or an error reply
- * (RFC 6749 5.2 says 400; 401 for a client that failed to
- * authenticate), or anything else, which waiting may cure when it is a
- * 5xx or 429.
+ * An endpoint's answer other than 200: an error reply (RFC 6749 5.2 says
+ * 400; 401 for a client that failed to authenticate), or anything else,
+ * which waiting may cure when it is a 5xx or 429.
  */
-static int
-judge(const struct oauth_cfg *c, struct http_response *resp,
-    struct oauth_token_reply *tr, struct buf *oerr, int *temp,
-    struct buf *err)
+static void
+judge_error(const char *url, const struct http_response *resp,
+    struct buf *oerr, int *temp, struct buf *err)
 {
-	struct buf	 why = BUF_INIT, desc = BUF_INIT;
-	int		 rc = -1;
+	struct buf	 desc = BUF_INIT;
 
-	if (resp->status == 200) {
-		if (oauth_json_token(resp->body.data, resp->body.len, tr,
-		    &why) == 0)
-			rc = 0;
-		else
-			buf_addf(err, "%s: malformed token answer: %s",
-			    c->token_url, buf_str(&why));
-	} else if (oauth_json_error(resp->body.data, resp->body.len, oerr,
+	if (oauth_json_error(resp->body.data, resp->body.len, oerr,
 	    &desc) == 0) {
-		buf_addf(err, "%s: %s%s%s", c->token_url, buf_str(oerr),
+		buf_addf(err, "%s: %s%s%s", url, buf_str(oerr),
 		    desc.len > 0 ? ": " : "", buf_str(&desc));
 		*temp = strcmp(buf_str(oerr), "temporarily_unavailable") == 0 ||
 		    strcmp(buf_str(oerr), "server_error") == 0;
 	} else {
-		buf_addf(err, "%s: HTTP status %d", c->token_url,
-		    resp->status);
+		buf_addf(err, "%s: HTTP status %d", url, resp->status);
 		*temp = resp->status >= 500 || resp->status == 429;
 	}
-	buf_release(&why);
 	buf_release(&desc);
-	return rc;
 }
 
 int
-oauth_token_request(const struct oauth_cfg *c, struct buf *form,
-    struct oauth_token_reply *tr, struct buf *oerr, int *temp,
-    struct buf *err)
+oauth_client_post(const struct oauth_cfg *c, const char *url,
+    struct buf *form, struct http_response *resp, struct buf *oerr,
+    int *temp, struct buf *err)
 {
-	struct http_response	 resp;
 	struct http_opts	 o;
 	struct tls_params	 tp;
 	struct buf		 secret = BUF_INIT;
@@ -278,7 +263,6 @@ oauth_token_request(const struct oauth_cfg *c, struct buf *form,
 
 	*temp = 0;
 	buf_reset(oerr);
-	oauth_token_reply_release(tr);
 	if ((have = oauth_client_secret(c, &secret, err)) == -1) {
 		buf_wipe(form);
 		return -1;
@@ -290,13 +274,38 @@ oauth_token_request(const struct oauth_cfg *c, struct buf *form,
 		http_form_add(form, "client_secret", buf_str(&secret));
 	buf_wipe(&secret);
 	http_setup(c, &tp, &o);
-	http_response_init(&resp);
-	if (http_post_form(c->token_url, form, &o, &resp, err) == -1)
+	if (http_post_form(url, form, &o, resp, err) == -1)
 		*temp = 1;
+	else if (resp->status == 200)
+		rc = 0;
 	else
-		rc = judge(c, &resp, tr, oerr, temp, err);
-	http_response_release(&resp);
+		judge_error(url, resp, oerr, temp, err);
 	buf_wipe(form);
+	return rc;
+}
+
+int
+oauth_token_request(const struct oauth_cfg *c, struct buf *form,
+    struct oauth_token_reply *tr, struct buf *oerr, int *temp,
+    struct buf *err)
+{
+	struct http_response	 resp;
+	struct buf		 why = BUF_INIT;
+	int			 rc = -1;
+
+	oauth_token_reply_release(tr);
+	http_response_init(&resp);
+	if (oauth_client_post(c, c->token_url, form, &resp, oerr, temp,
+	    err) == 0) {
+		if (oauth_json_token(resp.body.data, resp.body.len, tr,
+		    &why) == 0)
+			rc = 0;
+		else
+			buf_addf(err, "%s: malformed token answer: %s",
+			    c->token_url, buf_str(&why));
+	}
+	http_response_release(&resp);
+	buf_release(&why);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "oauth_json.h"
 
 struct account;
+struct http_response;
 struct queue;
 
 /*
@@ -40,6 +41,20 @@ void	oauth_cfg_release(struct oauth_cfg *);
  * public client), -1 error.  The caller wipes `out`. */
 int	oauth_client_secret(const struct oauth_cfg *, struct buf *out,
 	    struct buf *err);
+
+/*
+ * POST `form` (wiped here) to `url`, one of the provider's endpoints
+ * (token, device authorization), with the client's credentials added as
+ * a token endpoint takes them (client_id, and client_secret when there
+ * is one).  0 when the endpoint answered 200, its body in `resp` (set up
+ * with http_response_init()) for the caller to read; else -1 with one
+ * line in `err` ("URL: invalid_client: DESC", "URL: HTTP status 502", a
+ * network failure), the OAuth error code in `oerr` when the answer was
+ * one (empty otherwise), and *temp 1 when trying again later may help.
+ */
+int	oauth_client_post(const struct oauth_cfg *, const char *url,
+	    struct buf *form, struct http_response *resp, struct buf *oerr,
+	    int *temp, struct buf *err);
 
 /*
  * POST `form` (wiped here) to the token endpoint with the client's
