@@ -81,7 +81,7 @@ _postie()
 		mapfile -t COMPREPLY < <(compgen -W 'm p i s v' -- "$cur")
 		return
 		;;
-	-a | --account)
+	-a | --account | --oauth-authorize)
 		mapfile -t COMPREPLY < <(compgen -W "$(_postie_accounts)" \
 		    -- "$cur")
 		return
@@ -127,6 +127,7 @@ _postie()
 		    -m -n -G -U -h -L -p -A -O -o -d -X -P -S --pretend
 		    --serverinfo -a --account --from --read-envelope-from
 		    -odi -odb -odq -qI -qR -qS --due --json --queue-delete
+		    --oauth-authorize
 		    --host --port --timeout --protocol --domain --auth --user
 		    --passwordeval --maildomain --auto-from --set-from-header
 		    --set-date-header --set-msgid-header --remove-bcc-headers

@@ -56,6 +56,7 @@ complete -c postie -n 'string match -qr -- "^-q" (commandline -ct)' -x -a '-qI\t
 complete -c postie -l due -d 'With -q: only entries whose next attempt is due'
 complete -c postie -l json -d 'With -bp: one JSON object a line'
 complete -c postie -l queue-delete -x -d 'Remove queue entries (IDs follow)'
+complete -c postie -l oauth-authorize -x -a '(__postie_accounts)' -d 'Authorize an OAuth account once, interactively'
 complete -c postie -s V -x -d 'DSN envelope identifier (ENVID)'
 complete -c postie -s N -x -a 'never success failure delay success,failure success,failure,delay failure,delay' -d 'DSN notify (NOTIFY)'
 complete -c postie -s R -x -a 'full hdrs' -d 'DSN return (RET)'

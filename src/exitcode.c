@@ -76,7 +76,7 @@ static const struct exit_summary summaries[] = {
 	{ EX_IOERR,		"local input/output error (the message, the spool)" },
 	{ EX_TEMPFAIL,		"temporary failure: try again later" },
 	{ EX_PROTOCOL,		"the server's reply was malformed or unexpected" },
-	{ EX_NOPERM,		"credentials rejected; a queue entry not yours" },
+	{ EX_NOPERM,		"credentials or access refused; a queue entry not yours" },
 	{ EX_CONFIG,		"configuration error" },
 };
 

@@ -5,7 +5,8 @@
  * The front end's state for one invocation, and the helpers its files
  * share: main.c (options, dispatch), front.c (the account, the sender,
  * reading the message, delivery without a queue), submit.c (the queue:
- * submission, -q, -bp, --queue-delete) and modes.c (-bs, -bv, -S, -P).
+ * submission, -q, -bp, --queue-delete), modes.c (-bs, -bv, -S, -P) and
+ * authorize.c (--oauth-authorize).
  * Not a library interface: only the program links these.
  */
 
@@ -62,6 +63,11 @@ int	deliver(struct run *, struct smtp_result *);
 int	submit(struct run *);
 /* -bp, -q, --queue-delete. */
 int	queue_mode(struct run *);
+
+/* authorize.c */
+
+/* --oauth-authorize: the account's first tokens, interactively. */
+int	authorize(struct run *);
 
 /* modes.c */
 

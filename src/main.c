@@ -131,6 +131,8 @@ other_mode(struct run *r)
 		return serverinfo(r);
 	case MODE_VERIFY:
 		return verify_addrs(r);
+	case MODE_OAUTH_AUTHORIZE:
+		return authorize(r);
 	default:
 		log_error("internal error: unknown mode %d", (int)r->opts.mode);
 		return EX_SOFTWARE;

@@ -34,6 +34,8 @@ static const char *long_value(int, char *const [], int *, const char *,
 static int	check_dsn(struct options *, int, const char *, struct buf *);
 static int	take_o(struct options *, const char *, struct buf *);
 static int	take_q(struct options *, const char *, struct buf *);
+static int	take_account(struct options *, int, const char *,
+		    struct buf *);
 
 void
 options_init(struct options *o)
@@ -416,6 +418,17 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 		o->json = 1;
 	else if (strcmp(arg, "queue-delete") == 0)
 		o->mode = MODE_QUEUE_DELETE;
+	else if (strcmp(arg, "oauth-authorize") == 0) {
+		/* Interactive, and it replaces the account's tokens: nothing
+		 * a sendmail caller's argv may ask for. */
+		if (!msmtp_personality(progname)) {
+			buf_addf(err, "option '--oauth-authorize' is only "
+			    "accepted when called as postie or msmtp (called "
+			    "as '%s')", progname);
+			return -1;
+		}
+		o->mode = MODE_OAUTH_AUTHORIZE;
+	}
 	else if (strncmp(arg, "account", 7) == 0 &&
 	    (arg[7] == '\0' || arg[7] == '=')) {
 		if ((val = long_value(argc, argv, i, strchr(arg, '='), err)) ==
@@ -468,6 +481,23 @@ parse_long(struct options *o, int argc, char *const argv[], int *i,
 	return 0;
 }
 
+/* --oauth-authorize's argument: one account, the same as -a's if both. */
+static int
+take_account(struct options *o, int nth, const char *arg, struct buf *err)
+{
+	if (nth > 0) {
+		buf_addstr(err, "--oauth-authorize takes one account name");
+		return -1;
+	}
+	if (o->account != NULL && strcmp(o->account, arg) != 0) {
+		buf_addf(err, "--oauth-authorize names account '%s', -a "
+		    "account '%s'", arg, o->account);
+		return -1;
+	}
+	replace(&o->account, arg);
+	return 0;
+}
+
 static int
 add_recipients(struct options *o, const char *arg, struct buf *err)
 {
@@ -486,7 +516,7 @@ options_parse(struct options *o, int argc, char *const argv[],
     const char *progname, struct buf *err)
 {
 	const char	*arg, *p, *v;
-	int		 i;
+	int		 i, first;
 
 	if (strcmp(progname, "mailq") == 0)
 		o->mode = MODE_QUEUE_LIST;
@@ -553,10 +583,13 @@ options_parse(struct options *o, int argc, char *const argv[],
 			}
 		}
 	}
-	for (; i < argc; i++)
+	for (first = i; i < argc; i++)
 		if (o->mode == MODE_QUEUE_DELETE)
 			strlist_add(&o->ids, argv[i]);
-		else if (add_recipients(o, argv[i], err) == -1)
+		else if (o->mode == MODE_OAUTH_AUTHORIZE) {
+			if (take_account(o, i - first, argv[i], err) == -1)
+				return -1;
+		} else if (add_recipients(o, argv[i], err) == -1)
 			return -1;
 	if (o->mode == MODE_QUEUE_DELETE && o->ids.n == 0) {
 		buf_addstr(err, "--queue-delete needs the IDs of the entries "
@@ -575,6 +608,7 @@ options_usage(void)
 "       mailq [--json] | postie -bp [--json]\n"
 "       postie -q[Iid|Rrcpt|Ssender] [--due] [-v]\n"
 "       postie --queue-delete ID...\n"
+"       postie [-C config] --oauth-authorize [account]\n"
 "\n"
 "Reads a message on standard input and submits it to the smarthost of the\n"
 "configured account.\n"
@@ -629,6 +663,10 @@ options_usage(void)
 "                those whose next attempt is due, for a timer)\n"
 "  --queue-delete ID...\n"
 "                remove these entries from the queue\n"
+"  --oauth-authorize [ACCOUNT]\n"
+"                authorize an OAuth account (oauth_provider) once: open\n"
+"                the URL it prints, sign in; its tokens then refresh\n"
+"                themselves\n"
 "  -P, --pretend print the account that would be used (password as '*')\n"
 "  -S, --serverinfo\n"
 "                connect and print what the server offers (TLS, AUTH)\n"

@@ -23,7 +23,8 @@ enum mode {
 	MODE_VERIFY,		/* -bv */
 	MODE_SERVERINFO,	/* -S, --serverinfo */
 	MODE_PRETEND,		/* -P, --pretend */
-	MODE_QUEUE_DELETE	/* --queue-delete ID... */
+	MODE_QUEUE_DELETE,	/* --queue-delete ID... */
+	MODE_OAUTH_AUTHORIZE	/* --oauth-authorize [ACCOUNT] */
 };
 
 /* -od: when a message is delivered. */
@@ -81,6 +82,8 @@ void	options_release(struct options *);
  * `err` (EX_USAGE).  Recipient arguments are split on commas and checked
  * with addr_check_envelope(); so is -f.  -q with an interval ("-q15m")
  * or -qp is refused: postie has no daemon (a timer runs "postie -q").
+ * --oauth-authorize takes at most one argument, the account (as -a
+ * does), and only as "postie" or "msmtp", like the per-keyword options.
  */
 int	options_parse(struct options *, int argc, char *const argv[],
 	    const char *progname, struct buf *err);

@@ -464,6 +464,53 @@ test_sendmail_personality(void)
 	buf_release(&err);
 }
 
+/*
+ * --oauth-authorize [ACCOUNT]: at most one argument, which is -a's
+ * account; not for a sendmail caller's argv.
+ */
+static void
+test_oauth_authorize(void)
+{
+	struct options	 o;
+	struct buf	 err = BUF_INIT;
+	const char	*bare[] = { "postie", "--oauth-authorize", NULL };
+	const char	*named[] = { "postie", "-C", "f", "--oauth-authorize",
+	    "work", NULL };
+	const char	*both[] = { "postie", "-a", "work",
+	    "--oauth-authorize", "work", NULL };
+	const char	*differ[] = { "postie", "-a", "home",
+	    "--oauth-authorize", "work", NULL };
+	const char	*two[] = { "postie", "--oauth-authorize", "work",
+	    "home", NULL };
+	const char	*opt_after[] = { "postie", "--oauth-authorize", "-a",
+	    "work", NULL };
+
+	options_init(&o);
+	CHECK_INT(parse(&o, "postie", bare, &err), 0);
+	CHECK_INT(o.mode, MODE_OAUTH_AUTHORIZE);
+	CHECK(o.account == NULL);
+	CHECK_INT(o.rcpts.n, 0);
+	CHECK_INT(parse(&o, "msmtp", named, &err), 0);
+	CHECK_INT(o.mode, MODE_OAUTH_AUTHORIZE);
+	CHECK_STR(o.account, "work");
+	CHECK_STR(o.config, "f");
+	CHECK_INT(o.rcpts.n, 0);
+	CHECK_INT(parse(&o, "postie", both, &err), 0);
+	CHECK_STR(o.account, "work");
+	CHECK_INT(parse(&o, "postie", differ, &err), -1);
+	CHECK_STR(buf_str(&err), "--oauth-authorize names account 'work', "
+	    "-a account 'home'");
+	CHECK_INT(parse(&o, "postie", two, &err), -1);
+	CHECK_STR(buf_str(&err), "--oauth-authorize takes one account name");
+	CHECK_INT(parse(&o, "postie", opt_after, &err), 0);
+	CHECK_STR(o.account, "work");
+	CHECK_INT(parse(&o, "sendmail", bare, &err), -1);
+	CHECK_STR(buf_str(&err), "option '--oauth-authorize' is only accepted "
+	    "when called as postie or msmtp (called as 'sendmail')");
+	options_release(&o);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -477,5 +524,6 @@ main(void)
 	test_dsn_and_body();
 	test_msmtp_options();
 	test_sendmail_personality();
+	test_oauth_authorize();
 	return t_done();
 }
