@@ -99,7 +99,8 @@ test_names(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r;
-	struct buf		 err = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+	struct buf		 err = BUF_INIT, out = BUF_INIT,
+				 want = BUF_INIT;
 	char			 path[256];
 
 	(void)snprintf(path, sizeof(path), "%s/names", dir);
@@ -147,7 +148,8 @@ test_round_trip(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r, got;
-	struct buf		 err = BUF_INIT, text = BUF_INIT, p = BUF_INIT;
+	struct buf		 err = BUF_INIT, text = BUF_INIT,
+				 p = BUF_INIT;
 	struct stat		 st;
 	char			 path[256];
 
@@ -245,7 +247,8 @@ test_corrupt(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r;
-	struct buf		 err = BUF_INIT, t = BUF_INIT, want = BUF_INIT;
+	struct buf		 err = BUF_INIT, t = BUF_INIT,
+				 want = BUF_INIT;
 	char			 path[256], file[300], *big;
 
 	(void)snprintf(path, sizeof(path), "%s/corrupt", dir);
