@@ -38,7 +38,7 @@
 
 #define STORE_DIR	"oauth"
 #define STORE_FILE	(2 * OAUTH_SLOT_SIZE)	/* a system store's */
-#define NAME_LEN_MAX	240	/* encoded; NAME.lock < NAME_MAX */
+#define NAME_LEN_MAX	240	/* encoded; .NAME.lock < NAME_MAX */
 #define LOCK_POLL_MS	50
 
 static void	 up(const struct queue *);
@@ -87,9 +87,9 @@ down(const struct queue *q)
 }
 
 /* The file name of `account`'s record: bytes outside [A-Za-z0-9._-]
- * and a leading '.' as %XX, so that no name is a path, a hidden file
- * or one of the store's own (.NAME.tmp, NAME.lock never collide with a
- * record: '%' is encoded too). */
+ * and a leading '.' as %XX, so that no name is a path or starts with a
+ * dot; the store's own files do (.NAME.tmp, .NAME.lock), and so never
+ * collide with a record (NAME.lock would be account "NAME.lock"'s). */
 static int
 encode_name(const char *account, struct buf *out, struct buf *err)
 {
@@ -470,7 +470,7 @@ create_system(struct queue *q, int dfd, const char *name, const char *path,
 	add_slot(&image, &text);
 	add_slot(&image, &text);
 	buf_addf(&tmp, ".%s.tmp", name);
-	buf_addf(&lock, "%s.lock", name);
+	buf_addf(&lock, ".%s.lock", name);
 	(void)unlinkat(dfd, buf_str(&tmp), 0);
 	if ((fd = openat(dfd, buf_str(&tmp), O_RDWR | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
@@ -623,7 +623,7 @@ out:
 /* ---- the lock ------------------------------------------------------ */
 
 /*
- * NAME.lock in `dfd`.  A user's: made on demand, 0600.  The system
+ * .NAME.lock in `dfd`.  A user's: made on demand, 0600.  The system
  * store's: made by root (root:GROUP 0660, with the record), opened
  * read-only by everyone else, which is all flock(2) needs.
  */
@@ -697,7 +697,7 @@ queue_oauth_lock(struct queue *q, const char *account, int timeout_ms,
 	deadline = now_ms() + timeout_ms;
 	if (encode_name(account, &name, err) == -1)
 		goto fail;
-	buf_addf(&lock, "%s.lock", buf_str(&name));
+	buf_addf(&lock, ".%s.lock", buf_str(&name));
 	file_path(q, buf_str(&lock), &path);
 	up(q);
 	rc = open_store(q, !q->system || geteuid() == 0, &dfd, &gid, err);
@@ -798,7 +798,7 @@ remove_record(struct queue *q, const char *name, struct buf *err)
 		rc = -1;
 	}
 	if (rc == 0 && !q->system) {
-		buf_addf(&other, "%s.lock", name);
+		buf_addf(&other, ".%s.lock", name);
 		(void)unlinkat(dfd, buf_str(&other), 0);
 		buf_reset(&other);
 		buf_addf(&other, ".%s.tmp", name);
