@@ -314,7 +314,7 @@ oauth_store_reply(const struct oauth_cfg *c, struct queue *q,
     const struct oauth_token_reply *tr, struct buf *err)
 {
 	struct oauth_record	 rec;
-	int			 rc;
+	int			 rc, lock;
 
 	oauth_record_init(&rec);
 	buf_addstr(&rec.client_id, c->client_id);
@@ -329,8 +329,14 @@ oauth_store_reply(const struct oauth_cfg *c, struct queue *q,
 		buf_addf(err, "%s: the answer holds no refresh token (the "
 		    "scope may lack offline access)", c->token_url);
 		rc = -1;
-	} else
+	} else if ((lock = queue_oauth_lock(q, c->account,
+	    (3 * c->timeout + 5) * 1000, err)) == -1)
+		rc = -1;
+	else {
+		/* Not in the middle of someone's refresh of the old one. */
 		rc = queue_oauth_save(q, c->account, &rec, err);
+		queue_oauth_unlock(q, lock);
+	}
 	oauth_record_release(&rec);
 	return rc;
 }

@@ -69,7 +69,8 @@ int	oauth_token_request(const struct oauth_cfg *, struct buf *form,
 	    struct buf *err);
 
 /* Store a grant's answer as the account's record (refresh token, access
- * token, its expiry), bound to the client id and the token URL. */
+ * token, its expiry), bound to the client id and the token URL, under
+ * the store's lock. */
 int	oauth_store_reply(const struct oauth_cfg *, struct queue *,
 	    const struct oauth_token_reply *, struct buf *err);
 

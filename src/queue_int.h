@@ -4,8 +4,9 @@
 /*
  * Inside the queue module only: the file helpers that queue.c (entries),
  * queue_tls.c (the TLS session store) and queue_oauth.c (the token
- * store) share, and the token store's record format for its tests.  Not
- * a public interface: queue.h is.
+ * store) share, and the token store's record format (queue_oauth_rec.c),
+ * which queue_oauth.c and its tests use.  Not a public interface:
+ * queue.h is.
  */
 
 #include <sys/types.h>
@@ -27,7 +28,7 @@ int	queue_write_file(int dfd, const char *name, const struct buf *b,
 int	queue_read_fd(int fd, size_t max, struct buf *out);
 
 /*
- * The token store's records (queue_oauth.c describes the text).  A
+ * The token store's records (queue_oauth_rec.c describes the text).  A
  * record is at most OAUTH_SLOT_SIZE bytes; the system store's file is
  * two slots of that size, each a record padded with newlines.
  */

@@ -98,12 +98,13 @@ root_saves() {
 
 @test "root makes the record root:postie 0660 in a root:postie 2750 directory, its lock beside it" {
 	root_saves "$T/rec1"
-	run in_ns stat -c '%U:%G %a' "$SPOOL_DIR/oauth" "$REC" "$REC.lock"
+	run in_ns stat -c '%U:%G %a' "$SPOOL_DIR/oauth" "$REC" \
+	    "$SPOOL_DIR/oauth/.acct.lock"
 	assert_equal "$output" "$(printf '%s\n' "root:postie 2750" \
 	    "root:postie 660" "root:postie 660")" "store modes"
 	assert_equal "$(in_ns stat -c %s "$REC")" 65536 "two slots"
 	assert_equal "$(in_ns ls -A "$SPOOL_DIR/oauth" | tr '\n' ' ')" \
-	    "acct acct.lock " "files in oauth/"
+	    ".acct.lock acct " "files in oauth/"
 	as_root "$OS" load "$SPOOL_DIR" acct
 	assert_status 0
 	assert_equal "$output" "$(printf 'generation 1\n%s' "$(cat "$T/rec1")")"
@@ -134,7 +135,7 @@ root_saves() {
 	assert_equal "$output" "$(printf 'generation 3\n%s' "$(cat "$T/rec1")")"
 	assert_equal "$(in_ns stat -c %i "$REC")" "$ino" "inode after two updates"
 	assert_equal "$(in_ns ls -A "$SPOOL_DIR/oauth" | tr '\n' ' ')" \
-	    "acct acct.lock " "files in oauth/"
+	    ".acct.lock acct " "files in oauth/"
 }
 
 @test "an ordinary user cannot read the record or its directory directly" {
@@ -167,7 +168,7 @@ root_saves() {
 	assert_status 2
 	assert_equal "$stderr" "$msg"
 	assert_equal "$(in_ns ls -A "$SPOOL_DIR/oauth" | tr '\n' ' ')" \
-	    "other other.lock " "files in oauth/"
+	    ".other.lock other " "files in oauth/"
 	# and with the lock file there too (root took the lock once)
 	as_root "$OS" lock "$SPOOL_DIR" acct 0 </dev/null
 	assert_status 0
@@ -175,7 +176,7 @@ root_saves() {
 	assert_status 2
 	assert_equal "$stderr" "$msg"
 	assert_equal "$(in_ns ls -A "$SPOOL_DIR/oauth" | tr '\n' ' ')" \
-	    "acct.lock other other.lock " "files in oauth/"
+	    ".acct.lock .other.lock other " "files in oauth/"
 }
 
 @test "a record file a user owned is not believed, and only root replaces it" {

@@ -99,8 +99,10 @@ test_names(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r;
-	struct buf		 err = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+	struct buf		 err = BUF_INIT, out = BUF_INIT,
+				 want = BUF_INIT;
 	char			 path[256];
+	int			 fd;
 
 	(void)snprintf(path, sizeof(path), "%s/names", dir);
 	CHECK_INT(queue_open(&q, path, QUEUE_CREATE, &err), 0);
@@ -128,6 +130,14 @@ test_names(void)
 	buf_addf(&want, "%s/oauth", path);
 	list_dir(buf_str(&want), &out);
 	CHECK_STR(buf_str(&out), "%2Ex a%2Fb");
+	/* Account "b.lock" is not account "b"'s lock. */
+	CHECK_INT(queue_oauth_save(&q, "b.lock", &r, &err), 0);
+	CHECK((fd = queue_oauth_lock(&q, "b", 0, &err)) >= 0);
+	queue_oauth_unlock(&q, fd);
+	CHECK_INT(queue_oauth_remove(&q, "b", &err), 0);
+	CHECK_INT(queue_oauth_load(&q, "b.lock", &r, &err), 1);
+	list_dir(buf_str(&want), &out);
+	CHECK_STR(buf_str(&out), "%2Ex a%2Fb b.lock");
 	CHECK_INT(queue_oauth_save(&q, "", &r, &err), -1);
 	CHECK_STR(buf_str(&err), "cannot keep a token for an empty account "
 	    "name");
@@ -147,7 +157,8 @@ test_round_trip(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r, got;
-	struct buf		 err = BUF_INIT, text = BUF_INIT, p = BUF_INIT;
+	struct buf		 err = BUF_INIT, text = BUF_INIT,
+				 p = BUF_INIT;
 	struct stat		 st;
 	char			 path[256];
 
@@ -245,7 +256,8 @@ test_corrupt(void)
 {
 	struct queue		 q;
 	struct oauth_record	 r;
-	struct buf		 err = BUF_INIT, t = BUF_INIT, want = BUF_INIT;
+	struct buf		 err = BUF_INIT, t = BUF_INIT,
+				 want = BUF_INIT;
 	char			 path[256], file[300], *big;
 
 	(void)snprintf(path, sizeof(path), "%s/corrupt", dir);
@@ -393,7 +405,7 @@ test_lock(void)
 
 	(void)snprintf(path, sizeof(path), "%s/lock", dir);
 	CHECK_INT(queue_open(&q, path, QUEUE_CREATE, &err), 0);
-	buf_addf(&p, "%s/oauth/acct.lock", path);
+	buf_addf(&p, "%s/oauth/.acct.lock", path);
 	CHECK(pipe(held) == 0 && pipe(go) == 0);
 	if ((pid = fork()) == 0) {
 		fd = queue_oauth_lock(&q, "acct", 1000, &err);
@@ -572,7 +584,7 @@ test_system(void)
 	CHECK_INT(first.st_uid, 0);
 	CHECK_INT(first.st_gid, qst.st_gid);
 	CHECK_INT(first.st_size, 2 * OAUTH_SLOT_SIZE);
-	buf_addf(&want, "%s.lock", file);
+	buf_addf(&want, "%s/oauth/.acct.lock", path);
 	CHECK_INT(stat(buf_str(&want), &st), 0);
 	CHECK_INT(st.st_mode & 07777, 0660);
 	CHECK_INT(st.st_gid, qst.st_gid);
@@ -653,7 +665,7 @@ test_system(void)
 	CHECK_INT(queue_oauth_remove(&q, "acct", &err), 0);
 	CHECK_INT(access(file, F_OK), -1);
 	buf_reset(&want);
-	buf_addf(&want, "%s.lock", file);
+	buf_addf(&want, "%s/oauth/.acct.lock", path);
 	CHECK_INT(access(buf_str(&want), F_OK), 0);
 	CHECK_INT(queue_oauth_load(&q, "acct", &r, &err), 0);
 

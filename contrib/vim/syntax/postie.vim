@@ -18,6 +18,10 @@ syn keyword postieKeyword contained aliases allow_from_override auth auto_from
 syn keyword postieKeyword contained connect_timeout domain dsn_notify dsn_return
 syn keyword postieKeyword contained eval from from_full_name host keepbcc logfile
 syn keyword postieKeyword contained logfile_time_format maildomain ntlmdomain
+syn keyword postieKeyword contained oauth_auth_url oauth_client_id
+syn keyword postieKeyword contained oauth_client_secret oauth_client_secret_eval
+syn keyword postieKeyword contained oauth_device_url oauth_provider oauth_scope
+syn keyword postieKeyword contained oauth_tenant oauth_token_url oauth_trust_file
 syn keyword postieKeyword contained password passwordeval port protocol
 syn keyword postieKeyword contained proxy_host proxy_port queue queue_dir
 syn keyword postieKeyword contained queue_lifetime remove_bcc_headers
@@ -36,7 +40,8 @@ syn keyword postieBool		on off auto
 syn keyword postieMech		plain login cram-md5 scram-sha-1 scram-sha-256
 syn keyword postieMech		scram-sha-1-plus scram-sha-256-plus external
 syn keyword postieMech		xoauth2 oauthbearer
-syn match   postiePassword	"^\s*password\s\+\zs.*$"
+syn keyword postieMech		google microsoft custom
+syn match   postiePassword	"^\s*\(password\|oauth_client_secret\)\s\+\zs.*$"
 syn match   postieString	"\"[^\"]*\""
 
 hi def link postieComment	Comment
