@@ -84,9 +84,12 @@ ENDPOINTS (fixed paths; base https://127.0.0.1:PORT)
             D unknown, used or another client's: invalid_grant; past its
             lifetime: expired_token; denied: access_denied; not yet
             approved: authorization_pending, or slow_down when polled
-            less than its interval after the previous poll (and its
-            interval then grows by --slow-down-step); approved: tokens
-            (whatever the polling rate), and D is used up.
+            less than its interval after the previous poll or when the
+            control `slow_down` asked for one (and its interval then
+            grows by --slow-down-step); approved: tokens (whatever the
+            polling rate), and D is used up.  Each poll of a known D is
+            a line "device poll user_code=X OUTCOME" in `log`, with the
+            time it was answered.
         Success: 200 {"access_token", "token_type": "Bearer",
         "expires_in", "scope"} plus "refresh_token" for the code and
         device grants and for a rotating refresh.  Errors: 400 (401 for
@@ -153,6 +156,9 @@ CONTROL (no restart needed)
                             (default: the newest pending one) for U
                             (default --user) -> user_code, user
         deny [user_code=X]  deny it -> user_code
+        slow_down [user_code=X]   answer that pending device code's next
+                            poll slow_down, however late it comes (and
+                            grow its interval) -> user_code
         revoke token=T      revoke a refresh or access token -> revoked=1
         revoke user=U       revoke all of U's refresh and access tokens
                             -> revoked=N
@@ -469,6 +475,21 @@ class State:
         return self.issue(c["user"], client, c["scope"], True, detail)
 
     def grant_device(self, client, form, detail):
+        """A poll; one of a known device code is logged with its time."""
+        try:
+            resp = self.poll_device(client, form, detail)
+        except OAuthError as e:
+            self.log_poll(detail, e.error)
+            raise
+        self.log_poll(detail, "ok")
+        return resp
+
+    def log_poll(self, detail, outcome):
+        uc = dict(detail).get("user_code")
+        if uc:
+            self.log("device poll user_code=%s %s", uc, outcome)
+
+    def poll_device(self, client, form, detail):
         dc = form.get("device_code")
         if not dc:
             raise OAuthError("invalid_request", "device_code missing")
@@ -483,7 +504,8 @@ class State:
             raise OAuthError("access_denied", "the user denied access")
         if d["state"] == "pending":
             last, d["last_poll"] = d["last_poll"], now
-            if last is not None and now - last < d["interval"]:
+            if d.pop("force_slow", False) or (
+                    last is not None and now - last < d["interval"]):
                 d["interval"] += self.args.slow_down_step
                 raise OAuthError("slow_down", "polling too fast")
             raise OAuthError("authorization_pending", "not yet approved")
@@ -548,6 +570,13 @@ class State:
                            form.get("scope", a.scope), False, detail)
             return {"access_token": r["access_token"],
                     "expires_in": r["expires_in"]}
+        if cmd == "slow_down":
+            d = self.find_device(form.get("user_code"))
+            if d["state"] != "pending":
+                raise OAuthError("invalid_request", "device code is " +
+                                 d["state"])
+            d["force_slow"] = True
+            return {"user_code": d["user_code"]}
         if cmd in ("approve", "deny"):
             d = self.find_device(form.get("user_code"))
             if d["state"] != "pending":
