@@ -308,8 +308,11 @@ check_auth_url() {
 	[ "$STATE" != "$CHALLENGE" ] || _fail "state and challenge are one"
 }
 
-page() {
-	printf '%s\n' '<!DOCTYPE html>' \
+# listened TEXT: how browser.py shows the listener's page saying TEXT.
+listened() {
+	printf '%s\n' "listener HTTP 200" \
+	    "content-type text/html; charset=utf-8" "connection close" \
+	    '<!DOCTYPE html>' \
 	    '<html><head><meta charset="utf-8"><title>postie</title></head>' \
 	    "<body><p>$1</p></body></html>"
 }
@@ -322,10 +325,7 @@ page() {
 	assert_status 0
 	assert_equal "$output" "authorize HTTP 302
 redirect code
-listener HTTP 200
-content-type text/html; charset=utf-8
-connection close
-$(page "postie: account work is authorized; you may close this window.")"
+$(listened "postie: account work is authorized; you may close this window.")"
 	authz_wait
 	assert_status 0
 	assert_stderr_empty
@@ -361,10 +361,7 @@ post HTTP 400
 path HTTP 400
 bad-escape HTTP 400
 long HTTP 400
-listener HTTP 200
-content-type text/html; charset=utf-8
-connection close
-$(page "postie: account work is authorized; you may close this window.")"
+$(listened "postie: account work is authorized; you may close this window.")"
 	authz_wait
 	assert_status 0
 	assert_stderr_empty
@@ -385,10 +382,7 @@ $(page "postie: account work is authorized; you may close this window.")"
 	assert_status 0
 	assert_equal "$output" "authorize HTTP 302
 redirect error=access_denied
-listener HTTP 200
-content-type text/html; charset=utf-8
-connection close
-$(page "postie: cannot authorize account &#39;work&#39;: access was denied (access_denied)")"
+$(listened "postie: cannot authorize account &#39;work&#39;: access was denied (access_denied)")"
 	authz_wait
 	assert_status 77
 	assert_stderr_one_line
@@ -420,10 +414,7 @@ html() {
 	assert_equal "$stderr" "postie: cannot authorize account 'work': $OAUTH_URL/token: invalid_grant: authorization code expired"
 	assert_equal "$page_out" "authorize HTTP 302
 redirect code
-listener HTTP 200
-content-type text/html; charset=utf-8
-connection close
-$(page "$(html "$stderr")")"
+$(listened "$(html "$stderr")")"
 	[ ! -e "$RECORD" ] || _fail "a record was stored"
 	# A token endpoint answering half a JSON object.
 	run oauth_ctl fault mode=malformed endpoint=token count=1
@@ -439,10 +430,7 @@ $(page "$(html "$stderr")")"
 	    _fail "stderr: $stderr"
 	assert_equal "$page_out" "authorize HTTP 302
 redirect code
-listener HTTP 200
-content-type text/html; charset=utf-8
-connection close
-$(page "$(html "$stderr")")"
+$(listened "$(html "$stderr")")"
 	[ ! -e "$RECORD" ] || _fail "a record was stored"
 }
 
