@@ -172,7 +172,8 @@ oauth_redirect_parse(struct oauth_redirect *r, const char *head, size_t len,
 	}
 	target = head + 4;
 	sp = memchr(target, ' ', (size_t)(eol - target));
-	if (sp == NULL || eol - sp != 9 || (memcmp(sp + 1, "HTTP/1.1", 8) != 0 &&
+	if (sp == NULL || eol - sp != 9 ||
+	    (memcmp(sp + 1, "HTTP/1.1", 8) != 0 &&
 	    memcmp(sp + 1, "HTTP/1.0", 8) != 0)) {
 		*why = "malformed request line";
 		goto out;
@@ -248,8 +249,8 @@ oauth_redirect_page(struct buf *out, int status, const char *text)
 {
 	struct buf	 body = BUF_INIT;
 
-	buf_addstr(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<title>postie</title></head>\n<body><p>");
+	buf_addstr(&body, "<!DOCTYPE html>\n<html><head>"
+	    "<meta charset=\"utf-8\"><title>postie</title></head>\n<body><p>");
 	html_escape(&body, text);
 	buf_addstr(&body, "</p></body></html>\n");
 	buf_addf(out, "HTTP/1.1 %d %s\r\n"

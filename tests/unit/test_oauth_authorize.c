@@ -214,8 +214,9 @@ test_redirect_parse(void)
 	REFUSED("GET /?code=abc HTTP/1.1", "no state");
 	REFUSED("GET /?code=abc&state= HTTP/1.1", "no state");
 	REFUSED("GET /?code=abc&state=x HTTP/1.1", "state does not match");
-	REFUSED("GET /?code=abc&state=s0_-STATE-0123456789abcdefghijklmnopqrstuvW"
-	    " HTTP/1.1", "state does not match");
+	REFUSED("GET /?code=abc&state="
+	    "s0_-STATE-0123456789abcdefghijklmnopqrstuvW HTTP/1.1",
+	    "state does not match");
 	REFUSED("GET /?code=abc&" S "x HTTP/1.1", "state does not match");
 	REFUSED("GET /?code=abc&state=s0_-STATE HTTP/1.1",
 	    "state does not match");
