@@ -72,7 +72,7 @@ os_authorize() {
 	while ! grep -q 'enter the code' "$T/authorize.out" 2>/dev/null; do
 		i=$((i + 1))
 		if [ $i -gt 200 ]; then
-			kill "$pid" 2>/dev/null
+			kill "$pid" 2>/dev/null || true
 			_fail "no code from --oauth-authorize: $(cat "$T/authorize.err")"
 		fi
 		sleep 0.05
