@@ -145,9 +145,11 @@ load_account(struct run *r)
 		free(kw);
 	} else
 		log_error("%s", buf_str(&err));
-	/* No queue to work in: nothing needs the group any more. */
+	/* No queue to work in: nothing needs the group any more.  -P
+	 * reads an OAuth account's token store first (pretend()). */
 	if (r->opts.mode != MODE_SEND && r->opts.mode != MODE_QUEUE_LIST &&
-	    r->opts.mode != MODE_QUEUE_RUN && r->opts.mode != MODE_QUEUE_DELETE)
+	    r->opts.mode != MODE_QUEUE_RUN &&
+	    r->opts.mode != MODE_QUEUE_DELETE && r->opts.mode != MODE_PRETEND)
 		priv_drop();
 	free(path);
 	buf_release(&err);

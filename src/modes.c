@@ -15,6 +15,7 @@
 #include "log.h"
 #include "message.h"
 #include "oauth.h"
+#include "priv.h"
 #include "queue.h"
 #include "report.h"
 #include "route.h"
@@ -339,7 +340,10 @@ pretend(const struct run *r)
 	log_where(&v);
 	show("logs", buf_str(&v), NULL);
 	show_secret(r);
+	/* The system store is read with the group (queue.c raises it
+	 * around the read); then nothing needs it. */
 	show_oauth(r);
+	priv_drop();
 	buf_release(&v);
 	buf_release(&from);
 	return ferror(stdout) ? EX_IOERR : EX_OK;

@@ -232,9 +232,21 @@ setup_load(struct setup *s, const char *path, int system,
 static int
 oauth_prepare(struct setup *s, struct buf *err)
 {
+	const struct account	*named;
+
 	s->oauth = xcalloc(1, sizeof(*s->oauth));
 	if (oauth_cfg_from_account(&s->oauth->cfg, s->acct, err) == -1)
 		return -1;
+	/*
+	 * "account default : gmail" makes an account named "default" that
+	 * is gmail under another name: one mailbox, one token, authorized
+	 * as either name.
+	 */
+	if (s->acct->name != NULL && strcmp(s->acct->name, "default") == 0 &&
+	    s->conf.default_name != NULL &&
+	    (named = conf_account(&s->conf, s->conf.default_name)) != NULL &&
+	    named->oauth_provider != NULL)
+		s->oauth->cfg.account = named->name;
 	oauth_json_setup();
 	s->route.secret = oauth_secret;
 	s->route.secret_arg = s;

@@ -72,7 +72,7 @@ os_authorize() {
 	while ! grep -q 'enter the code' "$T/authorize.out" 2>/dev/null; do
 		i=$((i + 1))
 		if [ $i -gt 200 ]; then
-			kill "$pid" 2>/dev/null
+			kill "$pid" 2>/dev/null || true
 			_fail "no code from --oauth-authorize: $(cat "$T/authorize.err")"
 		fi
 		sleep 0.05
@@ -175,8 +175,8 @@ os_hash() { oauth_hash "$1"; }
 }
 
 @test "oauth send: a rotated refresh token is stored and the next refresh presents it" {
-	os_authorize
 	oauth_ctl set rotate=1 expires_in=1 >/dev/null
+	os_authorize
 	first_rt=$(os_store refresh_token)
 	os_send "rotate 1"
 	assert_status 0
@@ -192,8 +192,8 @@ os_hash() { oauth_hash "$1"; }
 }
 
 @test "oauth send: weeks unattended in seconds: 12 messages, each with an expired token and a rotated refresh token" {
-	os_authorize
 	oauth_ctl set rotate=1 expires_in=1 >/dev/null
+	os_authorize
 	for i in $(seq 12); do
 		os_send "week $i"
 		assert_status 0
@@ -240,7 +240,7 @@ os_hash() { oauth_hash "$1"; }
 @test "oauth send: no token yet says to run --oauth-authorize (exit 78), nothing sent" {
 	os_send "unauthorized"
 	assert_status 78
-	assert_equal "$stderr" "postie: account 'oauth': cannot get the password or token: no token for account 'oauth' (run: postie --oauth-authorize oauth)"
+	assert_equal "$stderr" "postie: account 'default', AUTH: cannot get the password or token: no token for account 'oauth' (run: postie --oauth-authorize oauth)"
 	assert_equal "$(oauth_requests_new | wc -l)" 0
 }
 
@@ -271,7 +271,8 @@ os_hash() { oauth_hash "$1"; }
 	grep -qxF "oauth_token_store     = $STORE" <<<"$output"
 	grep -qxF "secret                = an OAuth access token from the token store, refreshed when it is due" <<<"$output"
 	grep -qE '^oauth_access_token    = expires [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC \(in 3[56][0-9]{2} s\)$' <<<"$output"
-	grep -qxF "oauth_client_secret   = *  ($CONFIG:16)" <<<"$output"
+	line=$(grep -n '^oauth_client_secret ' "$CONFIG" | cut -d: -f1)
+	grep -qxF "oauth_client_secret   = *  ($CONFIG:$line)" <<<"$output"
 	for tok in "$(os_store access_token)" "$(os_store refresh_token)" \
 	    "$OAUTH_CLIENT_SECRET"; do
 		! grep -qF -- "$tok" <<<"$output"
@@ -284,14 +285,21 @@ os_hash() { oauth_hash "$1"; }
 	grep -qxF "OAuth mechanisms: OAUTHBEARER XOAUTH2" <<<"$output"
 }
 
-@test "oauth send: tokens and the client secret never reach -v, the log or the environment of a child" {
-	oauth_postie_config xoauth2 "queue_dir $T/queue" "logfile $T/log"
+@test "oauth send: tokens and the client secret never reach -v, the log or a child's environment" {
+	# The client secret from a command, which also shows what a child
+	# of postie gets in its environment while tokens are in memory.
+	oauth_postie_config xoauth2 "queue_dir $T/queue" "logfile $T/log" \
+	    "oauth_client_secret" \
+	    "oauth_client_secret_eval \"env >>$T/child-env; echo $OAUTH_CLIENT_SECRET\""
 	oauth_ctl set expires_in=1 >/dev/null
 	os_authorize
 	oauth_ctl set expires_in=3600 >/dev/null
 	os_send "secrets" -v
 	assert_status 0
 	os_delivered 1
+	assert_equal "$(oauth_count_new refresh_token.ok)" 1
+	# Authorizing and refreshing each asked for the client secret.
+	[ "$(grep -c '^PWD=' "$T/child-env")" -ge 2 ]
 	at=$(os_store access_token)
 	rt=$(os_store refresh_token)
 	[ -n "$at" ] && [ -n "$rt" ]
@@ -299,5 +307,8 @@ os_hash() { oauth_hash "$1"; }
 		! grep -qF -- "$tok" <<<"$stderr$output"
 		! grep -qF -- "$tok" "$T/log"
 		! grep -qF -- "$tok" "$T/authorize.out" "$T/authorize.err"
+	done
+	for tok in "$at" "$rt"; do
+		! grep -qF -- "$tok" "$T/child-env"
 	done
 }
