@@ -117,19 +117,18 @@ count_at_least() {
 
 # The user code from the device grant's first line.
 user_code() {
-	sed -n "1s/^To authorize account '${ACCOUNT:-work}', open .* and enter the code \\(.*\\)\$/\\1/p" \
+	sed -n "1s/^To authorize account 'work', open .* and enter the code \\(.*\\)\$/\\1/p" \
 	    "$T/out"
 }
 
 # device_started: postie asked for a device code and polled once; sets
-# CODE (checked against RFC 8628's alphabet) and checks the two lines
-# (for the account $ACCOUNT, default work).
+# CODE (checked against RFC 8628's alphabet) and checks the two lines.
 device_started() {
 	wait_for "the device grant's two lines" has_lines "$T/out" 2
 	CODE=$(user_code)
 	[[ $CODE =~ ^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$ ]] ||
 	    _fail "no user code in the first line" "$(cat "$T/out")"
-	assert_equal "$(cat "$T/out")" "To authorize account '${ACCOUNT:-work}', open $OAUTH_URL/verify and enter the code $CODE
+	assert_equal "$(cat "$T/out")" "To authorize account 'work', open $OAUTH_URL/verify and enter the code $CODE
 or open $OAUTH_URL/verify?user_code=$CODE (the code filled in)" "instructions"
 	wait_for "postie's first poll" \
 	    count_at_least device_code.authorization_pending 1
@@ -490,7 +489,7 @@ ns_start() {
 	CERTS=$CERTS_SAVED
 }
 
-@test "the system configuration: an ordinary user gets 77, root authorizes into the system store" {
+@test "the system configuration: an ordinary user gets 77, root authorizes for every user" {
 	[ "$(id -u)" = 0 ] || skip "needs root (a setgid copy, a namespace)"
 	oauth_start --interval 1
 	ns_start
@@ -506,20 +505,21 @@ ns_start() {
 	timeout -k 5 60 sh "$CL_ENV_SH" run "$NS_DIR/ns" "$NS_DIR/bin/postie" \
 	    --oauth-authorize >"$T/out" 2>"$T/err" 3>&- &
 	AUTHZ_PID=$!
-	ACCOUNT=default device_started
+	device_started
 	run oauth_ctl approve user_code="$CODE"
 	assert_status 0
 	authz_wait
 	assert_status 0
 	assert_stderr_empty
 	assert_equal "$(sed -n 3p "$T/out")" \
-	    "authorized account 'default'; token stored in $SPOOL_DIR/oauth/default"
+	    "authorized account 'work'; token stored in $SPOOL_DIR/oauth/work"
 	run sh "$CL_ENV_SH" run "$NS_DIR/ns" stat -c '%U:%G %a' \
-	    "$SPOOL_DIR/oauth/default"
+	    "$SPOOL_DIR/oauth/work"
 	assert_equal "$output" "root:postie 660" "system record"
-	run --separate-stderr sh "$CL_ENV_SH" run "$NS_DIR/ns" \
+	# The user's postie sees the token root stored.
+	run --separate-stderr sh "$CL_ENV_SH" run "$NS_DIR/ns" -u \
 	    "$NS_DIR/bin/postie" -P
 	assert_status 0
 	[[ $(grep '^oauth_access_token ' <<<"$output") =~ ^oauth_access_token\ +=\ expires\ .*\ UTC\ \(in\ [0-9]+\ s\)$ ]] ||
-	    _fail "-P as root: $(grep '^oauth_access_token ' <<<"$output")"
+	    _fail "-P as the user: $(grep '^oauth_access_token ' <<<"$output")"
 }
