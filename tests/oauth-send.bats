@@ -237,6 +237,30 @@ os_hash() { oauth_hash "$1"; }
 	os_delivered 0
 }
 
+@test "oauth send: a stalled or garbled token endpoint keeps the message queued, and a later run delivers it" {
+	oauth_postie_config xoauth2 "queue_dir $T/queue" "queue on" "timeout 2"
+	oauth_ctl set expires_in=1 >/dev/null
+	os_authorize
+	oauth_ctl set expires_in=3600 >/dev/null
+	oauth_ctl fault mode=delay seconds=6 endpoint=token count=1 >/dev/null
+	os_send "stalled"
+	assert_status 0
+	[[ "$stderr" == *"queued as "* ]]
+	[[ "$stderr" == *"cannot refresh the token of account 'oauth': $OAUTH_URL/token: timed out waiting for the response"* ]]
+	# Bounded by the account's timeout, not by the server.
+	[ "$ELAPSED_MS" -lt 5500 ]
+	oauth_ctl fault mode=malformed endpoint=token count=1 >/dev/null
+	run_postie -q
+	assert_status 0
+	[[ "$stderr" == *"cannot refresh the token of account 'oauth': $OAUTH_URL/token: malformed token answer: "* ]]
+	os_delivered 0
+	[ "$(find "$T/queue/q" -mindepth 1 -maxdepth 1 | wc -l)" = 1 ]
+	run_postie -q
+	assert_status 0
+	os_delivered 1
+	[ "$(find "$T/queue/q" -mindepth 1 -maxdepth 1 | wc -l)" = 0 ]
+}
+
 @test "oauth send: no token yet says to run --oauth-authorize (exit 78), nothing sent" {
 	os_send "unauthorized"
 	assert_status 78
