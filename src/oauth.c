@@ -28,6 +28,13 @@
 #define TOKEN_BODY_MAX	(64 * 1024)	/* a token endpoint's answer */
 #define MS_TENANT_DEFAULT "common"
 
+/* The client secret, fetched once (oauth.h). */
+struct oauth_kept {
+	struct buf	 secret;	/* wiped */
+	int		 have;		/* secret_get_client()'s answer */
+	int		 fetched;
+};
+
 struct preset {
 	const char	*name;
 	const char	*auth_url;	/* "%s": the tenant (microsoft) */
@@ -191,12 +198,16 @@ oauth_cfg_from_account(struct oauth_cfg *c, const struct account *a,
 	    strcmp(a->oauth_trust_file, "system") != 0 ?
 	    a->oauth_trust_file : NULL;
 	c->timeout = a->timeout > 0 ? a->timeout : 60;
+	c->kept = xcalloc(1, sizeof(*c->kept));
 	return 0;
 }
 
 void
 oauth_cfg_release(struct oauth_cfg *c)
 {
+	if (c->kept != NULL)
+		buf_wipe(&c->kept->secret);
+	free(c->kept);
 	free(c->token_url);
 	free(c->auth_url);
 	free(c->device_url);
@@ -208,7 +219,20 @@ int
 oauth_client_secret(const struct oauth_cfg *c, struct buf *out,
     struct buf *err)
 {
-	return secret_get_client(c->acct, out, err);
+	struct oauth_kept	*k = c->kept;
+
+	buf_wipe(out);
+	if (k == NULL)
+		return secret_get_client(c->acct, out, err);
+	if (!k->fetched) {
+		if ((k->have = secret_get_client(c->acct, &k->secret,
+		    err)) == -1)
+			return -1;
+		k->fetched = 1;
+	}
+	if (k->have == 1)
+		buf_add(out, k->secret.data, k->secret.len);
+	return k->have;
 }
 
 /* The token endpoint is trusted as the system trusts it, or as

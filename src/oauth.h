@@ -29,6 +29,7 @@ struct oauth_cfg {
 	const char	*trust_file;	/* NULL: the system's */
 	int		 timeout;	/* seconds per step, > 0 */
 	const struct account *acct;	/* the client secret's sources */
+	struct oauth_kept *kept;	/* the client secret once fetched */
 };
 
 /* 0, or -1 with "account 'NAME': ..." in `err` (EX_CONFIG). */
@@ -38,7 +39,10 @@ void	oauth_cfg_release(struct oauth_cfg *);
 
 /* The client secret (oauth_client_secret, oauth_client_secret_eval, the
  * credential postie-ACCOUNT-oauth-client-secret): 1 found, 0 none (a
- * public client), -1 error.  The caller wipes `out`. */
+ * public client), -1 error.  The caller wipes `out`.  Fetched once per
+ * cfg and kept (wiped by oauth_cfg_release()): the device grant asks the
+ * endpoint every few seconds, and an eval command that asks a password
+ * manager must not run, or prompt, each time. */
 int	oauth_client_secret(const struct oauth_cfg *, struct buf *out,
 	    struct buf *err);
 
