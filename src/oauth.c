@@ -76,6 +76,8 @@ static int	 bound_here(const struct oauth_cfg *,
 static int	 usable(const struct oauth_record *, long long);
 static int	 no_record(const struct oauth_cfg *, const struct queue *,
 		    struct buf *);
+static void	 say(const struct oauth_cfg *, const struct oauth_record *,
+		    int, struct buf *);
 static int	 refresh(const struct oauth_cfg *, struct queue *,
 		    struct oauth_record *, int *, struct buf *);
 
@@ -406,6 +408,23 @@ no_record(const struct oauth_cfg *c, const struct queue *q, struct buf *err)
 	return -1;
 }
 
+/* For -v: what the token is, never the token. */
+static void
+say(const struct oauth_cfg *c, const struct oauth_record *r, int fresh,
+    struct buf *note)
+{
+	buf_addf(note, "OAuth: the access token of account '%s' ", c->account);
+	if (fresh)
+		buf_addf(note, "was refreshed at %s", c->token_url);
+	else
+		buf_addstr(note, "is cached");
+	if (r->expires == 0)
+		buf_addstr(note, "; its expiry is unknown");
+	else
+		buf_addf(note, "; it expires in %lld s",
+		    r->expires - (long long)time(NULL));
+}
+
 /* The refresh token grant, under the lock; the record updated. */
 static int
 refresh(const struct oauth_cfg *c, struct queue *q, struct oauth_record *r,
@@ -457,10 +476,10 @@ out:
 
 int
 oauth_access_token(const struct oauth_cfg *c, struct queue *q, int renew,
-    struct buf *token, int *final, struct buf *err)
+    struct buf *token, int *final, struct buf *note, struct buf *err)
 {
 	struct oauth_record	 r;
-	int			 lock = -1, rc = -1, got;
+	int			 lock = -1, rc = -1, got, fresh = 0;
 
 	*final = 1;
 	buf_wipe(token);
@@ -489,11 +508,15 @@ oauth_access_token(const struct oauth_cfg *c, struct queue *q, int renew,
 	}
 	if (!bound_here(c, &r, err))
 		goto out;
-	if ((renew || !usable(&r, (long long)time(NULL))) &&
-	    refresh(c, q, &r, final, err) == -1)
-		goto out;
+	if (renew || !usable(&r, (long long)time(NULL))) {
+		if (refresh(c, q, &r, final, err) == -1)
+			goto out;
+		fresh = 1;
+	}
 use:
 	buf_add(token, r.access_token.data, r.access_token.len);
+	if (note != NULL)
+		say(c, &r, fresh, note);
 	rc = 0;
 out:
 	if (lock != -1)

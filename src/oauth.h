@@ -86,9 +86,13 @@ int	oauth_store_reply(const struct oauth_cfg *, struct queue *,
  * refresh regardless.  0 with the token in `token`, or -1 with one line
  * in `err` and *final 1 for an account failure that waiting will not
  * cure (invalid_grant, no record: the text says to run postie
- * --oauth-authorize ACCOUNT), 0 for a temporary one.
+ * --oauth-authorize ACCOUNT), 0 for a temporary one.  `note` (may be
+ * NULL) gets what was done, for the -v transcript and never a token:
+ * "OAuth: the access token of account 'X' was refreshed at URL;
+ * it expires in 3599 s", or "... is cached; it expires in 1200 s".
  */
 int	oauth_access_token(const struct oauth_cfg *, struct queue *,
-	    int renew, struct buf *token, int *final, struct buf *err);
+	    int renew, struct buf *token, int *final, struct buf *note,
+	    struct buf *err);
 
 #endif

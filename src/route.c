@@ -27,7 +27,7 @@ static int	is_on(const char *);
 static int	is_off(const char *);
 static int	split_hosts(const char *, struct strlist *);
 static int	account_secret(const void *, int, struct buf *, int *,
-		    struct buf *);
+		    struct buf *, struct buf *);
 static int	is_loopback(const struct sockaddr_storage *);
 
 static int
@@ -79,13 +79,14 @@ split_hosts(const char *list, struct strlist *out)
  */
 static int
 account_secret(const void *arg, int renew, struct buf *out, int *temp,
-    struct buf *err)
+    struct buf *note, struct buf *err)
 {
 	const struct account	*a = arg;
 	struct strlist		 hosts = STRLIST_INIT;
 	int			 rc;
 
 	*temp = 0;
+	(void)note;
 	if (renew) {
 		buf_addstr(err, "a password cannot be renewed");
 		return -1;

@@ -45,10 +45,11 @@ enum route_auth {
  * slow passwordeval or a terminal prompt never holds a socket open; the
  * same secret serves every host it tries.  With `renew` (only for a
  * route whose `oauth` is set): the server refused the access token it
- * was given, get a fresh one.
+ * was given, get a fresh one.  `note` may get a line for the -v
+ * transcript (never a secret): what the source did.
  */
 typedef int (*route_secret_fn)(const void *arg, int renew, struct buf *out,
-	    int *temp, struct buf *err);
+	    int *temp, struct buf *note, struct buf *err);
 
 struct route {
 	const char	*name;		/* the account's name, for messages */

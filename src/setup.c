@@ -31,7 +31,7 @@ struct oauth_src {
 
 static int	oauth_prepare(struct setup *, struct buf *);
 static int	oauth_secret(const void *, int, struct buf *, int *,
-		    struct buf *);
+		    struct buf *, struct buf *);
 static int	has_password(const struct conf *);
 static int	check_secret(const struct setup *, const char *,
 		    struct buf *);
@@ -283,7 +283,7 @@ setup_oauth(const struct setup *s, const struct oauth_cfg **cfg,
 /* The route's secret for an OAuth account: its access token. */
 static int
 oauth_secret(const void *arg, int renew, struct buf *out, int *temp,
-    struct buf *err)
+    struct buf *note, struct buf *err)
 {
 	const struct oauth_cfg	*cfg;
 	struct queue		*q;
@@ -292,7 +292,7 @@ oauth_secret(const void *arg, int renew, struct buf *out, int *temp,
 	*temp = 0;
 	if (setup_oauth(arg, &cfg, &q, err) == -1)
 		return -1;
-	if (oauth_access_token(cfg, q, renew, out, &final, err) == -1) {
+	if (oauth_access_token(cfg, q, renew, out, &final, note, err) == -1) {
 		*temp = !final;
 		return -1;
 	}

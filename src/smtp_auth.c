@@ -282,12 +282,16 @@ auth_again(struct smtp_session *s, int mech, const char *name,
 	static const char	 note[] = "the server refused the access "
 	    "token: getting a fresh one";
 	struct sasl_client	 c;
-	struct buf		 err = BUF_INIT, was = BUF_INIT;
+	struct buf		 err = BUF_INIT, was = BUF_INIT, what = BUF_INIT;
 	int			 rc, temp = 0;
 
 	sess_trace(s, '*', note, sizeof(note) - 1);
-	if (s->rt->secret(s->rt->secret_arg, 1, &s->secret, &temp,
-	    &err) == -1) {
+	rc = s->rt->secret(s->rt->secret_arg, 1, &s->secret, &temp, &what,
+	    &err);
+	if (what.len > 0)
+		sess_trace(s, '*', what.data, what.len);
+	buf_release(&what);
+	if (rc == -1) {
 		buf_addstr(&was, buf_str(&s->st.text));
 		sess_fail(s, PH_AUTH, 0, temp ? LE_NETIO : LE_CONFIG, "%s; "
 		    "and no fresh token: %s", buf_str(&was), buf_str(&err));

@@ -270,7 +270,7 @@ starttls(struct smtp_session *s)
 static int
 fetch_secret(struct smtp_session *s)
 {
-	struct buf	 err = BUF_INIT;
+	struct buf	 err = BUF_INIT, note = BUF_INIT;
 	int		 rc = 0, temp = 0;
 
 	if (!route_needs_secret(s->rt))
@@ -279,7 +279,10 @@ fetch_secret(struct smtp_session *s)
 		buf_addstr(&err, "no secret source");
 	else
 		rc = s->rt->secret(s->rt->secret_arg, 0, &s->secret, &temp,
-		    &err);
+		    &note, &err);
+	if (note.len > 0)
+		sess_trace(s, '*', note.data, note.len);
+	buf_release(&note);
 	if (s->rt->secret == NULL || rc == -1) {
 		/* A token endpoint that did not answer: later may do. */
 		sess_fail(s, PH_AUTH, 0, temp ? LE_NETIO : LE_CONFIG,

@@ -172,6 +172,9 @@ os_hash() { oauth_hash "$1"; }
 	assert_equal "$(grep -c '^--> AUTH XOAUTH2 \[redacted\]$' <<<"$stderr")" 2
 	grep -qxF '*** the server refused the access token: getting a fresh one' \
 	    <<<"$stderr"
+	# -v says which token went, never the token.
+	grep -qE "^\*\*\* OAuth: the access token of account 'oauth' is cached; it expires in 3[56][0-9]{2} s$" <<<"$stderr"
+	grep -qE "^\*\*\* OAuth: the access token of account 'oauth' was refreshed at $OAUTH_URL/token; it expires in 3[56][0-9]{2} s$" <<<"$stderr"
 }
 
 @test "oauth send: a rotated refresh token is stored and the next refresh presents it" {
