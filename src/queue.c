@@ -57,8 +57,6 @@ static int	 peek_entry(struct queue *, const char *, struct qentry *,
 		    struct buf *);
 static int	 lock_entry(struct queue *, const char *, struct qentry *,
 		    struct buf *);
-static void	 up(const struct queue *);
-static void	 down(const struct queue *);
 static int	 sub_dir(struct queue *, const char *, int, int *,
 		    struct buf *);
 static mode_t	 dir_mode(const struct queue *);
@@ -731,15 +729,15 @@ queue_spool(const struct qentry *e, struct spool *sp)
 
 /* ---- the public functions: the group raised around the system queue ---- */
 
-static void
-up(const struct queue *q)
+void
+queue_up(const struct queue *q)
 {
 	if (q->system)
 		priv_raise();
 }
 
-static void
-down(const struct queue *q)
+void
+queue_down(const struct queue *q)
 {
 	if (q->system)
 		priv_lower();
@@ -764,9 +762,9 @@ queue_create(struct queue *q, struct qentry *e, struct spool *sp,
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = create_entry(q, e, sp, le, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -776,18 +774,18 @@ queue_commit(struct queue *q, struct qentry *e, const struct spool *sp,
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = commit_entry(q, e, sp, sync, le, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
 void
 queue_abandon(struct queue *q, struct qentry *e)
 {
-	up(q);
+	queue_up(q);
 	abandon_entry(q, e);
-	down(q);
+	queue_down(q);
 }
 
 int
@@ -795,9 +793,9 @@ queue_save(struct queue *q, struct qentry *e, struct buf *err)
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = save_entry(q, e, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -806,9 +804,9 @@ queue_remove(struct queue *q, struct qentry *e, struct buf *err)
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = remove_entry(q, e, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -818,9 +816,9 @@ queue_list(struct queue *q, struct strlist *ids, struct buf *notes,
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = list_ids(q, ids, notes, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -829,9 +827,9 @@ queue_has_entries(struct queue *q, const char *except)
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = has_entries(q, except);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -840,9 +838,9 @@ queue_exists(struct queue *q, const char *id)
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = entry_exists(q, id);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -852,9 +850,9 @@ queue_peek(struct queue *q, const char *id, struct qentry *e,
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = peek_entry(q, id, e, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }
 
@@ -864,8 +862,8 @@ queue_lock(struct queue *q, const char *id, struct qentry *e,
 {
 	int	 rc;
 
-	up(q);
+	queue_up(q);
 	rc = lock_entry(q, id, e, err);
-	down(q);
+	queue_down(q);
 	return rc;
 }

@@ -16,6 +16,12 @@
 #include "buf.h"
 
 struct oauth_record;
+struct queue;
+
+/* The group raised (priv_raise()) around work in the system queue, and
+ * lowered again; nothing for a user's queue. */
+void	queue_up(const struct queue *);
+void	queue_down(const struct queue *);
 
 /* Write `b` into a new file `name` in `dfd` (one left there is replaced)
  * with `mode`, fsynced when `sync`; 0, or -1 with errno and no file. */

@@ -13,7 +13,6 @@
 
 #include "buf.h"
 #include "crypto.h"
-#include "priv.h"
 #include "queue.h"
 #include "queue_int.h"
 #include "util.h"
@@ -41,8 +40,6 @@
 #define NAME_LEN_MAX	240	/* encoded; .NAME.lock < NAME_MAX */
 #define LOCK_POLL_MS	50
 
-static void	 up(const struct queue *);
-static void	 down(const struct queue *);
 static int	 encode_name(const char *, struct buf *, struct buf *);
 static void	 file_path(const struct queue *, const char *, struct buf *);
 static int	 trusted(const struct queue *, const struct stat *, gid_t,
@@ -71,20 +68,6 @@ static int	 wait_lock(int, int, const char *, long long, struct buf *);
 static int	 remove_record(struct queue *, const char *, struct buf *);
 
 /* ---- names and checks ---------------------------------------------- */
-
-static void
-up(const struct queue *q)
-{
-	if (q->system)
-		priv_raise();
-}
-
-static void
-down(const struct queue *q)
-{
-	if (q->system)
-		priv_lower();
-}
 
 /* The file name of `account`'s record: bytes outside [A-Za-z0-9._-]
  * and a leading '.' as %XX, so that no name is a path or starts with a
@@ -355,9 +338,9 @@ queue_oauth_load(struct queue *q, const char *account,
 		buf_release(&name);
 		return -1;
 	}
-	up(q);
+	queue_up(q);
 	rc = read_record(q, account, buf_str(&name), r, err);
-	down(q);
+	queue_down(q);
 	if (rc != 1)
 		oauth_record_release(r);
 	buf_release(&name);
@@ -609,12 +592,12 @@ queue_oauth_save(struct queue *q, const char *account,
 		    "start");
 		goto out;
 	}
-	up(q);
+	queue_up(q);
 	if (q->system)
 		rc = save_system(q, account, buf_str(&name), r, err);
 	else
 		rc = save_user(q, account, buf_str(&name), r, err);
-	down(q);
+	queue_down(q);
 out:
 	buf_release(&name);
 	return rc;
@@ -699,9 +682,9 @@ queue_oauth_lock(struct queue *q, const char *account, int timeout_ms,
 		goto fail;
 	buf_addf(&lock, ".%s.lock", buf_str(&name));
 	file_path(q, buf_str(&lock), &path);
-	up(q);
+	queue_up(q);
 	rc = open_store(q, !q->system || geteuid() == 0, &dfd, &gid, err);
-	down(q);
+	queue_down(q);
 	if (rc != 1) {
 		if (rc == 0)
 			no_token(account, err);
@@ -709,10 +692,10 @@ queue_oauth_lock(struct queue *q, const char *account, int timeout_ms,
 	}
 	/* The group raised for the opens only, never while waiting. */
 	for (;;) {
-		up(q);
+		queue_up(q);
 		fd = open_lock_file(q, dfd, buf_str(&lock), gid);
 		e = errno;
-		down(q);
+		queue_down(q);
 		if (fd == -1) {
 			if (e == ENOENT && q->system)
 				no_token(account, err);
@@ -730,11 +713,11 @@ queue_oauth_lock(struct queue *q, const char *account, int timeout_ms,
 			goto fail;
 		/* Still the file of that name?  A removal of the record
 		 * takes a user's lock file with it. */
-		up(q);
+		queue_up(q);
 		same = fstatat(dfd, buf_str(&lock), &now,
 		    AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == held.st_ino &&
 		    now.st_dev == held.st_dev;
-		down(q);
+		queue_down(q);
 		if (same)
 			break;
 		close(fd);
@@ -819,9 +802,9 @@ queue_oauth_remove(struct queue *q, const char *account, struct buf *err)
 	int		 rc = -1;
 
 	if (encode_name(account, &name, err) == 0) {
-		up(q);
+		queue_up(q);
 		rc = remove_record(q, buf_str(&name), err);
-		down(q);
+		queue_down(q);
 	}
 	buf_release(&name);
 	return rc;

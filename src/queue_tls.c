@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "priv.h"
 #include "queue.h"
 #include "queue_int.h"
 #include "tls.h"
@@ -121,11 +120,9 @@ store_get(void *ctx, const char *name, struct buf *out)
 	struct queue	*q = ctx;
 	int		 rc;
 
-	if (q->system)
-		priv_raise();
+	queue_up(q);
 	rc = read_store(q, name, out);
-	if (q->system)
-		priv_lower();
+	queue_down(q);
 	return rc;
 }
 
@@ -134,11 +131,9 @@ store_put(void *ctx, const char *name, const struct buf *data)
 {
 	struct queue	*q = ctx;
 
-	if (q->system)
-		priv_raise();
+	queue_up(q);
 	write_store(q, name, data);
-	if (q->system)
-		priv_lower();
+	queue_down(q);
 }
 
 const struct tls_store queue_tls_store = {

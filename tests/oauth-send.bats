@@ -65,23 +65,8 @@ os_mark() {
 # user's approval given through the server's control endpoint once
 # postie has printed the code; the store then holds a record.
 os_authorize() {
-	local i=0 code
-	"$POSTIE" -C "$CONFIG" --oauth-authorize >"$T/authorize.out" \
-	    2>"$T/authorize.err" &
-	local pid=$!
-	while ! grep -q 'enter the code' "$T/authorize.out" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			kill "$pid" 2>/dev/null || true
-			_fail "no code from --oauth-authorize: $(cat "$T/authorize.err")"
-		fi
-		sleep 0.05
-	done
-	code=$(sed -n "s/.* enter the code \([A-Z-]*\)$/\1/p" "$T/authorize.out")
-	oauth_ctl approve user_code="$code" user="$PF_OAUTH_USER" >/dev/null
-	wait "$pid" || _fail "--oauth-authorize failed: $(cat "$T/authorize.err")"
+	oauth_device_authorize "$POSTIE" -C "$CONFIG" --oauth-authorize
 	[ -f "$STORE" ] || _fail "no token store after --oauth-authorize"
-	oauth_mark
 }
 
 # os_send SUBJECT [postie options...]: one message from dave to dave.

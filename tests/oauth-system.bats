@@ -81,22 +81,7 @@ sy_run() { sh "$CL_ENV_SH" run "$SY_DIR/ns" "$@"; }
 # sy_authorize: root's --oauth-authorize (device grant) into the system
 # store, approved through the server's control endpoint.
 sy_authorize() {
-	local i=0 code
-	sy_run "$SY_DIR/bin/postie" --oauth-authorize >"$T/authorize.out" \
-	    2>"$T/authorize.err" 3>&- &
-	local pid=$!
-	while ! grep -q 'enter the code' "$T/authorize.out" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			kill "$pid" 2>/dev/null || true
-			_fail "no code from --oauth-authorize: $(cat "$T/authorize.err")"
-		fi
-		sleep 0.05
-	done
-	code=$(sed -n "s/.* enter the code \([A-Z-]*\)$/\1/p" "$T/authorize.out")
-	oauth_ctl approve user_code="$code" user="$PF_OAUTH_USER" >/dev/null
-	wait "$pid" || _fail "--oauth-authorize failed: $(cat "$T/authorize.err")"
-	oauth_mark
+	oauth_device_authorize sy_run "$SY_DIR/bin/postie" --oauth-authorize
 }
 
 # sy_send SUBJECT: pcaller mails dave through /usr/sbin/sendmail.

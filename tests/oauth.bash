@@ -69,6 +69,14 @@
 #       reached without the interactive flow
 #   oauth_mint [USER]   an access token for USER (same default), printed
 #
+# AUTHORIZED AS A USER WOULD BE
+#   oauth_device_authorize CMD [ARG...]
+#       run CMD (a `postie --oauth-authorize` using the device grant) in
+#       the background, its output in $T/authorize.out and
+#       $T/authorize.err; once it has printed its code, approve that
+#       code for $PF_OAUTH_USER through the control endpoint; wait for
+#       it to succeed (else fail the test with its stderr); oauth_mark
+#
 # A REAL POSTFIX THAT ACCEPTS THE SERVER'S TOKENS (tests/oauth-postfix.bats)
 #   oauth_postfix_start [oauthserver options...]
 #       in setup_file (or a test): start the OAuth server (as
@@ -229,6 +237,24 @@ oauth_mint() {
 	out=$(oauth_ctl mint user="$user" client_id="$OAUTH_CLIENT_ID") ||
 	    return 1
 	printf '%s\n' "$out" | sed -n 's/^access_token=//p'
+}
+
+oauth_device_authorize() {
+	local i=0 code pid
+	"$@" >"$T/authorize.out" 2>"$T/authorize.err" 3>&- &
+	pid=$!
+	while ! grep -q 'enter the code' "$T/authorize.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			kill "$pid" 2>/dev/null || true
+			_fail "no code from --oauth-authorize: $(cat "$T/authorize.err")"
+		fi
+		sleep 0.05
+	done
+	code=$(sed -n "s/.* enter the code \([A-Z-]*\)$/\1/p" "$T/authorize.out")
+	oauth_ctl approve user_code="$code" user="$PF_OAUTH_USER" >/dev/null
+	wait "$pid" || _fail "--oauth-authorize failed: $(cat "$T/authorize.err")"
+	oauth_mark
 }
 
 oauth_postfix_start() {

@@ -20,20 +20,28 @@
 static char	 tmpdir[] = "/tmp/test_oauth.XXXXXX";
 static int	 nfiles;
 
+/* `text` in a new file of tmpdir; its path in `path`. */
+static void
+write_conf(const char *text, char *path, size_t size)
+{
+	FILE	*fp;
+
+	snprintf(path, size, "%s/c%d", tmpdir, nfiles++);
+	if ((fp = fopen(path, "w")) == NULL || fputs(text, fp) == EOF ||
+	    fclose(fp) == EOF) {
+		perror(path);
+		exit(2);
+	}
+}
+
 /* Load `text` as a config file; the account named "a" in `c`. */
 static const struct account *
 load(struct conf *c, const char *text)
 {
 	struct buf	 err = BUF_INIT;
 	char		 path[512];
-	FILE		*fp;
 
-	snprintf(path, sizeof(path), "%s/c%d", tmpdir, nfiles++);
-	if ((fp = fopen(path, "w")) == NULL || fputs(text, fp) == EOF ||
-	    fclose(fp) == EOF) {
-		perror(path);
-		exit(2);
-	}
+	write_conf(text, path, sizeof(path));
 	memset(c, 0, sizeof(*c));
 	if (conf_load(c, path, &err) == -1) {
 		fprintf(stderr, "%s\n", buf_str(&err));
@@ -49,14 +57,8 @@ load_error(const char *text, struct buf *err)
 {
 	struct conf	 c;
 	char		 path[512];
-	FILE		*fp;
 
-	snprintf(path, sizeof(path), "%s/c%d", tmpdir, nfiles++);
-	if ((fp = fopen(path, "w")) == NULL || fputs(text, fp) == EOF ||
-	    fclose(fp) == EOF) {
-		perror(path);
-		exit(2);
-	}
+	write_conf(text, path, sizeof(path));
 	memset(&c, 0, sizeof(c));
 	buf_reset(err);
 	if (conf_load(&c, path, err) == 0)
